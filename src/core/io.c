@@ -1,0 +1,343 @@
+/* io.c — whole-file reads, atomic writes, directory helpers and staging directories. */
+#include "core/io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/alloc.h"
+
+static tfg_status sys_err(tfg_err *err, const char *what, const char *path)
+{
+    return tfg_err_set(err, TFG_EIO, "%s: cannot %s: %s", path, what, strerror(errno));
+}
+
+tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, tfg_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return sys_err(err, "read", path);
+    if (S_ISDIR(sb.st_mode))
+        return tfg_err_set(err, TFG_EIO, "%s: cannot read: is a directory", path);
+    /* gzopen reads plain files unchanged, so one path serves .csv and .csv.gz alike. */
+    gzFile gz = gzopen(path, "rb");
+    if (!gz)
+        return sys_err(err, "open", path);
+    gzbuffer(gz, 1 << 16);
+    size_t cap = 1 << 16, n = 0;
+    char *data = tfg_xmalloc(cap + 1);
+    for (;;) {
+        if (cap - n < (1 << 15)) {
+            cap *= 2;
+            data = tfg_xrealloc(data, cap + 1);
+        }
+        size_t want = cap - n;
+        if (want > (1u << 30))
+            want = 1u << 30;
+        int got = gzread(gz, data + n, (unsigned)want);
+        if (got < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            tfg_err_set(err, TFG_EINPUT, "%s: cannot decompress: %s", path,
+                        zerr == Z_ERRNO ? strerror(errno) : msg);
+            gzclose(gz);
+            free(data);
+            return TFG_EINPUT;
+        }
+        if (got == 0) {
+            /* gzread returns 0 both at the end and on a stream cut short; tell them apart. */
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            if (zerr != Z_OK && zerr != Z_STREAM_END) {
+                tfg_err_set(err, TFG_EINPUT, "%s: cannot decompress: %s", path, msg);
+                gzclose(gz);
+                free(data);
+                return TFG_EINPUT;
+            }
+            break;
+        }
+        n += (size_t)got;
+        if (n > max) {
+            gzclose(gz);
+            free(data);
+            return tfg_err_set(err, TFG_EINPUT, "%s: larger than the %zu MiB limit", path,
+                               max >> 20);
+        }
+    }
+    gzclose(gz);
+    data[n] = '\0';
+    *buf = data;
+    *len = n;
+    return TFG_OK;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *dir = tfg_path_dirname(path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    free(dir);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+tfg_status tfg_afile_open(tfg_afile *f, const char *path, tfg_err *err)
+{
+    f->path = tfg_xstrdup(path);
+    f->tmp = tfg_xasprintf("%s.tmp.XXXXXX", path);
+    int fd = mkstemp(f->tmp);
+    if (fd < 0) {
+        tfg_status st = sys_err(err, "create a file beside", path);
+        free(f->path);
+        free(f->tmp);
+        f->path = f->tmp = NULL;
+        f->fp = NULL;
+        return st;
+    }
+    fchmod(fd, 0644);
+    f->fp = fdopen(fd, "wb");
+    if (!f->fp) {
+        close(fd);
+        unlink(f->tmp);
+        free(f->path);
+        free(f->tmp);
+        f->path = f->tmp = NULL;
+        return sys_err(err, "open", path);
+    }
+    return TFG_OK;
+}
+
+tfg_status tfg_afile_write(tfg_afile *f, const void *data, size_t len, tfg_err *err)
+{
+    if (len && fwrite(data, 1, len, f->fp) != len)
+        return sys_err(err, "write", f->path);
+    return TFG_OK;
+}
+
+void tfg_afile_abort(tfg_afile *f)
+{
+    if (f->fp)
+        fclose(f->fp);
+    if (f->tmp)
+        unlink(f->tmp);
+    free(f->path);
+    free(f->tmp);
+    f->fp = NULL;
+    f->path = f->tmp = NULL;
+}
+
+tfg_status tfg_afile_commit(tfg_afile *f, tfg_err *err)
+{
+    tfg_status st = TFG_OK;
+    if (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)
+        st = sys_err(err, "write", f->path);
+    if (fclose(f->fp) != 0 && !st)
+        st = sys_err(err, "write", f->path);
+    f->fp = NULL;
+    if (!st && rename(f->tmp, f->path) != 0)
+        st = sys_err(err, "rename into", f->path);
+    if (!st)
+        fsync_dir_of(f->path);
+    else
+        unlink(f->tmp);
+    free(f->path);
+    free(f->tmp);
+    f->path = f->tmp = NULL;
+    return st;
+}
+
+tfg_status tfg_write_atomic(const char *path, const void *data, size_t len, tfg_err *err)
+{
+    tfg_afile f;
+    tfg_status st = tfg_afile_open(&f, path, err);
+    if (st)
+        return st;
+    st = tfg_afile_write(&f, data, len, err);
+    if (st) {
+        tfg_afile_abort(&f);
+        return st;
+    }
+    return tfg_afile_commit(&f, err);
+}
+
+tfg_status tfg_mkdirs(const char *path, tfg_err *err)
+{
+    char *p = tfg_xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            tfg_status st = sys_err(err, "create directory", p);
+            free(p);
+            return st;
+        }
+        *s = '/';
+    }
+    tfg_status st = TFG_OK;
+    if (mkdir(p, 0755) != 0 && errno != EEXIST)
+        st = sys_err(err, "create directory", p);
+    else if (!tfg_is_dir(p))
+        st = tfg_err_set(err, TFG_EIO, "%s: exists and is not a directory", p);
+    free(p);
+    return st;
+}
+
+tfg_status tfg_rmtree(const char *path, tfg_err *err)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return errno == ENOENT ? TFG_OK : sys_err(err, "inspect", path);
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d)
+            return sys_err(err, "open directory", path);
+        struct dirent *e;
+        tfg_status st = TFG_OK;
+        while (!st && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *child = tfg_path_join(path, e->d_name);
+            st = tfg_rmtree(child, err);
+            free(child);
+        }
+        closedir(d);
+        if (st)
+            return st;
+        if (rmdir(path) != 0)
+            return sys_err(err, "remove directory", path);
+        return TFG_OK;
+    }
+    if (unlink(path) != 0 && errno != ENOENT)
+        return sys_err(err, "remove", path);
+    return TFG_OK;
+}
+
+bool tfg_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+bool tfg_is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+char *tfg_path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    if (la && a[la - 1] == '/')
+        return tfg_xasprintf("%s%s", a, b);
+    return tfg_xasprintf("%s/%s", a, b);
+}
+
+char *tfg_path_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return tfg_xstrdup(".");
+    if (slash == path)
+        return tfg_xstrdup("/");
+    return tfg_xstrndup(path, (size_t)(slash - path));
+}
+
+char *tfg_path_beside(const char *a, const char *b)
+{
+    if (b[0] == '/')
+        return tfg_xstrdup(b);
+    char *dir = tfg_path_dirname(a);
+    char *r = strcmp(dir, ".") ? tfg_path_join(dir, b) : tfg_xstrdup(b);
+    free(dir);
+    return r;
+}
+
+static char *old_path(const tfg_stagedir *s, const char *out, const char *stage)
+{
+    (void)s;
+    char *name = tfg_xasprintf(".%s.old", stage);
+    char *p = tfg_path_join(out, name);
+    free(name);
+    return p;
+}
+
+tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, tfg_err *err)
+{
+    s->final = s->dir = NULL;
+    tfg_status st = tfg_mkdirs(out, err);
+    if (st)
+        return st;
+    s->final = tfg_path_join(out, stage);
+    char *name = tfg_xasprintf(".%s.tmp", stage);
+    s->dir = tfg_path_join(out, name);
+    free(name);
+    /* Finish or undo a swap that a crash interrupted: the old artifacts win. */
+    char *old = old_path(s, out, stage);
+    if (tfg_exists(old)) {
+        if (!tfg_exists(s->final) && rename(old, s->final) != 0)
+            st = sys_err(err, "restore", s->final);
+        else
+            st = tfg_rmtree(old, err);
+    }
+    free(old);
+    if (!st)
+        st = tfg_rmtree(s->dir, err);
+    if (!st && mkdir(s->dir, 0755) != 0)
+        st = sys_err(err, "create directory", s->dir);
+    if (st) {
+        free(s->final);
+        free(s->dir);
+        s->final = s->dir = NULL;
+    }
+    return st;
+}
+
+char *tfg_stage_path(const tfg_stagedir *s, const char *name)
+{
+    return tfg_path_join(s->dir, name);
+}
+
+tfg_status tfg_stage_commit(tfg_stagedir *s, tfg_err *err)
+{
+    char *out = tfg_path_dirname(s->final);
+    const char *stage = strrchr(s->final, '/') ? strrchr(s->final, '/') + 1 : s->final;
+    char *old = old_path(s, out, stage);
+    tfg_status st = TFG_OK;
+    if (tfg_exists(s->final) && rename(s->final, old) != 0)
+        st = sys_err(err, "move aside", s->final);
+    if (!st && rename(s->dir, s->final) != 0) {
+        st = sys_err(err, "publish", s->final);
+        rename(old, s->final);
+    }
+    if (!st) {
+        fsync_dir_of(s->final);
+        tfg_rmtree(old, NULL);
+    }
+    free(old);
+    free(out);
+    if (st)
+        tfg_stage_abort(s);
+    else {
+        free(s->final);
+        free(s->dir);
+        s->final = s->dir = NULL;
+    }
+    return st;
+}
+
+void tfg_stage_abort(tfg_stagedir *s)
+{
+    if (s->dir)
+        tfg_rmtree(s->dir, NULL);
+    free(s->final);
+    free(s->dir);
+    s->final = s->dir = NULL;
+}

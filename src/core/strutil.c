@@ -1,0 +1,83 @@
+/* strutil.c — edit distance, suggestions and joins (see strutil.h). */
+#include "core/strutil.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+size_t tfg_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = tfg_xmalloc((lb + 1) * sizeof *row);
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t best = diag + (same ? 0 : 1);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    size_t d = row[lb];
+    free(row);
+    return d;
+}
+
+const char *tfg_closest(const char *word, const char *const *candidates)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; candidates && candidates[i]; i++) {
+        size_t d = tfg_edit_distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    size_t len = strlen(word);
+    /* A likely typo: at most a third of the word changed (and at least one edit allowed). */
+    if (best && best_d <= (len < 3 ? 1 : len / 3 + 1))
+        return best;
+    return NULL;
+}
+
+void tfg_join(char *dst, size_t n, const char *const *items, const char *sep)
+{
+    size_t used = 0;
+    if (n)
+        dst[0] = '\0';
+    for (size_t i = 0; items && items[i] && used + 1 < n; i++) {
+        size_t sl = i ? strlen(sep) : 0, il = strlen(items[i]);
+        if (used + sl + il + 1 > n)
+            break;
+        memcpy(dst + used, sep, sl);
+        memcpy(dst + used + sl, items[i], il);
+        used += sl + il;
+        dst[used] = '\0';
+    }
+}
+
+static int norm(int c)
+{
+    if (c == ' ' || c == '-')
+        return '_';
+    return tolower(c);
+}
+
+int tfg_name_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (norm((unsigned char)*a) != norm((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}

@@ -1,0 +1,21 @@
+/* strutil.h — small string helpers shared by every layer: edit distance for "did you
+ * mean" suggestions, and list formatting for messages. */
+#ifndef TFG_CORE_STRUTIL_H
+#define TFG_CORE_STRUTIL_H
+
+#include <stddef.h>
+
+/* Levenshtein distance, case-insensitive. */
+size_t tfg_edit_distance(const char *a, const char *b);
+
+/* The candidate closest to word (NULL-terminated list), or NULL when none is close
+ * enough to be a likely typo. */
+const char *tfg_closest(const char *word, const char *const *candidates);
+
+/* Writes "a, b, c" of a NULL-terminated list into dst (truncated to n). */
+void tfg_join(char *dst, size_t n, const char *const *items, const char *sep);
+
+/* Case-insensitive equality that also treats ' ', '-' and '_' alike. */
+int tfg_name_eq(const char *a, const char *b);
+
+#endif

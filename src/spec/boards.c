@@ -1,0 +1,159 @@
+/* boards.c — the board table: loading boards.json, finding a board by any of its
+ * names, and suggesting the closest names for an unknown one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/strutil.h"
+#include "spec/spec.h"
+
+const char *tfg_boards_default_path(void)
+{
+    const char *env = getenv("TINYFORGE_BOARDS");
+    return env && *env ? env : TFG_SOURCE_DIR "/boards/boards.json";
+}
+
+static void board_free(tfg_board *b)
+{
+    free(b->id);
+    free(b->name);
+    free(b->mcu);
+    free(b->core);
+    free(b->emulator);
+    tfg_strv_free(b->aliases);
+    memset(b, 0, sizeof *b);
+}
+
+void tfg_boards_free(tfg_boards *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        board_free(&b->items[i]);
+    free(b->items);
+    b->items = NULL;
+    b->n = 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? tfg_xstrdup(s) : NULL;
+}
+
+static tfg_status parse_board(const json_t *o, const tfg_jctx *c, tfg_board *b, tfg_err *err)
+{
+    static const char *const keys[] = {"id",        "name",    "aliases",  "mcu",
+                                       "core",      "clock_hz", "flash_bytes", "ram_bytes",
+                                       "fpu",       "emulator", "notes",   NULL};
+    if (!json_is_object(o))
+        return tfg_err_field(err, TFG_EINPUT, c->file, c->path, "expected an object");
+    tfg_status st = tfg_jcheck_keys(o, keys, c, err);
+    const char *id = NULL, *name = NULL, *mcu = NULL, *core = NULL, *emu = NULL;
+    int64_t clock = 0, flash = 0, ram = 0;
+    bool fpu = false;
+    size_t n_alias = 0;
+    if (!st) st = tfg_jget_str(o, "id", true, &id, c, err);
+    if (!st) st = tfg_jget_str(o, "name", true, &name, c, err);
+    if (!st) st = tfg_jget_str(o, "mcu", true, &mcu, c, err);
+    if (!st) st = tfg_jget_str(o, "core", true, &core, c, err);
+    if (!st) st = tfg_jget_int(o, "clock_hz", true, 1, INT64_MAX, &clock, c, err);
+    if (!st) st = tfg_jget_int(o, "flash_bytes", true, 1, INT64_MAX, &flash, c, err);
+    if (!st) st = tfg_jget_int(o, "ram_bytes", true, 1, INT64_MAX, &ram, c, err);
+    if (!st) st = tfg_jget_bool(o, "fpu", false, &fpu, c, err);
+    if (!st) st = tfg_jget_str(o, "emulator", false, &emu, c, err);
+    if (!st) st = tfg_jget_strv(o, "aliases", false, &b->aliases, &n_alias, c, err);
+    if (st)
+        return st;
+    b->id = tfg_xstrdup(id);
+    b->name = tfg_xstrdup(name);
+    b->mcu = tfg_xstrdup(mcu);
+    b->core = tfg_xstrdup(core);
+    b->emulator = dup_or_null(emu);
+    b->clock_hz = (uint64_t)clock;
+    b->flash_bytes = (uint64_t)flash;
+    b->ram_bytes = (uint64_t)ram;
+    b->fpu = fpu;
+    return TFG_OK;
+}
+
+tfg_status tfg_boards_load(const char *path, tfg_boards *b, tfg_err *err)
+{
+    b->items = NULL;
+    b->n = 0;
+    json_t *j;
+    tfg_status st = tfg_json_load_file(path, &j, err);
+    if (st)
+        return st;
+    tfg_jctx root = {path, ""};
+    const json_t *arr = json_object_get(j, "boards");
+    if (!json_is_array(arr)) {
+        json_decref(j);
+        return tfg_err_field(err, TFG_EINPUT, path, "boards", "expected an array of boards");
+    }
+    b->items = tfg_xcalloc(json_array_size(arr) + 1, sizeof *b->items);
+    for (size_t i = 0; !st && i < json_array_size(arr); i++) {
+        char p[64];
+        tfg_jpath_index(p, sizeof p, "boards", i);
+        tfg_jctx c = {root.file, p};
+        st = parse_board(json_array_get(arr, i), &c, &b->items[i], err);
+        b->n = i + 1;
+        for (size_t k = 0; !st && k < i; k++)
+            if (tfg_name_eq(b->items[k].id, b->items[i].id))
+                st = tfg_err_field(err, TFG_EINPUT, path, p, "board id '%s' appears twice",
+                                   b->items[i].id);
+    }
+    json_decref(j);
+    if (st)
+        tfg_boards_free(b);
+    return st;
+}
+
+const tfg_board *tfg_boards_find(const tfg_boards *b, const char *name)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const tfg_board *x = &b->items[i];
+        if (tfg_name_eq(x->id, name) || tfg_name_eq(x->name, name))
+            return x;
+        for (size_t a = 0; x->aliases && x->aliases[a]; a++)
+            if (tfg_name_eq(x->aliases[a], name))
+                return x;
+    }
+    return NULL;
+}
+
+void tfg_boards_suggest(const tfg_boards *b, const char *name, char *out, size_t n)
+{
+    /* Rank every board by its best-matching name; keep the three closest. */
+    size_t best[3] = {(size_t)-1, (size_t)-1, (size_t)-1};
+    size_t who[3] = {0, 0, 0};
+    for (size_t i = 0; i < b->n; i++) {
+        const tfg_board *x = &b->items[i];
+        size_t d = tfg_edit_distance(name, x->id);
+        size_t dn = tfg_edit_distance(name, x->name);
+        if (dn < d)
+            d = dn;
+        for (size_t a = 0; x->aliases && x->aliases[a]; a++) {
+            size_t da = tfg_edit_distance(name, x->aliases[a]);
+            if (da < d)
+                d = da;
+        }
+        for (int k = 0; k < 3; k++) {
+            if (d < best[k]) {
+                for (int m = 2; m > k; m--) {
+                    best[m] = best[m - 1];
+                    who[m] = who[m - 1];
+                }
+                best[k] = d;
+                who[k] = i;
+                break;
+            }
+        }
+    }
+    out[0] = '\0';
+    size_t used = 0;
+    for (int k = 0; k < 3 && best[k] != (size_t)-1; k++) {
+        int w = snprintf(out + used, n - used, "%s'%s'", k ? ", " : "", b->items[who[k]].id);
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+}
