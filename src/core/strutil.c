@@ -7,28 +7,39 @@
 
 #include "core/alloc.h"
 
+/* Optimal string alignment distance: Levenshtein plus the swap of two neighbours
+ * ("medain" -> "median" is one edit), the commonest typo. */
 size_t tfg_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
+    size_t *prev2 = tfg_xmalloc((lb + 1) * sizeof *prev2);
+    size_t *prev = tfg_xmalloc((lb + 1) * sizeof *prev);
     size_t *row = tfg_xmalloc((lb + 1) * sizeof *row);
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
         row[0] = i;
+        int ai = tolower((unsigned char)a[i - 1]);
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-            size_t best = diag + (same ? 0 : 1);
-            if (up + 1 < best)
-                best = up + 1;
+            int bj = tolower((unsigned char)b[j - 1]);
+            size_t best = prev[j - 1] + (ai == bj ? 0 : 1);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
             if (row[j - 1] + 1 < best)
                 best = row[j - 1] + 1;
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == bj && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
             row[j] = best;
-            diag = up;
         }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = row;
+        row = t;
     }
-    size_t d = row[lb];
+    size_t d = prev[lb];
+    free(prev2);
+    free(prev);
     free(row);
     return d;
 }

@@ -1,0 +1,141 @@
+/* manifest.c — stage manifests: input and output hashes (see manifest.h). */
+#include "core/manifest.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/alloc.h"
+#include "core/hash.h"
+#include "core/io.h"
+#include "core/json.h"
+
+void tfg_manifest_init(tfg_manifest *m, const char *stage)
+{
+    m->j = json_pack("{s:s, s:s, s:{}, s:{}, s:{}}", "stage", stage, "tinyforge", TFG_VERSION,
+                     "inputs", "outputs", "notes");
+}
+
+void tfg_manifest_free(tfg_manifest *m)
+{
+    json_decref(m->j);
+    m->j = NULL;
+}
+
+tfg_status tfg_manifest_input_file(tfg_manifest *m, const char *label, const char *path,
+                                   tfg_err *err)
+{
+    char hex[TFG_SHA256_HEX];
+    tfg_status st = tfg_sha256_file(path, hex, err);
+    if (!st)
+        json_object_set_new(json_object_get(m->j, "inputs"), label, json_string(hex));
+    return st;
+}
+
+void tfg_manifest_input_text(tfg_manifest *m, const char *label, const char *text)
+{
+    char hex[TFG_SHA256_HEX];
+    tfg_sha256_hex(text, strlen(text), hex);
+    json_object_set_new(json_object_get(m->j, "inputs"), label, json_string(hex));
+}
+
+void tfg_manifest_note(tfg_manifest *m, const char *key, const char *value)
+{
+    json_object_set_new(json_object_get(m->j, "notes"), key, json_string(value));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+tfg_status tfg_manifest_add_outputs(tfg_manifest *m, const char *dir, tfg_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return tfg_err_set(err, TFG_EIO, "%s: cannot list the directory", dir);
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "manifest.json"))
+            continue;
+        names = tfg_xreallocarray(names, n + 1, sizeof *names);
+        names[n++] = tfg_xstrdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str); /* stable manifest text */
+    json_t *outs = json_object_get(m->j, "outputs");
+    tfg_status st = TFG_OK;
+    for (size_t i = 0; i < n; i++) {
+        char *p = tfg_path_join(dir, names[i]);
+        char hex[TFG_SHA256_HEX];
+        if (!st && tfg_is_dir(p) == false) {
+            st = tfg_sha256_file(p, hex, err);
+            if (!st)
+                json_object_set_new(outs, names[i], json_string(hex));
+        }
+        free(p);
+        free(names[i]);
+    }
+    free(names);
+    return st;
+}
+
+tfg_status tfg_manifest_write(const tfg_manifest *m, const char *dir, tfg_err *err)
+{
+    char *p = tfg_path_join(dir, "manifest.json");
+    tfg_status st = tfg_json_write_file(p, m->j, err);
+    free(p);
+    return st;
+}
+
+bool tfg_manifest_load(const char *dir, tfg_manifest *out)
+{
+    out->j = NULL;
+    char *p = tfg_path_join(dir, "manifest.json");
+    json_t *j = NULL;
+    tfg_err err;
+    bool ok = tfg_exists(p) && tfg_json_load_file(p, &j, &err) == TFG_OK;
+    free(p);
+    if (ok && (!json_is_object(json_object_get(j, "inputs")) ||
+               !json_is_object(json_object_get(j, "outputs")))) {
+        json_decref(j);
+        ok = false;
+    }
+    out->j = ok ? j : NULL;
+    return ok;
+}
+
+const char *tfg_manifest_get_note(const tfg_manifest *m, const char *key)
+{
+    return m->j ? json_string_value(json_object_get(json_object_get(m->j, "notes"), key)) : NULL;
+}
+
+const char *tfg_manifest_output_hash(const tfg_manifest *m, const char *name)
+{
+    return m->j ? json_string_value(json_object_get(json_object_get(m->j, "outputs"), name))
+                : NULL;
+}
+
+bool tfg_manifest_up_to_date(const tfg_manifest *m, const char *dir)
+{
+    tfg_manifest old;
+    if (!tfg_manifest_load(dir, &old))
+        return false;
+    bool same = json_equal(json_object_get(old.j, "inputs"), json_object_get(m->j, "inputs")) &&
+                json_equal(json_object_get(old.j, "tinyforge"), json_object_get(m->j, "tinyforge"));
+    const char *name;
+    json_t *hash;
+    json_object_foreach(json_object_get(old.j, "outputs"), name, hash) {
+        if (!same)
+            break;
+        char *p = tfg_path_join(dir, name);
+        char hex[TFG_SHA256_HEX];
+        same = tfg_sha256_file(p, hex, NULL) == TFG_OK && !strcmp(hex, json_string_value(hash));
+        free(p);
+    }
+    tfg_manifest_free(&old);
+    return same;
+}
