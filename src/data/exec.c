@@ -1,0 +1,599 @@
+/* exec.c — running a data plan: the executor loop (progress, one log entry per op),
+ * and the end of the plan: checking that the features are numeric and complete, turning
+ * the label into class indexes, packing the float32 splits, and writing preprocess.json
+ * (the per-row steps a device applies, restricted to what the model inputs need).
+ * The ops themselves are in ops.c, window.c and split.c. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "data/plan.h"
+#include "data/plan_impl.h"
+
+/* ---- execution state helpers (plan_impl.h) -------------------------------------------- */
+
+void tfg_exec_did(tfg_exec *x, const char *fmt, ...)
+{
+    size_t used = strlen(x->did), cap = sizeof x->did;
+    if (used + 4 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(x->did + used, cap - used, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= cap - used)
+        memcpy(x->did + cap - 4, "...", 4);
+}
+
+void tfg_exec_path(char *dst, size_t n, size_t index, const char *key, size_t j)
+{
+    int w = snprintf(dst, n, "ops[%zu]", index);
+    if (key && w >= 0 && (size_t)w < n)
+        w += snprintf(dst + w, n - (size_t)w, ".%s", key);
+    if (j != SIZE_MAX && w >= 0 && (size_t)w < n)
+        snprintf(dst + w, n - (size_t)w, "[%zu]", j);
+}
+
+uint64_t tfg_exec_seed(const tfg_exec *x, const tfg_plan_op *op)
+{
+    return op->has_seed ? op->seed : x->spec->seed;
+}
+
+size_t tfg_exec_rows(const tfg_exec *x)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < x->n_parts; p++)
+        n += x->part[p].n_rows;
+    return n;
+}
+
+const char *tfg_exec_source(const tfg_exec *x, const char *name)
+{
+    for (size_t i = 0; i < x->n_derived; i++)
+        if (!strcmp(x->derived[i], name))
+            return x->source[i];
+    return name;
+}
+
+void tfg_exec_add_derived(tfg_exec *x, const char *derived, const char *source)
+{
+    x->derived = tfg_xreallocarray(x->derived, x->n_derived + 1, sizeof *x->derived);
+    x->source = tfg_xreallocarray(x->source, x->n_derived + 1, sizeof *x->source);
+    x->derived[x->n_derived] = tfg_xstrdup(derived);
+    x->source[x->n_derived++] = tfg_xstrdup(source);
+}
+
+bool tfg_exec_is_label(const tfg_exec *x, const char *name)
+{
+    return x->spec->label && !strcmp(name, x->spec->label);
+}
+
+bool tfg_exec_is_feature(const tfg_exec *x, const char *name)
+{
+    if (tfg_exec_is_label(x, name))
+        return false;
+    if (!x->spec->features)
+        return true;
+    const char *src = tfg_exec_source(x, name);
+    for (size_t i = 0; i < x->spec->n_features; i++)
+        if (!strcmp(x->spec->features[i], src))
+            return true;
+    return false;
+}
+
+/* ---- what the table looked like before the plan --------------------------------------- */
+
+typedef struct {
+    size_t n;
+    char **names;
+    bool *cat;
+    json_t *levels; /* {"column": [sorted level names]} for categorical columns */
+    uint32_t shape[3];
+} origin;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void origin_record(const tfg_table *t, origin *o)
+{
+    o->n = t->n_cols;
+    o->names = tfg_xcalloc(t->n_cols + 1, sizeof *o->names);
+    o->cat = tfg_xcalloc(t->n_cols + 1, sizeof *o->cat);
+    o->levels = json_object();
+    memcpy(o->shape, t->shape, sizeof o->shape);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        const tfg_column *col = &t->cols[c];
+        o->names[c] = tfg_xstrdup(col->name);
+        o->cat[c] = col->type == TFG_COL_CAT;
+        if (!o->cat[c])
+            continue;
+        const char **v = tfg_xcalloc(col->n_levels + 1, sizeof *v);
+        memcpy(v, col->levels, col->n_levels * sizeof *v);
+        qsort(v, col->n_levels, sizeof *v, cmp_str);
+        json_t *a = json_array();
+        for (size_t l = 0; l < col->n_levels; l++)
+            json_array_append_new(a, json_string(v[l]));
+        json_object_set_new(o->levels, col->name, a);
+        free(v);
+    }
+}
+
+static void origin_free(origin *o)
+{
+    tfg_strv_free(o->names);
+    free(o->cat);
+    json_decref(o->levels);
+}
+
+/* ---- the final features ------------------------------------------------------------- */
+
+static void push_name(char ***v, size_t *n, const char *s)
+{
+    *v = tfg_xreallocarray(*v, *n + 2, sizeof **v);
+    (*v)[(*n)++] = tfg_xstrdup(s);
+    (*v)[*n] = NULL;
+}
+
+/* The model inputs in order: the spec's features (a one_hot or window feature replaced
+ * in place by what it became), or every column but the label. */
+static tfg_status feature_names(const tfg_exec *x, char ***out, size_t *n, tfg_err *err)
+{
+    const tfg_table *t = &x->part[0];
+    *out = tfg_xcalloc(1, sizeof **out);
+    *n = 0;
+    if (!x->spec->features) {
+        for (size_t c = 0; c < t->n_cols; c++)
+            if (!tfg_exec_is_label(x, t->cols[c].name))
+                push_name(out, n, t->cols[c].name);
+        return TFG_OK;
+    }
+    for (size_t f = 0; f < x->spec->n_features; f++) {
+        const char *want = x->spec->features[f];
+        size_t before = *n;
+        for (size_t c = 0; c < t->n_cols; c++)
+            if (!strcmp(tfg_exec_source(x, t->cols[c].name), want) &&
+                !tfg_exec_is_label(x, t->cols[c].name))
+                push_name(out, n, t->cols[c].name);
+        if (*n == before)
+            return tfg_err_field(err, TFG_ECHECK, x->file, "ops",
+                                 "the spec's feature '%s' is not in the data after the plan "
+                                 "(an op dropped it); keep it or remove it from the spec",
+                                 want);
+    }
+    return TFG_OK;
+}
+
+/* Every feature numeric and complete in every split. */
+static tfg_status check_features(const tfg_exec *x, char **names, size_t n, tfg_err *err)
+{
+    for (size_t f = 0; f < n; f++) {
+        int c = tfg_table_find(&x->part[0], names[f]);
+        if (x->part[0].cols[c].type == TFG_COL_CAT)
+            return tfg_err_field(err, TFG_ECHECK, x->file, "ops",
+                                 "feature '%s' is categorical; add a one_hot (or label_encode) "
+                                 "op for it",
+                                 names[f]);
+        size_t missing = 0;
+        for (size_t p = 0; p < x->n_parts; p++)
+            missing += tfg_col_count_missing(&x->part[p].cols[c], x->part[p].n_rows);
+        if (missing)
+            return tfg_err_field(err, TFG_ECHECK, x->file, "ops",
+                                 "feature '%s' has %zu missing cells after the plan; add an "
+                                 "impute (or drop_missing) op for it",
+                                 names[f], missing);
+    }
+    return TFG_OK;
+}
+
+/* ---- the label -------------------------------------------------------------------------- */
+
+typedef struct {
+    int kind;      /* TFG_LABEL_* */
+    char **names;  /* classes */
+    size_t n;
+    double *values; /* numeric label: the class values, sorted */
+} label_info;
+
+static void label_free(label_info *l)
+{
+    tfg_strv_free(l->names);
+    free(l->values);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void classes_cat(const tfg_exec *x, int li, label_info *l)
+{
+    l->names = tfg_xcalloc(1, sizeof *l->names);
+    for (size_t p = 0; p < x->n_parts; p++) {
+        const tfg_column *c = &x->part[p].cols[li];
+        for (size_t i = 0; i < x->part[p].n_rows; i++) {
+            const char *name = c->levels[c->cat[i]];
+            bool seen = false;
+            for (size_t k = 0; k < l->n && !seen; k++)
+                seen = !strcmp(l->names[k], name);
+            if (!seen)
+                push_name(&l->names, &l->n, name);
+        }
+    }
+    qsort(l->names, l->n, sizeof *l->names, cmp_str);
+}
+
+static tfg_status classes_num(const tfg_exec *x, int li, label_info *l, tfg_err *err)
+{
+    size_t total = tfg_exec_rows(x), n = 0;
+    l->values = tfg_xmalloc((total + 1) * sizeof *l->values);
+    for (size_t p = 0; p < x->n_parts; p++)
+        for (size_t i = 0; i < x->part[p].n_rows; i++)
+            l->values[n++] = x->part[p].cols[li].num[i];
+    qsort(l->values, n, sizeof *l->values, cmp_dbl);
+    for (size_t i = 0; i < n; i++)
+        if (!l->n || l->values[i] != l->values[l->n - 1])
+            l->values[l->n++] = l->values[i];
+    const tfg_spec *s = x->spec;
+    for (size_t k = 0; k < l->n; k++) {
+        double v = l->values[k];
+        if (v != floor(v))
+            return tfg_err_set(err, TFG_ECHECK,
+                               "%s: the label '%s' has the value %g, which is not a class "
+                               "number; classification needs integer or named classes",
+                               x->file, s->label, v);
+        if (s->class_names && (v < 0 || v >= (double)s->n_class_names))
+            return tfg_err_set(err, TFG_ECHECK,
+                               "%s: the label '%s' has the value %g, but the spec names %zu "
+                               "classes (values 0..%zu)",
+                               x->file, s->label, v, s->n_class_names, s->n_class_names - 1);
+    }
+    l->names = tfg_xcalloc(1, sizeof *l->names);
+    size_t n_names = 0;
+    if (s->class_names) {
+        for (size_t k = 0; k < s->n_class_names; k++)
+            push_name(&l->names, &n_names, s->class_names[k]);
+    } else {
+        for (size_t k = 0; k < l->n; k++) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%g", l->values[k]);
+            push_name(&l->names, &n_names, buf);
+        }
+    }
+    if (s->class_names) { /* the class index is the value itself */
+        free(l->values);
+        l->values = NULL;
+    }
+    l->n = n_names;
+    return TFG_OK;
+}
+
+static tfg_status label_resolve(const tfg_exec *x, label_info *l, tfg_err *err)
+{
+    memset(l, 0, sizeof *l);
+    const tfg_spec *s = x->spec;
+    int li = s->label ? tfg_table_find(&x->part[0], s->label) : -1;
+    if (li < 0 && s->task == TFG_TASK_ANOMALY)
+        return TFG_OK; /* kind none */
+    if (li < 0)
+        return tfg_err_set(err, TFG_ECHECK, "%s: the label column '%s' is not in the data "
+                           "after the plan", x->file, s->label ? s->label : "(none)");
+    size_t missing = 0;
+    for (size_t p = 0; p < x->n_parts; p++)
+        missing += tfg_col_count_missing(&x->part[p].cols[li], x->part[p].n_rows);
+    if (missing)
+        return tfg_err_set(err, TFG_ECHECK,
+                           "%s: the label '%s' has %zu missing cells after the plan; add "
+                           "{\"op\": \"drop_missing\", \"columns\": [\"%s\"]} before the split",
+                           x->file, s->label, missing, s->label);
+    bool cat = x->part[0].cols[li].type == TFG_COL_CAT;
+    if (s->task == TFG_TASK_REGRESSION) {
+        if (cat)
+            return tfg_err_set(err, TFG_EINPUT, "%s: the regression target '%s' is "
+                               "categorical; it must be a number", x->file, s->label);
+        l->kind = TFG_LABEL_VALUE;
+        return TFG_OK;
+    }
+    l->kind = TFG_LABEL_CLASS;
+    tfg_status st = TFG_OK;
+    if (cat)
+        classes_cat(x, li, l);
+    else
+        st = classes_num(x, li, l, err);
+    if (!st && l->n < 2 && s->task == TFG_TASK_CLASSIFICATION)
+        st = tfg_err_set(err, TFG_EINPUT, "%s: only one class ('%s') in the data; a "
+                         "classifier needs at least two", x->file, l->n ? l->names[0] : "");
+    return st;
+}
+
+static int32_t class_index(const label_info *l, const tfg_column *c, size_t row)
+{
+    if (c->type == TFG_COL_CAT) {
+        const char *name = c->levels[c->cat[row]];
+        char **hit = bsearch(&name, l->names, l->n, sizeof *l->names, cmp_str);
+        return (int32_t)(hit - l->names);
+    }
+    if (!l->values)
+        return (int32_t)c->num[row];
+    const double *hit = bsearch(&c->num[row], l->values, l->n, sizeof *l->values, cmp_dbl);
+    return (int32_t)(hit - l->values);
+}
+
+/* ---- splits and preprocess.json ------------------------------------------------------ */
+
+/* Images keep their H x W x C shape when the features are exactly the pixel columns. */
+static bool image_shape(const origin *o, const tfg_exec *x, char **names, size_t n)
+{
+    if (!o->shape[0])
+        return false;
+    size_t pixels = (size_t)o->shape[0] * o->shape[1] * (o->shape[2] ? o->shape[2] : 1), k = 0;
+    if (n != pixels)
+        return false;
+    for (size_t c = 0; c < o->n; c++) {
+        if (tfg_exec_is_label(x, o->names[c]))
+            continue;
+        if (k >= n || strcmp(o->names[c], names[k]))
+            return false;
+        k++;
+    }
+    return k == n;
+}
+
+static void pack_split(const tfg_exec *x, size_t p, char **names, size_t nf,
+                       const label_info *l, const uint32_t *shape, uint32_t rank, tfg_split *out)
+{
+    const tfg_table *t = &x->part[p];
+    memset(out, 0, sizeof *out);
+    out->rows = (uint32_t)t->n_rows;
+    out->features = (uint32_t)nf;
+    out->rank = rank;
+    memcpy(out->shape, shape, sizeof out->shape);
+    out->label_kind = (uint32_t)l->kind;
+    out->n_classes = l->kind == TFG_LABEL_CLASS ? (uint32_t)l->n : 0;
+    out->x = tfg_xmalloc((t->n_rows * nf + 1) * sizeof *out->x);
+    for (size_t f = 0; f < nf; f++) {
+        const double *v = t->cols[tfg_table_find(t, names[f])].num;
+        for (size_t i = 0; i < t->n_rows; i++)
+            out->x[i * nf + f] = (float)v[i];
+    }
+    if (l->kind == TFG_LABEL_NONE)
+        return;
+    const tfg_column *lc = &t->cols[tfg_table_find(t, x->spec->label)];
+    if (l->kind == TFG_LABEL_CLASS)
+        out->y_class = tfg_xmalloc((t->n_rows + 1) * sizeof *out->y_class);
+    else
+        out->y_value = tfg_xmalloc((t->n_rows + 1) * sizeof *out->y_value);
+    for (size_t i = 0; i < t->n_rows; i++) {
+        if (l->kind == TFG_LABEL_CLASS)
+            out->y_class[i] = class_index(l, lc, i);
+        else
+            out->y_value[i] = (float)lc->num[i];
+    }
+}
+
+static bool has_name(const json_t *set, const char *name)
+{
+    return json_object_get(set, name) != NULL;
+}
+
+/* Keeps the entries of a per-column step whose column is live; false if none is. */
+static bool prune_entries(json_t *step, const json_t *live)
+{
+    json_t *cols = json_object_get(step, "columns"), *kept = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(cols, i, e)
+        if (has_name(live, json_string_value(json_object_get(e, "column"))))
+            json_array_append(kept, e);
+    bool any = json_array_size(kept) > 0;
+    json_object_set_new(step, "columns", kept);
+    return any;
+}
+
+/* A window replaces every live name by its outputs ("col.mean", "col.fft0", ...). */
+static void window_outputs(const json_t *step, json_t *live)
+{
+    size_t i, j;
+    json_t *c, *f;
+    json_int_t bands = json_integer_value(json_object_get(step, "fft_bands"));
+    json_object_clear(live);
+    json_array_foreach(json_object_get(step, "columns"), i, c)
+        json_array_foreach(json_object_get(step, "features"), j, f) {
+            const char *feat = json_string_value(f);
+            for (json_int_t b = 0; b < (strcmp(feat, "fft") ? 1 : bands); b++) {
+                char *name = strcmp(feat, "fft")
+                                 ? tfg_xasprintf("%s.%s", json_string_value(c), feat)
+                                 : tfg_xasprintf("%s.fft%lld", json_string_value(c),
+                                                 (long long)b);
+                json_object_set_new(live, name, json_true());
+                free(name);
+            }
+        }
+}
+
+/* The steps the device needs: those that act on the inputs or on what they became. */
+static json_t *prune_steps(const json_t *steps, const json_t *inputs)
+{
+    json_t *live = json_object(), *out = json_array();
+    size_t i, j;
+    json_t *s, *v;
+    json_array_foreach(inputs, i, v)
+        json_object_set_new(live, json_string_value(v), json_true());
+    json_array_foreach(steps, i, s) {
+        json_t *step = json_deep_copy(s);
+        const char *kind = json_string_value(json_object_get(step, "step"));
+        const char *col = json_string_value(json_object_get(step, "column"));
+        bool keep = true;
+        if (!strcmp(kind, "one_hot") || !strcmp(kind, "label_encode")) {
+            keep = has_name(live, col);
+            json_array_foreach(json_object_get(step, "levels"), j, v)
+                if (keep && !strcmp(kind, "one_hot")) {
+                    char *name = tfg_xasprintf("%s=%s", col, json_string_value(v));
+                    json_object_set_new(live, name, json_true());
+                    free(name);
+                }
+        } else if (!strcmp(kind, "window")) {
+            window_outputs(step, live);
+        } else {
+            keep = prune_entries(step, live);
+        }
+        if (keep)
+            json_array_append(out, step);
+        json_decref(step);
+    }
+    json_decref(live);
+    return out;
+}
+
+static json_t *make_preprocess(const tfg_exec *x, const origin *o, char **names, size_t nf,
+                               const label_info *l, const uint32_t *shape, uint32_t rank)
+{
+    json_t *inputs = json_array(), *levels = json_object(), *feats = json_array();
+    for (size_t c = 0; c < o->n; c++) {
+        bool used = false;
+        for (size_t f = 0; f < nf && !used; f++)
+            used = !strcmp(tfg_exec_source(x, names[f]), o->names[c]);
+        if (!used)
+            continue;
+        json_array_append_new(inputs, json_string(o->names[c]));
+        if (o->cat[c])
+            json_object_set(levels, o->names[c], json_object_get(o->levels, o->names[c]));
+    }
+    for (size_t f = 0; f < nf; f++)
+        json_array_append_new(feats, json_string(names[f]));
+    json_t *shp = json_array();
+    for (uint32_t r = 0; r < rank; r++)
+        json_array_append_new(shp, json_integer(shape[r]));
+    json_t *label = json_null();
+    if (x->spec->label && l->kind != TFG_LABEL_NONE) {
+        label = json_pack("{s:s,s:s}", "column", x->spec->label, "task",
+                          tfg_task_name(x->spec->task));
+        if (l->kind == TFG_LABEL_CLASS) {
+            json_t *cl = json_array();
+            for (size_t k = 0; k < l->n; k++)
+                json_array_append_new(cl, json_string(l->names[k]));
+            json_object_set_new(label, "classes", cl);
+        }
+    }
+    return json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "version", 1, "inputs", inputs,
+                     "input_levels", levels, "steps", prune_steps(x->steps, inputs),
+                     "features", feats, "input_shape", shp, "label", label);
+}
+
+static tfg_status finish(tfg_exec *x, const origin *o, tfg_data_result *res, tfg_err *err)
+{
+    char **names;
+    size_t nf;
+    label_info l;
+    if (tfg_exec_rows(x) == 0)
+        return tfg_err_field(err, TFG_ECHECK, x->file, "ops",
+                             "no rows are left after the plan: its drop ops removed every "
+                             "row");
+    tfg_status st = feature_names(x, &names, &nf, err);
+    if (!st) st = check_features(x, names, nf, err);
+    if (st) {
+        tfg_strv_free(names);
+        return st;
+    }
+    st = label_resolve(x, &l, err);
+    if (!st) {
+        uint32_t shape[3] = {(uint32_t)nf, 0, 0}, rank = 1;
+        if (image_shape(o, x, names, nf)) {
+            memcpy(shape, o->shape, sizeof shape);
+            shape[2] = shape[2] ? shape[2] : 1;
+            rank = 3;
+        }
+        tfg_split *out[3] = {&res->train, &res->val, &res->test};
+        for (size_t p = 0; p < 3; p++)
+            pack_split(x, p, names, nf, &l, shape, rank, out[p]);
+        res->preprocess = make_preprocess(x, o, names, nf, &l, shape, rank);
+        res->features = names;
+        res->n_features = nf;
+        names = NULL;
+        res->classes = l.names ? l.names : tfg_xcalloc(1, sizeof *res->classes);
+        res->n_classes = l.kind == TFG_LABEL_CLASS ? l.n : 0;
+        l.names = NULL;
+    }
+    tfg_strv_free(names);
+    label_free(&l);
+    return st;
+}
+
+/* ---- the executor ---------------------------------------------------------------------- */
+
+static void exec_free(tfg_exec *x)
+{
+    for (size_t p = 0; p < 3; p++)
+        tfg_table_free(&x->part[p]);
+    for (size_t i = 0; i < x->n_derived; i++) {
+        free(x->derived[i]);
+        free(x->source[i]);
+    }
+    free(x->derived);
+    free(x->source);
+    json_decref(x->steps);
+}
+
+void tfg_data_result_free(tfg_data_result *r)
+{
+    tfg_split_free(&r->train);
+    tfg_split_free(&r->val);
+    tfg_split_free(&r->test);
+    json_decref(r->preprocess);
+    json_decref(r->log);
+    tfg_strv_free(r->classes);
+    tfg_strv_free(r->features);
+    memset(r, 0, sizeof *r);
+}
+
+tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
+                            tfg_progress *progress, tfg_data_result *res, tfg_err *err)
+{
+    memset(res, 0, sizeof *res);
+    tfg_exec x;
+    memset(&x, 0, sizeof x);
+    x.spec = s;
+    x.file = p->file;
+    x.part[0] = *t;
+    x.n_parts = 1;
+    x.steps = json_array();
+    tfg_table_init(t);
+    origin o;
+    origin_record(&x.part[0], &o);
+    json_t *log = json_array();
+    tfg_status st = TFG_OK;
+    for (size_t i = 0; i < p->n_ops && !st; i++) {
+        char label[64];
+        snprintf(label, sizeof label, "data: %s", tfg_op_names[p->ops[i].kind]);
+        tfg_progress_update(progress, label, i, p->n_ops);
+        size_t before = tfg_exec_rows(&x);
+        x.did[0] = '\0';
+        st = tfg_op_run(&x, &p->ops[i], i, err);
+        if (!st)
+            json_array_append_new(log, json_pack("{s:I,s:s,s:I,s:I,s:s}", "index",
+                                                 (json_int_t)i, "op",
+                                                 tfg_op_names[p->ops[i].kind], "rows_before",
+                                                 (json_int_t)before, "rows_after",
+                                                 (json_int_t)tfg_exec_rows(&x), "did", x.did));
+    }
+    tfg_progress_update(progress, "data: done", p->n_ops, p->n_ops);
+    if (!st && x.n_parts != 3)
+        st = tfg_err_set(err, TFG_EINTERNAL, "%s: the plan ran without splitting", p->file);
+    if (!st)
+        st = finish(&x, &o, res, err);
+    if (st) {
+        json_decref(log);
+        tfg_data_result_free(res);
+    } else {
+        res->log = log;
+    }
+    origin_free(&o);
+    exec_free(&x);
+    return st;
+}

@@ -1,0 +1,48 @@
+/* plan.h — the data plan: an ordered list of operations from a fixed registry, each with
+ * its arguments and a `why`, that turns the loaded table into train/val/test splits and
+ * a device-side preprocessing recipe. The format is in docs/plan.md.
+ *
+ * Parsing checks the plan's shape (known ops, known arguments of the right types);
+ * executing checks it against the data (columns exist, types fit) and checks each op's
+ * post-condition. Ops before `split` act on the whole table; ops after it are fitted on
+ * the training split and applied to every split (so no statistic leaks from val/test).
+ * Errors name the plan file and the op: "plan.json: ops[3].strategy: ...". */
+#ifndef TFG_DATA_PLAN_H
+#define TFG_DATA_PLAN_H
+
+#include <jansson.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/profile.h"
+#include "data/splitfile.h"
+#include "data/table.h"
+#include "spec/spec.h"
+
+typedef struct tfg_plan tfg_plan;
+
+/* file names the plan in messages. Takes no reference to j. */
+tfg_status tfg_plan_parse(const json_t *j, const char *file, tfg_plan **out, tfg_err *err);
+tfg_status tfg_plan_load(const char *path, tfg_plan **out, tfg_err *err);
+void tfg_plan_free(tfg_plan *p);
+size_t tfg_plan_size(const tfg_plan *p);
+
+/* The builtin planner: a sensible plan for this spec from the profile (deterministic). */
+json_t *tfg_plan_builtin(const tfg_profile *prof, const tfg_spec *s);
+
+typedef struct {
+    tfg_split train, val, test;
+    json_t *preprocess;  /* preprocess.json: what a device applies to a raw reading */
+    json_t *log;         /* one entry per op: what it did, rows before/after */
+    char **classes;      /* class names by class index (classification), NULL-terminated */
+    size_t n_classes;
+    char **features;     /* model input names in order, NULL-terminated */
+    size_t n_features;
+} tfg_data_result;
+
+/* Runs the plan on t (which it consumes and leaves empty). */
+tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
+                            tfg_progress *progress, tfg_data_result *res, tfg_err *err);
+void tfg_data_result_free(tfg_data_result *r);
+
+#endif

@@ -1,0 +1,137 @@
+/* plan_impl.h — the data plan's private parts, shared by the files that implement it:
+ * plan.c parses a plan into tfg_plan_op records, ops.c / window.c / split.c run one op
+ * on the execution state (tfg_exec), exec.c drives them and turns the final tables into
+ * splits and preprocess.json. Nothing outside src/data includes this header; the public
+ * interface is plan.h.
+ *
+ * The execution state holds one table before the split op and three (train, val, test)
+ * after it. Every op is written once against that array: it fits its statistics on
+ * parts[0] (the whole table, or the training split) and applies them to every part, so
+ * "fit on train, apply everywhere" needs no second code path. */
+#ifndef TFG_DATA_PLAN_IMPL_H
+#define TFG_DATA_PLAN_IMPL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "data/table.h"
+#include "spec/spec.h"
+
+typedef enum {
+    TFG_OP_SELECT_COLUMNS,
+    TFG_OP_DROP_COLUMNS,
+    TFG_OP_DROP_MISSING,
+    TFG_OP_IMPUTE,
+    TFG_OP_DROP_DUPLICATES,
+    TFG_OP_OUTLIERS,
+    TFG_OP_SCALE,
+    TFG_OP_LABEL_ENCODE,
+    TFG_OP_ONE_HOT,
+    TFG_OP_BALANCE,
+    TFG_OP_WINDOW,
+    TFG_OP_SHUFFLE,
+    TFG_OP_SPLIT,
+    TFG_OP_COUNT
+} tfg_op_kind;
+
+/* Names by tfg_op_kind, NULL-terminated (for messages and suggestions). */
+extern const char *const tfg_op_names[];
+
+enum { TFG_IMPUTE_MEAN, TFG_IMPUTE_MEDIAN, TFG_IMPUTE_MODE, TFG_IMPUTE_CONSTANT };
+enum { TFG_OUTLIER_IQR, TFG_OUTLIER_ZSCORE };
+enum { TFG_ACTION_CLIP, TFG_ACTION_DROP };
+enum { TFG_SCALE_MINMAX, TFG_SCALE_ZSCORE };
+enum { TFG_BALANCE_OVERSAMPLE, TFG_BALANCE_UNDERSAMPLE };
+
+/* Window features, in the order of tfg_window_feature_names. */
+enum {
+    TFG_WF_MEAN,
+    TFG_WF_STD,
+    TFG_WF_MIN,
+    TFG_WF_MAX,
+    TFG_WF_RMS,
+    TFG_WF_ZERO_CROSSINGS,
+    TFG_WF_FFT,
+    TFG_WF_COUNT
+};
+extern const char *const tfg_window_feature_names[];
+
+/* One parsed op. Only the fields of its kind are meaningful. */
+typedef struct {
+    tfg_op_kind kind;
+    char *why;
+    char **columns; /* "columns" (or "column" for one_hot/label_encode); NULL: default */
+    size_t n_columns;
+    int strategy, method, action;
+    bool has_value, value_is_str;
+    double value_num;
+    char *value_str;
+    double k;         /* outliers; 0 until defaulted at parse time */
+    bool has_range;
+    double range[2];
+    bool has_seed;
+    uint64_t seed;
+    size_t size, step, fft_bands;
+    int features[TFG_WF_COUNT]; /* window features in the plan's order */
+    size_t n_features;
+    double frac[3]; /* train, val, test */
+    bool has_stratify, stratify;
+} tfg_plan_op;
+
+struct tfg_plan {
+    char *file;
+    tfg_plan_op *ops;
+    size_t n_ops;
+};
+
+/* The state an executing plan works on. */
+typedef struct {
+    const tfg_spec *spec;
+    const char *file;   /* plan file, for messages */
+    tfg_table part[3];  /* part[0] only before the split; train, val, test after */
+    size_t n_parts;
+    /* derived column -> the original column it came from (one_hot, window) */
+    char **derived, **source;
+    size_t n_derived;
+    json_t *steps;      /* preprocess steps so far (a JSON array) */
+    char did[512];      /* what the current op did, for the log */
+} tfg_exec;
+
+/* Runs one op (dispatch in ops.c). index names the op in messages ("ops[3]"). */
+tfg_status tfg_op_run(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
+/* The ops that live in their own files. */
+tfg_status tfg_op_window(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
+tfg_status tfg_op_split(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
+tfg_status tfg_op_balance(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
+
+/* Appends to x->did (what the op did, for the log); marks truncation with "...". */
+void tfg_exec_did(tfg_exec *x, const char *fmt, ...) TFG_PRINTF(2, 3);
+/* "ops[i]" / "ops[i].key" / "ops[i].key[j]" into dst: j == SIZE_MAX leaves out the index,
+ * key NULL leaves out the key. */
+void tfg_exec_path(char *dst, size_t n, size_t index, const char *key, size_t j);
+/* The seed an op uses: its own, else the spec's. */
+uint64_t tfg_exec_seed(const tfg_exec *x, const tfg_plan_op *op);
+
+/* Total rows over the parts. */
+size_t tfg_exec_rows(const tfg_exec *x);
+/* The original column a (possibly derived) column comes from. */
+const char *tfg_exec_source(const tfg_exec *x, const char *name);
+void tfg_exec_add_derived(tfg_exec *x, const char *derived, const char *source);
+/* Is this column a feature (per the spec's feature list, or every non-label column)? */
+bool tfg_exec_is_feature(const tfg_exec *x, const char *name);
+bool tfg_exec_is_label(const tfg_exec *x, const char *name);
+
+/* Per-row class keys of the label column of part p, for stratifying and balancing:
+ * key[i] is a dense class number (ordered by level name / numeric value) or -1 when
+ * the label is missing. *keys is new; *names (if not NULL) gets the class names, new,
+ * NULL-terminated. The error names the op (ops[index]) when there is no label. */
+tfg_status tfg_exec_class_keys(const tfg_exec *x, size_t p, const tfg_plan_op *op,
+                               size_t index, int32_t **keys, size_t *n_classes, char ***names,
+                               tfg_err *err);
+
+/* The value of quantile q of sorted v[0..n) by linear interpolation (numpy's default). */
+double tfg_quantile_sorted(const double *v, size_t n, double q);
+
+#endif
