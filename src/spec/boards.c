@@ -1,5 +1,7 @@
 /* boards.c — the board table: loading boards.json, finding a board by any of its
  * names, and suggesting the closest names for an unknown one. */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +122,21 @@ const tfg_board *tfg_boards_find(const tfg_boards *b, const char *name)
     return NULL;
 }
 
+/* Distance of a typed name to a board name: a part of the name ("nucleo") counts as
+ * a perfect match, anything else by edit distance. */
+static size_t name_distance(const char *typed, const char *name)
+{
+    size_t lt = strlen(typed), ln = strlen(name);
+    for (size_t i = 0; lt && i + lt <= ln; i++) {
+        size_t k = 0;
+        while (k < lt && tolower((unsigned char)name[i + k]) == tolower((unsigned char)typed[k]))
+            k++;
+        if (k == lt)
+            return 0;
+    }
+    return tfg_edit_distance(typed, name);
+}
+
 void tfg_boards_suggest(const tfg_boards *b, const char *name, char *out, size_t n)
 {
     /* Rank every board by its best-matching name; keep the three closest. */
@@ -127,12 +144,12 @@ void tfg_boards_suggest(const tfg_boards *b, const char *name, char *out, size_t
     size_t who[3] = {0, 0, 0};
     for (size_t i = 0; i < b->n; i++) {
         const tfg_board *x = &b->items[i];
-        size_t d = tfg_edit_distance(name, x->id);
-        size_t dn = tfg_edit_distance(name, x->name);
+        size_t d = name_distance(name, x->id);
+        size_t dn = name_distance(name, x->name);
         if (dn < d)
             d = dn;
         for (size_t a = 0; x->aliases && x->aliases[a]; a++) {
-            size_t da = tfg_edit_distance(name, x->aliases[a]);
+            size_t da = name_distance(name, x->aliases[a]);
             if (da < d)
                 d = da;
         }

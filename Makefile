@@ -1,0 +1,54 @@
+# tinyforge — the two set-up commands (README): `make demo` and `make test`.
+# Both install what they need from Debian's packages (apt-get, as root), then build.
+SHELL := /bin/bash
+BUILD ?= build
+SAN_BUILD ?= build-san
+JOBS ?= $(shell nproc)
+CTEST_JOBS ?= $(JOBS)
+
+# Everything the build, the tests and the bundled examples need.
+DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
+	libjansson-dev libssl-dev zlib1g-dev python3 python3-sklearn dataset-fashion-mnist
+
+.PHONY: all deps build build-san demo test test-plain test-san clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing Debian packages:" $$missing; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer with clang, plus the libFuzzer targets.
+build-san: deps
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	  -DTFG_SANITIZE=ON -DTFG_FUZZ=ON >/dev/null
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/tinyforge data examples/fruit/spec.json --out runs/fruit
+
+test-plain: build
+	ctest --test-dir $(BUILD) -j $(CTEST_JOBS) --output-on-failure
+
+# Tests labelled `long` (full-size data) run in the plain build only; the sanitizer
+# build covers the same code on small inputs.
+test-san: build-san
+	ctest --test-dir $(SAN_BUILD) -j $(CTEST_JOBS) --output-on-failure -LE long
+
+test: build build-san
+	ctest --test-dir $(BUILD) -j $(CTEST_JOBS) --output-on-failure
+	ctest --test-dir $(SAN_BUILD) -j $(CTEST_JOBS) --output-on-failure -LE long
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD) runs

@@ -1,0 +1,47 @@
+/* cli.h — what the subcommands share: exit codes, error printing, loading a spec with
+ * its board table, and the --json convention. The CLI is the only layer that prints. */
+#ifndef TFG_CLI_CLI_H
+#define TFG_CLI_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "spec/spec.h"
+
+/* Exit codes (documented in `tinyforge help` and the README). */
+enum {
+    TFG_EXIT_OK = 0,       /* done (or up to date) */
+    TFG_EXIT_CHECK = 1,    /* ran, but a check did not hold */
+    TFG_EXIT_USAGE = 2,    /* wrong command line */
+    TFG_EXIT_INPUT = 3,    /* bad spec, data, plan or model file */
+    TFG_EXIT_IO = 4,       /* a file could not be read or written */
+    TFG_EXIT_TOOL = 5,     /* an external tool failed or timed out */
+    TFG_EXIT_INTERNAL = 70 /* a bug in tinyforge */
+};
+
+typedef struct {
+    bool json;  /* one JSON object on stdout instead of text */
+    int verbose; /* -1 quiet, 0 normal, 1 verbose */
+} tfg_cli;
+
+int tfg_cli_exit_code(tfg_status st);
+/* Prints the error (text on stderr; with --json also the JSON object on stdout) and
+ * returns the exit code. */
+int tfg_cli_fail(const tfg_cli *c, const tfg_err *err);
+/* Usage problem: message + hint to --help; returns TFG_EXIT_USAGE. */
+int tfg_cli_usage(const tfg_cli *c, const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Prints j as one line of JSON on stdout (steals the reference). */
+void tfg_cli_print_json(json_t *j);
+/* Loads the board table and the spec, and checks that its files exist. */
+tfg_status tfg_cli_load_spec(const char *path, tfg_boards *boards, tfg_spec *spec, tfg_err *err);
+
+int tfg_cmd_data(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_check(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_boards(int argc, char **argv, tfg_cli *c);
+
+#endif
