@@ -527,7 +527,7 @@ static tfg_status finish(tfg_exec *x, const origin *o, tfg_data_result *res, tfg
 
 /* ---- the executor ---------------------------------------------------------------------- */
 
-static void exec_free(tfg_exec *x)
+void tfg_exec_free(tfg_exec *x)
 {
     for (size_t p = 0; p < 3; p++)
         tfg_table_free(&x->part[p]);
@@ -594,6 +594,6 @@ tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
         res->log = log;
     }
     origin_free(&o);
-    exec_free(&x);
+    tfg_exec_free(&x);
     return st;
 }

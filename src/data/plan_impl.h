@@ -107,6 +107,8 @@ tfg_status tfg_op_split(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_er
 tfg_status tfg_op_balance(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
 
 /* Appends to x->did (what the op did, for the log); marks truncation with "...". */
+/* Releases the execution state (the tables of every part, names, steps). */
+void tfg_exec_free(tfg_exec *x);
 void tfg_exec_did(tfg_exec *x, const char *fmt, ...) TFG_PRINTF(2, 3);
 /* "ops[i]" / "ops[i].key" / "ops[i].key[j]" into dst: j == SIZE_MAX leaves out the index,
  * key NULL leaves out the key. */

@@ -16,7 +16,31 @@ const char *tfg_boards_default_path(void)
     return env && *env ? env : TFG_SOURCE_DIR "/boards/boards.json";
 }
 
-static void board_free(tfg_board *b)
+static char *dup_or_null(const char *s)
+{
+    return s ? tfg_xstrdup(s) : NULL;
+}
+
+void tfg_board_copy(tfg_board *d, const tfg_board *s)
+{
+    *d = *s;
+    d->id = tfg_xstrdup(s->id);
+    d->name = tfg_xstrdup(s->name);
+    d->mcu = tfg_xstrdup(s->mcu);
+    d->core = tfg_xstrdup(s->core);
+    d->emulator = dup_or_null(s->emulator);
+    d->aliases = NULL;
+    if (s->aliases) {
+        size_t n = 0;
+        while (s->aliases[n])
+            n++;
+        d->aliases = tfg_xcalloc(n + 1, sizeof *d->aliases);
+        for (size_t i = 0; i < n; i++)
+            d->aliases[i] = tfg_xstrdup(s->aliases[i]);
+    }
+}
+
+void tfg_board_free(tfg_board *b)
 {
     free(b->id);
     free(b->name);
@@ -30,15 +54,10 @@ static void board_free(tfg_board *b)
 void tfg_boards_free(tfg_boards *b)
 {
     for (size_t i = 0; i < b->n; i++)
-        board_free(&b->items[i]);
+        tfg_board_free(&b->items[i]);
     free(b->items);
     b->items = NULL;
     b->n = 0;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? tfg_xstrdup(s) : NULL;
 }
 
 static tfg_status parse_board(const json_t *o, const tfg_jctx *c, tfg_board *b, tfg_err *err)

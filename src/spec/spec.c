@@ -24,25 +24,6 @@ static char *dup_or_null(const char *s)
     return s ? tfg_xstrdup(s) : NULL;
 }
 
-static void board_copy(tfg_board *d, const tfg_board *s)
-{
-    *d = *s;
-    d->id = tfg_xstrdup(s->id);
-    d->name = tfg_xstrdup(s->name);
-    d->mcu = tfg_xstrdup(s->mcu);
-    d->core = tfg_xstrdup(s->core);
-    d->emulator = dup_or_null(s->emulator);
-    size_t n = 0;
-    while (s->aliases && s->aliases[n])
-        n++;
-    d->aliases = NULL;
-    if (s->aliases) {
-        d->aliases = tfg_xcalloc(n + 1, sizeof *d->aliases);
-        for (size_t i = 0; i < n; i++)
-            d->aliases[i] = tfg_xstrdup(s->aliases[i]);
-    }
-}
-
 void tfg_spec_free(tfg_spec *s)
 {
     free(s->path);
@@ -58,12 +39,7 @@ void tfg_spec_free(tfg_spec *s)
     tfg_strv_free(s->categorical);
     tfg_strv_free(s->class_names);
     free(s->plan);
-    free(s->board.id);
-    free(s->board.name);
-    free(s->board.mcu);
-    free(s->board.core);
-    free(s->board.emulator);
-    tfg_strv_free(s->board.aliases);
+    tfg_board_free(&s->board);
     json_decref(s->json);
     memset(s, 0, sizeof *s);
 }
@@ -311,7 +287,7 @@ tfg_status tfg_spec_from_json(json_t *j, const char *file, const tfg_boards *boa
                              "boards)",
                              board, near);
     }
-    board_copy(&s->board, b);
+    tfg_board_copy(&s->board, b);
     s->budget.flash_bytes = b->flash_bytes;
     s->budget.ram_bytes = b->ram_bytes;
     const json_t *data = json_object_get(j, "data");

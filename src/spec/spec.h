@@ -47,6 +47,9 @@ typedef struct {
 const char *tfg_boards_default_path(void);
 tfg_status tfg_boards_load(const char *path, tfg_boards *b, tfg_err *err);
 void tfg_boards_free(tfg_boards *b);
+/* A deep copy of one board entry, and its release. */
+void tfg_board_copy(tfg_board *dst, const tfg_board *src);
+void tfg_board_free(tfg_board *b);
 /* By id or name, ignoring case and treating ' ', '-', '_' alike; NULL if unknown. */
 const tfg_board *tfg_boards_find(const tfg_boards *b, const char *name);
 /* "did you mean ..." text with up to three closest board ids, into out. */

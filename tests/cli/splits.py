@@ -62,13 +62,11 @@ def clean(d, manifest_path):
     feats = pp["features"]
     raw = [list(r) for r in rows]
     for step in reversed(pp["steps"]):
-        if step["op"] == "affine":
-            cols = step.get("columns", feats)
-            for r in raw:
-                for k, name in enumerate(cols):
-                    i = feats.index(name)
-                    sc = step["scale"][k]
-                    r[i] = r[i] / sc + step["offset"][k] if sc != 0 else step["offset"][k]
+        if step["step"] == "affine":
+            for c in step["columns"]:
+                i = feats.index(c["column"])
+                for r in raw:
+                    r[i] = r[i] / c["scale"] + c["offset"] if c["scale"] != 0 else c["offset"]
     for row, col, value in man["outliers"]:
         i = feats.index(col)
         for r in raw:

@@ -37,14 +37,6 @@ static void exec_init3(tfg_exec *x, const tfg_spec *s, tfg_table *tr, tfg_table 
     tfg_table_init(te);
 }
 
-static void exec_done(tfg_exec *x)
-{
-    for (size_t p = 0; p < 3; p++)
-        tfg_table_free(&x->part[p]);
-    for (size_t i = 0; i < x->n_derived; i++) {
-        free(x->derived[i]);
-        free(x->source[i]);
-    }
     free(x->derived);
     free(x->source);
     json_decref(x->steps);
@@ -115,14 +107,14 @@ static void test_select_drop_columns(void)
     CHECK_INT(x.part[0].n_cols, 2);
     CHECK(tfg_table_find(&x.part[0], "b") < 0);
     CHECK_STR(x.did, "dropped 1 column (b)");
-    exec_done(&x);
+    tfg_exec_free(&x);
     /* anomaly detection may drop the label */
     fx_spec(&s, TFG_TASK_ANOMALY, "y", NULL, 0, 1);
     abc_table(&t);
     exec_init(&x, &s, &t);
     CHECK(op_on(&x, "{\"op\":\"drop_columns\",\"why\":\"w\",\"columns\":[\"y\"]}", &err) ==
           TFG_OK);
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 static void test_drop_missing(void)
@@ -141,7 +133,7 @@ static void test_drop_missing(void)
     CHECK(op_on(&x, "{\"op\":\"drop_missing\",\"why\":\"w\"}", &err) == TFG_OK);
     CHECK_INT(x.part[0].n_rows, 1); /* b missing in row 2, y missing in row 3 */
     CHECK_NEAR(num(&x, 0, "a", 0), 1, 0);
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 static void test_impute_numeric(void)
@@ -173,7 +165,7 @@ static void test_impute_numeric(void)
         json_t *e = json_array_get(json_object_get(step, "columns"), 0);
         CHECK_STR(json_string_value(json_object_get(e, "column")), "a");
         CHECK(json_real_value(json_object_get(e, "value")) == cases[k].a);
-        exec_done(&x);
+        tfg_exec_free(&x);
     }
 }
 
@@ -210,7 +202,7 @@ static void test_impute_categorical_and_errors(void)
     CHECK(op_on(&x, "{\"op\":\"impute\",\"why\":\"w\",\"strategy\":\"constant\",\"value\":\"zz\"}",
                 &err) == TFG_OK); /* nothing missing any more: nothing to do */
     CHECK_HAS(x.did, "filled 0 missing cells");
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 /* After the split the median comes from train and fills val and test. */
@@ -231,7 +223,7 @@ static void test_impute_fit_on_train(void)
     CHECK_NEAR(num(&x, 1, "x", 0), 2, 0);
     CHECK_NEAR(num(&x, 2, "x", 0), 2, 0);
     CHECK_HAS(x.did, "filled 3 missing cells with the training median (x: 3)");
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 static void test_drop_duplicates(void)
@@ -251,7 +243,7 @@ static void test_drop_duplicates(void)
     CHECK(isnan(num(&x, 0, "a", 2)));
     CHECK_NEAR(num(&x, 0, "a", 3), 1, 0);
     CHECK_HAS(x.did, "dropped 2 rows equal to an earlier row");
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 /* 1..9 and 100: q1 = 3.25, q3 = 7.75 (linear interpolation), IQR 4.5, fences -3.5..14.5. */
@@ -274,7 +266,7 @@ static void test_outliers_iqr(void)
     json_t *e = json_array_get(json_object_get(json_array_get(x.steps, 0), "columns"), 0);
     CHECK(json_real_value(json_object_get(e, "lo")) == -3.5);
     CHECK(json_real_value(json_object_get(e, "hi")) == 14.5);
-    exec_done(&x);
+    tfg_exec_free(&x);
 
     fx_num_table(&t, 10, "x", v);
     exec_init(&x, &s, &t);
@@ -284,7 +276,7 @@ static void test_outliers_iqr(void)
     /* k 0.5: fences 1.0..10.0: drops 100 only */
     CHECK_INT(x.part[0].n_rows, 9);
     CHECK_INT(json_array_size(x.steps), 0); /* dropping rows is not a device step */
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 static void test_outliers_zscore_after_split(void)
@@ -307,7 +299,7 @@ static void test_outliers_zscore_after_split(void)
     CHECK_INT(x.part[1].n_rows, 1);
     CHECK_INT(x.part[2].n_rows, 2);
     CHECK_HAS(x.did, "dropped 3 rows beyond the z-score fences (train 0, val 2, test 1)");
-    exec_done(&x);
+    tfg_exec_free(&x);
 
     static const double cat_rows[] = {1, 2};
     static const char *const col[] = {"a", "b"};
@@ -319,7 +311,7 @@ static void test_outliers_zscore_after_split(void)
                     "\"columns\":[\"x\",\"k\"]}",
                 &err) == TFG_EINPUT);
     CHECK_HAS(err.msg, "ops[0].columns[1]: outliers needs a numeric column; 'k' is categorical");
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 static void test_scale(void)
@@ -361,7 +353,7 @@ static void test_scale(void)
     CHECK(op_on(&x, "{\"op\":\"scale\",\"why\":\"w\",\"method\":\"zscore\",\"columns\":[\"y\"]}",
                 &err) == TFG_EINPUT);
     CHECK_HAS(err.msg, "ops[0].columns[0]: scale may not change the label column 'y'");
-    exec_done(&x);
+    tfg_exec_free(&x);
 
     /* data beyond a fixed range breaks the post-condition */
     static const double big[] = {0, 300};
@@ -370,7 +362,7 @@ static void test_scale(void)
     CHECK(op_on(&x, "{\"op\":\"scale\",\"why\":\"w\",\"method\":\"minmax\",\"range\":[0,255]}",
                 &err) == TFG_ECHECK);
     CHECK_HAS(err.msg, "ops[0]: scale: post-condition failed: 'px' has values outside [0, 1]");
-    exec_done(&x);
+    tfg_exec_free(&x);
 
     static const double v[] = {1, 2};
     static const char *const cat[] = {"u", "v"};
@@ -382,7 +374,7 @@ static void test_scale(void)
     CHECK_HAS(err.msg, "scale needs a numeric column; 'c' is categorical");
     CHECK(op_on(&x, "{\"op\":\"scale\",\"why\":\"w\",\"method\":\"zscore\"}", &err) == TFG_OK);
     CHECK_HAS(x.did, "standardized 1 column"); /* default: numeric features only */
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 /* Scale fitted on train: val/test use train's min and max (and may leave 0..1). */
@@ -401,7 +393,7 @@ static void test_scale_after_split(void)
     CHECK(op_on(&x, "{\"op\":\"scale\",\"why\":\"w\",\"method\":\"minmax\"}", &err) == TFG_OK);
     CHECK_NEAR(num(&x, 1, "x", 0), 2, 1e-6);
     CHECK_NEAR(num(&x, 2, "x", 0), 0.5, 1e-6);
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 static void test_label_encode_one_hot(void)
@@ -449,7 +441,7 @@ static void test_label_encode_one_hot(void)
     CHECK(op_on(&x, "{\"op\":\"label_encode\",\"why\":\"w\",\"column\":\"sise\"}", &err) ==
           TFG_EINPUT);
     CHECK_HAS(err.msg, "ops[0].column: no column 'sise' (did you mean 'size'?)");
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 /* Levels are fitted on train: an unseen level is all zeros in one_hot, an error in
@@ -484,7 +476,7 @@ static void test_encode_after_split(void)
             CHECK_HAS(err.msg, "the val split has level 'c' in 'k' that the training split "
                                "does not have");
         }
-        exec_done(&x);
+        tfg_exec_free(&x);
     }
 }
 
@@ -524,7 +516,7 @@ static void test_balance(void)
                 CHECK(first[i] == num(&x, 0, "v", i)); /* same seed, same rows */
         }
         CHECK_HAS(x.did, "oversampled the table from 8 to 12 rows, 6 per class (a: 6, b: 2 before)");
-        exec_done(&x);
+        tfg_exec_free(&x);
     }
     tfg_table t;
     fx_num_table(&t, 8, "v", v);
@@ -536,7 +528,7 @@ static void test_balance(void)
     CHECK_INT(x.part[0].n_rows, 4);
     CHECK_INT(count_level(&x, "y", "a"), 2);
     CHECK_INT(count_level(&x, "y", "b"), 2);
-    exec_done(&x);
+    tfg_exec_free(&x);
     /* no label column */
     fx_spec(&s, TFG_TASK_CLASSIFICATION, "label", NULL, 0, 9);
     fx_num_table(&t, 8, "v", v);
@@ -544,7 +536,7 @@ static void test_balance(void)
     CHECK(op_on(&x, "{\"op\":\"balance\",\"why\":\"w\",\"method\":\"undersample\"}", &err) ==
           TFG_EINPUT);
     CHECK_HAS(err.msg, "ops[0]: balance needs the label column 'label'");
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 /* A sine of one cycle per 8 samples: mean 0, rms sqrt(1/2), min -1, max 1, one sign
@@ -594,7 +586,7 @@ static void test_window(void)
     CHECK_STR(lab->levels[lab->cat[2]], "a"); /* rows 8..15: 4 a, 4 b: tie -> a */
     CHECK_STR(tfg_exec_source(&x, "ax.fft2"), "ax");
     CHECK_HAS(x.did, "cut 16 rows into 3 windows of 8 samples every 4 rows");
-    exec_done(&x);
+    tfg_exec_free(&x);
 
     /* missing signal cells and categorical signals are errors */
     v[3] = NAN;
@@ -613,7 +605,7 @@ static void test_window(void)
                     "\"features\":[\"mean\"]}",
                 &err) == TFG_EINPUT);
     CHECK_HAS(err.msg, "ops[0].columns[0]: no column 'az' (did you mean 'ax'?)");
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 /* Windows never span rows of two sources (pins). */
@@ -639,7 +631,7 @@ static void test_window_pins(void)
     CHECK_NEAR(num(&x, 0, "ax.mean", 2), 7, 0);
     CHECK_INT(x.part[0].pin[2], TFG_SPLIT_TEST);
     CHECK_INT(x.part[0].pin[1], TFG_SPLIT_NONE);
-    exec_done(&x);
+    tfg_exec_free(&x);
 }
 
 static void test_shuffle(void)
@@ -666,7 +658,7 @@ static void test_shuffle(void)
             sum += got[k][i];
         }
         CHECK_NEAR(sum, 49 * 50 / 2, 0); /* a permutation */
-        exec_done(&x);
+        tfg_exec_free(&x);
     }
     CHECK(!memcmp(got[0], got[1], sizeof got[0]));
     CHECK(memcmp(got[0], got[2], sizeof got[0]) != 0);
