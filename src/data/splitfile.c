@@ -64,6 +64,10 @@ static tfg_status check_fields(const tfg_split *s, const char *path, tfg_status 
         if (d < s->rank && product <= UINT32_MAX)
             product *= s->shape[d]; /* both factors < 2^32: no overflow of uint64 */
     }
+    if (product > UINT32_MAX)
+        return tfg_err_set(err, code, "%s: byte %d (features): is %u but the shape's product "
+                           "is more than %lu", path, OFF_FEATURES, s->features,
+                           (unsigned long)UINT32_MAX);
     if (product != s->features)
         return tfg_err_set(err, code, "%s: byte %d (features): is %u but the shape's product "
                            "is %llu", path, OFF_FEATURES, s->features,

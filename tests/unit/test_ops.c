@@ -37,11 +37,6 @@ static void exec_init3(tfg_exec *x, const tfg_spec *s, tfg_table *tr, tfg_table 
     tfg_table_init(te);
 }
 
-    free(x->derived);
-    free(x->source);
-    json_decref(x->steps);
-}
-
 /* Runs one op given as JSON (a split is added so the plan parses). */
 static tfg_status op_on(tfg_exec *x, const char *op, tfg_err *err)
 {
