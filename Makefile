@@ -8,7 +8,7 @@ CTEST_JOBS ?= $(JOBS)
 
 # Everything the build, the tests and the bundled examples need.
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
-	libjansson-dev libssl-dev zlib1g-dev python3 python3-sklearn dataset-fashion-mnist
+	libjansson-dev libssl-dev zlib1g-dev libopenblas-dev python3 python3-sklearn dataset-fashion-mnist
 
 .PHONY: all deps build build-san demo test test-plain test-san clean
 

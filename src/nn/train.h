@@ -1,0 +1,69 @@
+/* train.h — mini-batch training of a tfg_graph on the data stage's splits: losses,
+ * optimizers, early stopping on the validation split, evaluation, and the trained
+ * model on disk. Deterministic: the same graph, data, options and seed give the same
+ * weights bit for bit on the same machine (one thread count). */
+#ifndef TFG_NN_TRAIN_H
+#define TFG_NN_TRAIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/splitfile.h"
+#include "nn/graph.h"
+
+typedef enum { TFG_OPTIM_SGD, TFG_OPTIM_ADAM } tfg_optim_kind;
+typedef enum { TFG_LOSS_CROSS_ENTROPY, TFG_LOSS_MSE } tfg_loss_kind;
+
+typedef struct {
+    uint32_t epochs;        /* > 0 */
+    uint32_t batch;         /* > 0 */
+    tfg_optim_kind optim;
+    float lr;               /* finite, > 0 */
+    float momentum;         /* SGD */
+    float beta1, beta2, eps; /* Adam */
+    float weight_decay;     /* L2, 0 for none */
+    uint32_t patience;      /* stop after this many epochs without a better val metric; 0: never */
+    tfg_loss_kind loss;
+    uint64_t seed;          /* shuffling each epoch; weight init is the caller's */
+    tfg_progress *progress; /* may be NULL */
+} tfg_train_opts;
+
+/* Defaults: Adam lr 1e-3 (0.9, 0.999, 1e-7), batch 32, 30 epochs, patience 5,
+ * cross-entropy for classification. */
+void tfg_train_opts_default(tfg_train_opts *o);
+/* Checks every field; errors name the field ("training.lr: must be a finite number > 0"). */
+tfg_status tfg_train_opts_check(const tfg_train_opts *o, tfg_err *err);
+
+typedef struct {
+    double loss, accuracy; /* accuracy: classification only, else NAN */
+} tfg_metrics;
+
+typedef struct {
+    uint32_t epochs_run, best_epoch;     /* 1-based best epoch */
+    tfg_metrics *train, *val;            /* per epoch, epochs_run entries */
+    double samples_per_s;
+    double seconds;
+} tfg_train_history;
+
+/* Trains g in place; at the end g holds the weights of the best validation epoch (or
+ * the last epoch when val is empty). */
+tfg_status tfg_train(tfg_graph *g, const tfg_split *train, const tfg_split *val,
+                     const tfg_train_opts *o, tfg_train_history *h, tfg_err *err);
+void tfg_train_history_free(tfg_train_history *h);
+
+/* Loss and accuracy of g on s; confusion (n_classes^2, row = true class, column =
+ * predicted) is filled when non-NULL and the split has classes. */
+tfg_status tfg_evaluate(tfg_graph *g, const tfg_split *s, tfg_loss_kind loss, tfg_metrics *m,
+                        uint32_t *confusion, tfg_err *err);
+
+/* The trained model on disk: model.json (architecture, shapes, parameter count) and
+ * weights.bin (magic "TFGWEIGH", version, count, then every parameter array as float32
+ * little-endian in layer order; batchnorm adds mean and var). Atomic. */
+tfg_status tfg_model_save(const tfg_graph *g, const char *json_path, const char *weights_path,
+                          tfg_err *err);
+tfg_status tfg_model_load(const char *json_path, const char *weights_path, tfg_graph *g,
+                          tfg_err *err);
+
+#endif
