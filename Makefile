@@ -37,6 +37,7 @@ build-san: deps
 
 demo: build
 	./$(BUILD)/tinyforge data examples/fruit/spec.json --out runs/fruit
+	./$(BUILD)/tinyforge train examples/fruit/spec.json --out runs/fruit
 
 test-plain: build
 	ctest --test-dir $(BUILD) -j $(CTEST_JOBS) --output-on-failure

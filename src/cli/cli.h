@@ -41,6 +41,7 @@ void tfg_cli_print_json(json_t *j);
 tfg_status tfg_cli_load_spec(const char *path, tfg_boards *boards, tfg_spec *spec, tfg_err *err);
 
 int tfg_cmd_data(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_train(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_check(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_boards(int argc, char **argv, tfg_cli *c);
 

@@ -16,6 +16,7 @@ typedef struct {
 
 static const command commands[] = {
     {"data", tfg_cmd_data, "profile, clean and split the spec's data by a plan"},
+    {"train", tfg_cmd_train, "train a network on the data stage's splits, natively in C"},
     {"check", tfg_cmd_check, "check a spec: fields, board, data files"},
     {"boards", tfg_cmd_boards, "list the boards a spec may name"},
 };
@@ -41,6 +42,7 @@ static void help(FILE *f)
           "\n"
           "example:\n"
           "  tinyforge data examples/fruit/spec.json      # profile, plan, clean, split\n"
+          "  tinyforge train examples/fruit/spec.json     # train on the splits\n"
           "\n"
           "exit codes:\n"
           "  0 done or up to date        1 a check did not hold    2 wrong command line\n"

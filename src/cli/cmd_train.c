@@ -1,0 +1,160 @@
+/* cmd_train.c — `tinyforge train SPEC`: train on the data stage's splits and show the
+ * epochs, the best one, and the test accuracy with the confusion matrix. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/alloc.h"
+#include "core/progress.h"
+#include "nn/stage.h"
+
+static const char usage[] =
+    "usage: tinyforge train SPEC [--arch FILE] [--epochs N] [--out DIR] [--force] [--json]\n"
+    "\n"
+    "Trains a small network natively (no Python) on DIR/data/{train,val}.bin, written by\n"
+    "`tinyforge data`, keeps the epoch with the best validation accuracy (early stopping\n"
+    "after training.patience epochs without progress), evaluates it on the test split,\n"
+    "and writes into DIR/train/:\n"
+    "  arch.json      the architecture (edit it and pass it back with --arch)\n"
+    "  model.json     architecture and parameter shapes   weights.bin  float32 weights\n"
+    "  report.json    loss and accuracy per epoch, best epoch, test accuracy, confusion\n"
+    "                 matrix, flash/RAM estimates against the board\n"
+    "  manifest.json  hashes of inputs and outputs\n"
+    "\n"
+    "The architecture: --arch FILE, else the spec's model.arch (an object or a file name),\n"
+    "else the builtin chooser: it tries networks smallest first that fit the board's\n"
+    "budget and grows only while the validation accuracy asks for it\n"
+    "(training.target_accuracy, default 0.95). Settings from the spec's `training`:\n"
+    "epochs, batch, optimizer (adam|sgd), lr, momentum, weight_decay, patience, seed.\n"
+    "The same seed gives the same weights, bit for bit.\n"
+    "\n"
+    "options:\n"
+    "  --arch FILE  train this architecture (docs/arch.md)\n"
+    "  --epochs N   override training.epochs\n"
+    "  --out DIR    run directory (default: runs/<spec name>)\n"
+    "  --force      run even when nothing changed\n"
+    "  --json       print the final metrics (test_accuracy, ...) as one JSON object\n"
+    "\n"
+    "example:\n"
+    "  tinyforge data examples/fruit/spec.json && tinyforge train examples/fruit/spec.json\n";
+
+static void print_report(const json_t *r)
+{
+    const json_t *tr = json_object_get(json_object_get(r, "history"), "train");
+    const json_t *va = json_object_get(json_object_get(r, "history"), "val");
+    size_t best = (size_t)json_integer_value(json_object_get(r, "best_epoch"));
+    printf("  epoch  train loss  train acc  val loss  val acc\n");
+    for (size_t i = 0; i < json_array_size(tr); i++) {
+        const json_t *t = json_array_get(tr, i), *v = json_array_get(va, i);
+        printf("  %5zu  %10.4f  %9.4f  %8.4f  %7.4f%s\n", i + 1,
+               json_number_value(json_object_get(t, "loss")),
+               json_number_value(json_object_get(t, "accuracy")),
+               json_number_value(json_object_get(v, "loss")),
+               json_number_value(json_object_get(v, "accuracy")), i + 1 == best ? "  <- best" : "");
+    }
+    const json_t *est = json_object_get(r, "estimate");
+    printf("\nparameters: %lld, %lld MACs per inference; estimated flash %lld of %lld B, RAM %lld "
+           "of %lld B on %s\n",
+           (long long)json_integer_value(json_object_get(r, "params")),
+           (long long)json_integer_value(json_object_get(r, "macs")),
+           (long long)json_integer_value(json_object_get(est, "flash_bytes")),
+           (long long)json_integer_value(json_object_get(est, "flash_budget")),
+           (long long)json_integer_value(json_object_get(est, "ram_bytes")),
+           (long long)json_integer_value(json_object_get(est, "ram_budget")),
+           json_string_value(json_object_get(est, "board")));
+    printf("training: %.1f s, %.0f samples/s\n",
+           json_number_value(json_object_get(r, "seconds")),
+           json_number_value(json_object_get(r, "samples_per_s")));
+    const json_t *acc = json_object_get(r, "test_accuracy");
+    if (acc)
+        printf("test accuracy: %.2f %%\n", 100 * json_number_value(acc));
+    printf("test loss: %.4f\n", json_number_value(json_object_get(r, "test_loss")));
+    const json_t *cm = json_object_get(r, "confusion"), *cls = json_object_get(r, "classes");
+    if (cm && json_array_size(cm) <= 12) {
+        printf("confusion (rows: true class, columns: predicted):\n");
+        for (size_t i = 0; i < json_array_size(cm); i++) {
+            printf("  %-14.14s", json_string_value(json_array_get(cls, i)));
+            const json_t *row = json_array_get(cm, i);
+            for (size_t j = 0; j < json_array_size(row); j++)
+                printf(" %5lld", (long long)json_integer_value(json_array_get(row, j)));
+            putchar('\n');
+        }
+    }
+}
+
+int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
+{
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'}, {"arch", required_argument, NULL, 'a'},
+        {"epochs", required_argument, NULL, 'e'}, {"force", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    tfg_train_stage_opts o = {0};
+    const char *out = NULL;
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "o:a:e:fjhqv", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'a': o.arch_file = optarg; break;
+        case 'e': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 100000)
+                return tfg_cli_usage(c, "train", "--epochs wants a number from 1 to 100000, got '%s'",
+                                     optarg);
+            o.epochs = (uint32_t)n;
+            break;
+        }
+        case 'f': o.force = true; break;
+        case 'j': c->json = true; break;
+        case 'q': c->verbose = -1; break;
+        case 'v': c->verbose = 1; break;
+        case 'h': fputs(usage, stdout); return TFG_EXIT_OK;
+        default:
+            return tfg_cli_usage(c, "train", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return tfg_cli_usage(c, "train", optind >= argc ? "missing SPEC" : "one SPEC expected");
+    tfg_boards boards;
+    tfg_spec spec;
+    tfg_err err;
+    if (tfg_cli_load_spec(argv[optind], &boards, &spec, &err)) {
+        tfg_spec_free(&spec);
+        tfg_boards_free(&boards);
+        return tfg_cli_fail(c, &err);
+    }
+    char *default_out = tfg_xasprintf("runs/%s", spec.name);
+    o.out = out ? out : default_out;
+    tfg_progress prog;
+    tfg_progress_tty(&prog, stderr, false);
+    o.progress = c->verbose >= 0 && !c->json ? &prog : NULL;
+    tfg_train_outcome r;
+    tfg_status st = tfg_train_stage(&spec, &o, &r, &err);
+    int code = TFG_EXIT_OK;
+    if (st) {
+        code = tfg_cli_fail(c, &err);
+    } else if (c->json) {
+        json_t *j = json_pack("{s:s, s:s}", "status", r.skipped ? "skipped" : "ok", "dir", r.dir);
+        if (r.report)
+            json_object_update_missing(j, r.report);
+        tfg_cli_print_json(j);
+    } else {
+        if (r.skipped)
+            printf("train: up to date (data, architecture and settings unchanged since the "
+                   "last run); skipped. --force trains again.\n\n");
+        if (r.report && c->verbose >= 0)
+            print_report(r.report);
+        printf("artifacts: %s/\n", r.dir);
+    }
+    tfg_train_outcome_free(&r);
+    free(default_out);
+    tfg_spec_free(&spec);
+    tfg_boards_free(&boards);
+    return code;
+}

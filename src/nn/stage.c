@@ -1,0 +1,359 @@
+/* stage.c — the train stage: splits -> architecture -> training -> test metrics,
+ * published atomically and skipped when nothing changed (see stage.h). */
+#include "nn/stage.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "core/manifest.h"
+#include "core/rng.h"
+#include "data/splitfile.h"
+#include "nn/chooser.h"
+#include "nn/graph.h"
+#include "nn/train.h"
+
+typedef struct {
+    tfg_split train, val, test;
+    json_t *summary; /* data/summary.json */
+    size_t n_classes;
+    tfg_shape input;
+} data_in;
+
+static void data_free(data_in *d)
+{
+    tfg_split_free(&d->train);
+    tfg_split_free(&d->val);
+    tfg_split_free(&d->test);
+    json_decref(d->summary);
+}
+
+static tfg_status read_data(const char *datadir, const tfg_spec *s, data_in *d, tfg_err *err)
+{
+    memset(d, 0, sizeof *d);
+    char *sum = tfg_path_join(datadir, "summary.json");
+    tfg_status st = TFG_OK;
+    if (!tfg_exists(sum))
+        st = tfg_err_set(err, TFG_EINPUT,
+                         "%s not found: run `tinyforge data %s` first (with the same --out)", sum,
+                         s->path);
+    if (!st)
+        st = tfg_json_load_file(sum, &d->summary, err);
+    free(sum);
+    static const char *const names[] = {"train.bin", "val.bin", "test.bin"};
+    tfg_split *parts[] = {&d->train, &d->val, &d->test};
+    for (int i = 0; !st && i < 3; i++) {
+        char *p = tfg_path_join(datadir, names[i]);
+        st = tfg_split_read(p, parts[i], err);
+        free(p);
+    }
+    if (st)
+        return st;
+    d->input.rank = d->train.rank;
+    memcpy(d->input.dim, d->train.shape, sizeof d->input.dim);
+    d->n_classes = d->train.label_kind == TFG_LABEL_CLASS ? d->train.n_classes : 1;
+    if (d->train.label_kind == TFG_LABEL_NONE)
+        return tfg_err_set(err, TFG_EINPUT,
+                           "%s: the splits have no labels; training needs a label column "
+                           "(data.label)",
+                           datadir);
+    return TFG_OK;
+}
+
+/* The spec's `training` section over the defaults; errors name "training.<field>". */
+static tfg_status read_training(const tfg_spec *s, const data_in *d, tfg_train_opts *o,
+                                double *target, tfg_err *err)
+{
+    static const char *const keys[] = {"epochs",       "batch",    "optimizer", "lr",
+                                       "momentum",     "weight_decay", "patience",
+                                       "target_accuracy", "seed", NULL};
+    static const char *const optims[] = {"sgd", "adam", NULL};
+    tfg_train_opts_default(o);
+    o->seed = s->seed;
+    o->loss = d->train.label_kind == TFG_LABEL_CLASS ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE;
+    *target = 0.95;
+    const json_t *t = json_object_get(s->json, "training");
+    if (!t)
+        return TFG_OK;
+    tfg_jctx c = {s->path, "training"};
+    int64_t epochs = o->epochs, batch = o->batch, patience = o->patience;
+    int64_t seed = (int64_t)o->seed;
+    int optim = o->optim == TFG_OPTIM_SGD ? 0 : 1;
+    double lr = o->lr, mom = o->momentum, wd = o->weight_decay;
+    tfg_status st = tfg_jcheck_keys(t, keys, &c, err);
+    if (!st) st = tfg_jget_int(t, "epochs", false, 1, 100000, &epochs, &c, err);
+    if (!st) st = tfg_jget_int(t, "batch", false, 1, 65536, &batch, &c, err);
+    if (!st) st = tfg_jget_enum(t, "optimizer", false, optims, &optim, &c, err);
+    if (!st) st = tfg_jget_num(t, "lr", false, 1e-12, 100, &lr, &c, err);
+    if (!st) st = tfg_jget_num(t, "momentum", false, 0, 0.999999, &mom, &c, err);
+    if (!st) st = tfg_jget_num(t, "weight_decay", false, 0, 1, &wd, &c, err);
+    if (!st) st = tfg_jget_int(t, "patience", false, 0, 100000, &patience, &c, err);
+    if (!st) st = tfg_jget_num(t, "target_accuracy", false, 0, 1, target, &c, err);
+    if (!st) st = tfg_jget_int(t, "seed", false, 0, INT64_MAX, &seed, &c, err);
+    if (st)
+        return st;
+    o->epochs = (uint32_t)epochs;
+    o->batch = (uint32_t)batch;
+    o->optim = optim == 0 ? TFG_OPTIM_SGD : TFG_OPTIM_ADAM;
+    o->lr = (float)lr;
+    o->momentum = (float)mom;
+    o->weight_decay = (float)wd;
+    o->patience = (uint32_t)patience;
+    o->seed = (uint64_t)seed;
+    return TFG_OK;
+}
+
+typedef struct {
+    json_t *arch;     /* the architecture JSON, or NULL for the chooser */
+    char *file;       /* where it came from, for messages */
+    char *text;       /* canonical text, for the manifest */
+} arch_in;
+
+static tfg_status read_arch(const tfg_spec *s, const tfg_train_stage_opts *o, arch_in *a,
+                            tfg_err *err)
+{
+    memset(a, 0, sizeof *a);
+    const json_t *model = json_object_get(s->json, "model");
+    const json_t *inline_arch = json_object_get(model, "arch");
+    tfg_status st = TFG_OK;
+    if (model) {
+        static const char *const keys[] = {"arch", NULL};
+        tfg_jctx c = {s->path, "model"};
+        st = tfg_jcheck_keys(model, keys, &c, err);
+        if (st)
+            return st;
+    }
+    if (o->arch_file) {
+        a->file = tfg_xstrdup(o->arch_file);
+        st = tfg_json_load_file(a->file, &a->arch, err);
+    } else if (json_is_string(inline_arch)) {
+        a->file = tfg_path_beside(s->path, json_string_value(inline_arch));
+        st = tfg_json_load_file(a->file, &a->arch, err);
+    } else if (json_is_object(inline_arch)) {
+        a->file = tfg_xasprintf("%s: model.arch", s->path);
+        a->arch = json_incref((json_t *)inline_arch);
+    } else if (inline_arch) {
+        return tfg_err_field(err, TFG_EINPUT, s->path, "model.arch",
+                             "expected an architecture object or a file name, got %s",
+                             tfg_json_type_name(inline_arch));
+    }
+    if (!st)
+        a->text = a->arch ? tfg_json_canonical(a->arch) : tfg_xstrdup("builtin");
+    return st;
+}
+
+static void arch_free(arch_in *a)
+{
+    json_decref(a->arch);
+    free(a->file);
+    free(a->text);
+}
+
+static json_t *metrics_json(const tfg_metrics *m, uint32_t n)
+{
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:f}", "loss", m[i].loss);
+        if (!isnan(m[i].accuracy))
+            json_object_set_new(o, "accuracy", json_real(m[i].accuracy));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *confusion_json(const uint32_t *cm, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_array();
+        for (size_t j = 0; j < n; j++)
+            json_array_append_new(row, json_integer(cm[i * n + j]));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph *g,
+                           const tfg_train_history *h, const tfg_metrics *test,
+                           const uint32_t *cm, json_t *candidates, const tfg_train_opts *o)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "stage", json_string("train"));
+    json_object_set_new(r, "name", json_string(s->name));
+    json_object_set_new(r, "params", json_integer((json_int_t)tfg_graph_param_count(g)));
+    json_object_set_new(r, "macs", json_integer((json_int_t)tfg_graph_macs(g)));
+    json_object_set_new(
+        r, "estimate",
+        json_pack("{s:I, s:I, s:I, s:I, s:s}", "flash_bytes",
+                  (json_int_t)tfg_graph_flash_estimate(g), "ram_bytes",
+                  (json_int_t)tfg_graph_ram_estimate(g), "flash_budget",
+                  (json_int_t)s->budget.flash_bytes, "ram_budget",
+                  (json_int_t)s->budget.ram_bytes, "board", s->board.id));
+    json_object_set_new(r, "training",
+                        json_pack("{s:i, s:i, s:s, s:f, s:i, s:I}", "epochs", (int)o->epochs,
+                                  "batch", (int)o->batch, "optimizer",
+                                  o->optim == TFG_OPTIM_ADAM ? "adam" : "sgd", "lr",
+                                  (double)o->lr, "patience", (int)o->patience, "seed",
+                                  (json_int_t)o->seed));
+    json_object_set_new(r, "epochs_run", json_integer(h->epochs_run));
+    json_object_set_new(r, "best_epoch", json_integer(h->best_epoch));
+    json_object_set_new(r, "history",
+                        json_pack("{s:o, s:o}", "train", metrics_json(h->train, h->epochs_run),
+                                  "val", metrics_json(h->val, h->epochs_run)));
+    json_object_set_new(r, "samples_per_s", json_real(h->samples_per_s));
+    json_object_set_new(r, "seconds", json_real(h->seconds));
+    json_object_set_new(r, "test_loss", json_real(test->loss));
+    if (!isnan(test->accuracy))
+        json_object_set_new(r, "test_accuracy", json_real(test->accuracy));
+    if (cm) {
+        json_object_set(r, "classes", json_object_get(d->summary, "classes"));
+        json_object_set_new(r, "confusion", confusion_json(cm, d->n_classes));
+    }
+    if (candidates)
+        json_object_set(r, "candidates", candidates);
+    return r;
+}
+
+static tfg_status publish(const tfg_train_stage_opts *o, tfg_manifest *m, const tfg_graph *g,
+                          const json_t *report, tfg_err *err)
+{
+    tfg_stagedir sd;
+    tfg_status st = tfg_stage_begin(&sd, o->out, "train", err);
+    if (st)
+        return st;
+    char *arch = tfg_stage_path(&sd, "arch.json");
+    char *model = tfg_stage_path(&sd, "model.json");
+    char *weights = tfg_stage_path(&sd, "weights.bin");
+    char *rep = tfg_stage_path(&sd, "report.json");
+    json_t *aj = tfg_graph_to_json(g);
+    st = tfg_json_write_file(arch, aj, err);
+    json_decref(aj);
+    if (!st) st = tfg_model_save(g, model, weights, err);
+    if (!st) st = tfg_json_write_file(rep, report, err);
+    if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
+    if (!st) st = tfg_manifest_write(m, sd.dir, err);
+    free(arch);
+    free(model);
+    free(weights);
+    free(rep);
+    if (!st)
+        return tfg_stage_commit(&sd, err);
+    tfg_stage_abort(&sd);
+    return st;
+}
+
+static tfg_status run(const tfg_spec *s, const tfg_train_stage_opts *o, data_in *d,
+                      const arch_in *a, tfg_train_opts *to, double target, tfg_manifest *m,
+                      tfg_train_outcome *r, tfg_err *err)
+{
+    tfg_arch_need need = {.classification = d->train.label_kind == TFG_LABEL_CLASS,
+                          .input = d->input,
+                          .n_outputs = (uint32_t)d->n_classes,
+                          .flash_bytes = s->budget.flash_bytes,
+                          .ram_bytes = s->budget.ram_bytes};
+    tfg_graph g;
+    memset(&g, 0, sizeof g);
+    tfg_train_history h;
+    memset(&h, 0, sizeof h);
+    json_t *candidates = NULL;
+    tfg_status st;
+    to->progress = o->progress;
+    if (a->arch) {
+        st = tfg_graph_from_json(a->arch, a->file, &need.input, need.n_outputs, &g, err);
+        if (!st)
+            st = tfg_graph_check_budget(&g, &need, a->file, err);
+        if (!st) {
+            tfg_rng rng;
+            tfg_rng_seed(&rng, to->seed);
+            tfg_graph_init_params(&g, &rng);
+            st = tfg_train(&g, &d->train, &d->val, to, &h, err);
+        }
+    } else {
+        st = tfg_arch_choose(&need, &d->train, &d->val, to, target, &g, &h, &candidates, err);
+    }
+    tfg_metrics test = {NAN, NAN};
+    uint32_t *cm = NULL;
+    if (!st) {
+        if (need.classification)
+            cm = tfg_xcalloc(d->n_classes * d->n_classes, sizeof *cm);
+        st = tfg_evaluate(&g, &d->test, to->loss, &test, cm, err);
+    }
+    tfg_progress_finish(o->progress);
+    if (!st) {
+        json_t *report = make_report(s, d, &g, &h, &test, cm, candidates, to);
+        st = publish(o, m, &g, report, err);
+        if (!st)
+            r->report = json_incref(report);
+        json_decref(report);
+    }
+    free(cm);
+    json_decref(candidates);
+    tfg_train_history_free(&h);
+    tfg_graph_free(&g);
+    return st;
+}
+
+tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
+                           tfg_train_outcome *r, tfg_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = tfg_path_join(o->out, "train");
+    char *datadir = tfg_path_join(o->out, "data");
+    data_in d;
+    tfg_train_opts to;
+    double target = 0;
+    arch_in a;
+    memset(&a, 0, sizeof a);
+    tfg_status st = read_data(datadir, s, &d, err);
+    if (!st) st = read_training(s, &d, &to, &target, err);
+    if (!st && o->epochs)
+        to.epochs = o->epochs;
+    if (!st) st = tfg_train_opts_check(&to, err);
+    if (!st) st = read_arch(s, o, &a, err);
+    tfg_manifest m;
+    tfg_manifest_init(&m, "train");
+    static const char *const inputs[] = {"train.bin", "val.bin", "test.bin", "summary.json",
+                                         NULL};
+    for (size_t i = 0; !st && inputs[i]; i++) {
+        char *p = tfg_path_join(datadir, inputs[i]);
+        st = tfg_manifest_input_file(&m, inputs[i], p, err);
+        free(p);
+    }
+    if (!st) {
+        char *opts = tfg_xasprintf("%u %u %d %.9g %.9g %.9g %u %llu %.9g", to.epochs, to.batch,
+                                   (int)to.optim, (double)to.lr, (double)to.momentum,
+                                   (double)to.weight_decay, to.patience,
+                                   (unsigned long long)to.seed, target);
+        tfg_manifest_input_text(&m, "training", opts);
+        free(opts);
+        tfg_manifest_input_text(&m, "arch", a.text);
+        char budget[128];
+        snprintf(budget, sizeof budget, "%llu %llu", (unsigned long long)s->budget.flash_bytes,
+                 (unsigned long long)s->budget.ram_bytes);
+        tfg_manifest_input_text(&m, "budget", budget);
+    }
+    if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
+        r->skipped = true;
+        char *p = tfg_path_join(r->dir, "report.json");
+        if (tfg_json_load_file(p, &r->report, NULL) != TFG_OK)
+            r->report = NULL;
+        free(p);
+    } else if (!st) {
+        st = run(s, o, &d, &a, &to, target, &m, r, err);
+    }
+    tfg_manifest_free(&m);
+    arch_free(&a);
+    data_free(&d);
+    free(datadir);
+    return st;
+}
+
+void tfg_train_outcome_free(tfg_train_outcome *r)
+{
+    free(r->dir);
+    json_decref(r->report);
+    memset(r, 0, sizeof *r);
+}

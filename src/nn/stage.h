@@ -1,0 +1,41 @@
+/* stage.h — the train stage as one call: read the data stage's splits, take the
+ * architecture (a file given, the spec's `model.arch`, or the builtin chooser's), train
+ * with the spec's `training` settings, evaluate on the test split, and publish in
+ * <out>/train/ at once:
+ *
+ *   arch.json     the architecture trained (edit it and pass it back with --arch)
+ *   model.json    architecture + parameter shapes     weights.bin   float32 parameters
+ *   report.json   per-epoch loss and accuracy, best epoch, test accuracy, confusion
+ *                 matrix, size estimates against the board, candidates tried
+ *   manifest.json input and output hashes: an unchanged stage is skipped
+ *
+ * A run killed midway leaves the previous artifacts as they were (staging directory). */
+#ifndef TFG_NN_STAGE_H
+#define TFG_NN_STAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "spec/spec.h"
+
+typedef struct {
+    const char *out;        /* run directory: reads <out>/data, writes <out>/train */
+    const char *arch_file;  /* architecture JSON to train, or NULL */
+    uint32_t epochs;        /* overrides training.epochs when > 0 */
+    bool force;             /* run even when nothing changed */
+    tfg_progress *progress; /* may be NULL */
+} tfg_train_stage_opts;
+
+typedef struct {
+    bool skipped;
+    char *dir;      /* <out>/train */
+    json_t *report; /* report.json (also loaded when skipped) */
+} tfg_train_outcome;
+
+tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
+                           tfg_train_outcome *r, tfg_err *err);
+void tfg_train_outcome_free(tfg_train_outcome *r);
+
+#endif

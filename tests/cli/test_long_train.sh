@@ -1,0 +1,28 @@
+# test_long_train.sh — the accuracy floors of the training issue on full data (plain
+# build only): digits with an MLP >= 95 %, Fashion-MNIST with a CNN of at most 64 K
+# parameters >= 88 % trained in at most 10 minutes.
+. "$(dirname "$0")/lib.sh"
+run "$TFG_BIN" -q data "$TFG_SRC/examples/digits/spec.json" --out "$T/d"
+expect_rc 0
+run "$TFG_BIN" --json train "$TFG_SRC/examples/digits/spec.json" --out "$T/d"
+expect_rc 0
+cp "$T/out" "$T/d.json"
+acc=$(json_get "$T/d.json" "j['test_accuracy']")
+echo "digits: test accuracy $acc, $(json_get "$T/d.json" "j['params']") parameters"
+ok; python3 -c "import sys; sys.exit(0 if $acc >= 0.95 else 1)" || fail "digits test accuracy $acc < 0.95"
+ok; [ "$(json_get "$T/d/train/arch.json" "any(l['type'] == 'conv2d' for l in j['layers'])")" = False ] || fail "digits should be an MLP"
+
+run "$TFG_BIN" -q data "$TFG_SRC/examples/fashion/spec.json" --out "$T/f"
+expect_rc 0
+start=$(date +%s)
+run "$TFG_BIN" --json train "$TFG_SRC/examples/fashion/spec.json" --out "$T/f"
+expect_rc 0
+secs=$(( $(date +%s) - start ))
+cp "$T/out" "$T/f.json"
+acc=$(json_get "$T/f.json" "j['test_accuracy']")
+params=$(json_get "$T/f.json" "j['params']")
+echo "fashion: test accuracy $acc, $params parameters, $secs s, $(json_get "$T/f.json" "round(j['samples_per_s'])") samples/s"
+ok; python3 -c "import sys; sys.exit(0 if $acc >= 0.88 else 1)" || fail "fashion test accuracy $acc < 0.88"
+ok; [ "$params" -le 65536 ] || fail "fashion CNN has $params > 64K parameters"
+ok; [ "$secs" -le 600 ] || fail "fashion training took $secs s > 600 s"
+finish
