@@ -10,7 +10,7 @@ CTEST_JOBS ?= $(JOBS)
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libjansson-dev libssl-dev zlib1g-dev libopenblas-dev python3 python3-sklearn dataset-fashion-mnist
 
-.PHONY: all deps build build-san demo test test-plain test-san clean
+.PHONY: all deps build build-san demo test test-plain test-san bench-train clean
 
 all: build
 
@@ -50,6 +50,12 @@ test-san: build-san
 test: build build-san
 	ctest --test-dir $(BUILD) -j $(CTEST_JOBS) --output-on-failure
 	ctest --test-dir $(SAN_BUILD) -j $(CTEST_JOBS) --output-on-failure -LE long
+
+# Benchmarks print ratios against a reference measured in the same run (bench/).
+bench-train: build
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q 'install ok installed' || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch
+	bench/train/run.sh
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) runs

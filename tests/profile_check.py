@@ -159,7 +159,7 @@ def numeric_profile(values):
     if n == 0:
         for k in ("min", "max", "mean", "std", "q1", "median", "q3", "outlier_fences"):
             p[k] = None
-        p["outliers"] = 0
+        p["outliers"] = p["far_outliers"] = 0
         return p
     mean = math.fsum(vals) / n
     p.update(min=vals[0], max=vals[-1], mean=mean,
@@ -169,6 +169,8 @@ def numeric_profile(values):
     lo, hi = p["q1"] - 1.5 * iqr, p["q3"] + 1.5 * iqr
     p["outlier_fences"] = [lo, hi]
     p["outliers"] = sum(1 for v in vals if v < lo or v > hi)
+    flo, fhi = p["q1"] - 3 * iqr, p["q3"] + 3 * iqr
+    p["far_outliers"] = sum(1 for v in vals if v < flo or v > fhi)
     return p
 
 
@@ -204,6 +206,8 @@ def histogram_profile(counts):
     lo, hi = p["q1"] - 1.5 * iqr, p["q3"] + 1.5 * iqr
     p["outlier_fences"] = [lo, hi]
     p["outliers"] = sum(c for k, c in counts.items() if k < lo or k > hi)
+    flo, fhi = p["q1"] - 3 * iqr, p["q3"] + 3 * iqr
+    p["far_outliers"] = sum(c for k, c in counts.items() if k < flo or k > fhi)
     return p
 
 
@@ -345,6 +349,7 @@ def compare_column(ck, i, got, want):
             ck.num(where + ".outlier_fences[0]", gf[0], wf[0])
             ck.num(where + ".outlier_fences[1]", gf[1], wf[1])
         ck.exact(where + ".outliers", got.get("outliers"), want["outliers"])
+        ck.exact(where + ".far_outliers", got.get("far_outliers"), want["far_outliers"])
     else:
         ck.exact(where + ".levels", got.get("levels"), want["levels"])
         ck.exact(where + ".more_levels", got.get("more_levels"), want.get("more_levels"))

@@ -122,6 +122,8 @@ static void numeric_stats(tfg_col_profile *cp, const double *v, size_t n)
     cp->hi_fence = cp->q3 + 1.5 * iqr;
     for (size_t i = 0; i < n; i++)
         cp->outliers += v[i] < cp->lo_fence || v[i] > cp->hi_fence;
+    for (size_t i = 0; i < n; i++)
+        cp->far_outliers += v[i] < cp->q1 - 3 * iqr || v[i] > cp->q3 + 3 * iqr;
 }
 
 /* Copies the column's non-missing values into vals, sorted; returns their number. */
@@ -356,6 +358,7 @@ static void numeric_json(json_t *o, const tfg_col_profile *cp)
         fences = json_pack("[oo]", num_or_null(cp->lo_fence), num_or_null(cp->hi_fence));
     json_object_set_new(o, "outlier_fences", fences);
     json_object_set_new(o, "outliers", json_integer((json_int_t)cp->outliers));
+    json_object_set_new(o, "far_outliers", json_integer((json_int_t)cp->far_outliers));
 }
 
 static void categorical_json(json_t *o, const tfg_col_profile *cp)

@@ -22,6 +22,7 @@ typedef struct {
     double q1, median, q3;      /* quantiles with linear interpolation (numpy's default) */
     double lo_fence, hi_fence;  /* q1 - 1.5 IQR, q3 + 1.5 IQR */
     size_t outliers;            /* cells outside the fences */
+    size_t far_outliers;        /* cells beyond q1 - 3 IQR, q3 + 3 IQR */
     /* categorical only: the levels with their counts, most frequent first (ties: name) */
     size_t n_levels;
     char **levels;

@@ -123,5 +123,10 @@ const float *tfg_net_tensor(const tfg_net *n, int t);
 void tfg_net_backward(tfg_net *n, int t, const float *dy);
 /* Sets every parameter gradient to zero. */
 void tfg_net_zero_grad(tfg_net *n);
+/* The gradient w.r.t. tensor t from the last backward pass (batch x size of t). The
+ * input's (t = 0) is computed only after tfg_net_want_input_grad(n, true): training
+ * does not need it and for a first conv2d it costs a col2im. */
+const float *tfg_net_grad(const tfg_net *n, int t);
+void tfg_net_want_input_grad(tfg_net *n, bool on);
 
 #endif

@@ -221,6 +221,8 @@ static void fill_num(tfg_col_profile *c, const char *name, size_t count, size_t 
     c->lo_fence = q1 - 1.5 * (q3 - q1);
     c->hi_fence = q3 + 1.5 * (q3 - q1);
     c->outliers = outliers;
+    double iqr = q3 - q1; /* one glitch when the range reaches past 3 IQR */
+    c->far_outliers = min < q1 - 3 * iqr || max > q3 + 3 * iqr;
 }
 
 /* The dirty fruit table the profile below describes: 3 missing reds, 2 missing blues,

@@ -331,6 +331,11 @@ static void test_random_against_reference(void)
         out += ref[i] < p.cols[0].lo_fence || ref[i] > p.cols[0].hi_fence;
     CHECK_INT(p.cols[0].outliers, out);
     CHECK(out > 0);
+    double iqr = p.cols[0].q3 - p.cols[0].q1;
+    size_t far = 0;
+    for (size_t i = 0; i < n; i++)
+        far += ref[i] < p.cols[0].q1 - 3 * iqr || ref[i] > p.cols[0].q3 + 3 * iqr;
+    CHECK_INT(p.cols[0].far_outliers, far);
     tfg_profile_free(&p);
     free(ref);
     tfg_table_free(&t);

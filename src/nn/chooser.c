@@ -1,0 +1,441 @@
+/* chooser.c — the builtin architecture chooser: how much flash and RAM a network will
+ * need on a board, the budget check that names the layer that does not fit, the
+ * candidate networks for a task (small MLPs for flat inputs, small CNNs for images),
+ * and the search that trains them smallest first and grows the network only while the
+ * validation accuracy asks for it.
+ *
+ * The estimates come before quantization exists, so they are deliberately simple:
+ * int8 weights, int32 biases (one per output channel), peak int8 activations, plus fixed
+ * allowances for the runtime's code and stack. A budget of 0 means "no limit".
+ *
+ * The RAM allowance is 2 KiB, except on boards too small for that to make sense: an
+ * Arduino Uno has 2 KiB of RAM in all, and its runtime (an 8-bit core, 64-byte serial
+ * buffers) needs far less, so the check allows a quarter of such a budget instead.
+ * tfg_graph_ram_estimate, which knows no budget, always uses the 2 KiB. */
+#include "nn/chooser.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/rng.h"
+
+#define FLASH_RUNTIME_BYTES (16u * 1024u) /* kernels, UART protocol, model tables */
+#define RAM_RUNTIME_BYTES (2u * 1024u)    /* stack and runtime state (32-bit boards) */
+#define BIAS_BYTES 4u                     /* int32 bias (or per-channel scale) */
+/* A bigger candidate must beat the best so far by this much validation accuracy to be
+ * worth its size; below that, the search stops and keeps the smaller network. */
+#define MIN_GAIN 0.005
+/* For regression, the relative drop in validation loss a bigger network must bring. */
+#define MIN_LOSS_GAIN 0.01
+
+/* ---- estimates ---------------------------------------------------------------------- */
+
+/* Flash of one layer: int8 weights and a 4-byte bias per output channel. Batchnorm is
+ * folded into the layer before it for int8, so it costs nothing on the device. */
+static uint64_t layer_flash(const tfg_layer *l)
+{
+    if (l->kind != TFG_LAYER_DENSE && l->kind != TFG_LAYER_CONV2D &&
+        l->kind != TFG_LAYER_DWCONV2D)
+        return 0;
+    return (uint64_t)l->w.n + BIAS_BYTES * (uint64_t)l->b.n;
+}
+
+uint64_t tfg_graph_flash_estimate(const tfg_graph *g)
+{
+    uint64_t n = FLASH_RUNTIME_BYTES;
+    for (size_t i = 0; i < g->n_layers; i++)
+        n += layer_flash(&g->layers[i]);
+    return n;
+}
+
+uint64_t tfg_graph_ram_estimate(const tfg_graph *g)
+{
+    return (uint64_t)tfg_graph_activation_bytes(g) + RAM_RUNTIME_BYTES;
+}
+
+static uint64_t ram_allowance(uint64_t budget)
+{
+    return budget && budget / 4 < RAM_RUNTIME_BYTES ? budget / 4 : RAM_RUNTIME_BYTES;
+}
+
+/* ---- the budget check --------------------------------------------------------------- */
+
+/* "812 bytes", "256 KB", "1.2 MB" (binary units, as boards are specified). */
+static void human_bytes(char *dst, size_t n, uint64_t b)
+{
+    const double k = 1024.0;
+    if (b < 1024) {
+        snprintf(dst, n, "%llu bytes", (unsigned long long)b);
+        return;
+    }
+    double v = b < 1024 * 1024 ? (double)b / k : (double)b / (k * k);
+    const char *unit = b < 1024 * 1024 ? "KB" : "MB";
+    if (fabs(v - round(v)) < 0.05)
+        snprintf(dst, n, "%.0f %s", v, unit);
+    else
+        snprintf(dst, n, "%.1f %s", v, unit);
+}
+
+/* int8 bytes alive while layer i runs: its input(s) and its output. */
+static uint64_t layer_activations(const tfg_graph *g, const tfg_layer *l)
+{
+    uint64_t n = tfg_shape_size(&g->tensors[l->in]) + tfg_shape_size(&g->tensors[l->out]);
+    if (l->in2 >= 0)
+        n += tfg_shape_size(&g->tensors[l->in2]);
+    return n;
+}
+
+static size_t largest_layer(const tfg_graph *g, bool flash, uint64_t *bytes)
+{
+    size_t best = 0;
+    *bytes = 0;
+    for (size_t i = 0; i < g->n_layers; i++) {
+        const tfg_layer *l = &g->layers[i];
+        uint64_t b = flash ? layer_flash(l) : layer_activations(g, l);
+        if (b > *bytes) {
+            *bytes = b;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static tfg_status over_budget(const tfg_graph *g, bool flash, uint64_t need, uint64_t budget,
+                              const char *file, tfg_err *err)
+{
+    char a[32], b[32], c[32];
+    uint64_t lb;
+    size_t li = largest_layer(g, flash, &lb);
+    human_bytes(a, sizeof a, need);
+    human_bytes(b, sizeof b, budget);
+    human_bytes(c, sizeof c, lb);
+    return tfg_err_set(err, TFG_ECHECK,
+                       "%s: the network needs %s of %s, the budget is %s; the largest layer "
+                       "is layers[%zu] (%s, %s%s)",
+                       file, a, flash ? "flash" : "RAM", b, li,
+                       tfg_layer_kind_name(g->layers[li].kind), c,
+                       flash ? "" : " of activations");
+}
+
+tfg_status tfg_graph_check_budget(const tfg_graph *g, const tfg_arch_need *need,
+                                  const char *file, tfg_err *err)
+{
+    if (!file)
+        file = "architecture";
+    uint64_t flash = tfg_graph_flash_estimate(g);
+    uint64_t ram = tfg_graph_activation_bytes(g) + ram_allowance(need->ram_bytes);
+    if (need->flash_bytes && flash > need->flash_bytes)
+        return over_budget(g, true, flash, need->flash_bytes, file, err);
+    if (need->ram_bytes && ram > need->ram_bytes)
+        return over_budget(g, false, ram, need->ram_bytes, file, err);
+    return TFG_OK;
+}
+
+/* ---- candidates --------------------------------------------------------------------- */
+
+static json_t *input_json(const tfg_shape *s)
+{
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < s->rank; i++)
+        json_array_append_new(a, json_integer(s->dim[i]));
+    return a;
+}
+
+static json_t *dense(uint32_t units, bool relu)
+{
+    json_t *o = json_pack("{s:s, s:I}", "type", "dense", "units", (json_int_t)units);
+    if (relu)
+        json_object_set_new(o, "activation", json_string("relu"));
+    return o;
+}
+
+static json_t *conv(uint32_t filters)
+{
+    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s}", "type", "conv2d", "filters",
+                     (json_int_t)filters, "kernel", (json_int_t)3, "stride", (json_int_t)1,
+                     "padding", "same", "activation", "relu");
+}
+
+/* The head every candidate ends with: dense(n) + softmax, or dense(1) for regression. */
+static void add_head(json_t *layers, const tfg_arch_need *need)
+{
+    bool cls = need->classification;
+    json_array_append_new(layers, dense(cls ? need->n_outputs : 1, false));
+    if (cls)
+        json_array_append_new(layers, json_pack("{s:s}", "type", "softmax"));
+}
+
+static json_t *arch_of(const tfg_arch_need *need, json_t *layers)
+{
+    add_head(layers, need);
+    json_t *a = json_object();
+    json_object_set_new(a, "input", input_json(&need->input));
+    json_object_set_new(a, "layers", layers);
+    return a;
+}
+
+/* MLPs with two ReLU hidden layers; a rank-3 input is flattened first. */
+static void mlp_candidates(const tfg_arch_need *need, json_t *out)
+{
+    static const uint32_t widths[][2] = {{8, 5},    {16, 8},   {32, 16},
+                                         {64, 32},  {128, 64}, {256, 128}};
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        json_t *layers = json_array();
+        if (need->input.rank != 1)
+            json_array_append_new(layers, json_pack("{s:s}", "type", "flatten"));
+        json_array_append_new(layers, dense(widths[i][0], true));
+        json_array_append_new(layers, dense(widths[i][1], true));
+        json_array_append_new(out, arch_of(need, layers));
+    }
+}
+
+/* Small CNNs: conv(3x3, same, relu) + maxpool(2) blocks, then one dense hidden layer.
+ * For Fashion-MNIST (28x28x1, 10 classes) they have about 27K, 33K and 61K parameters:
+ * the third block keeps the wider ones under 64K by shrinking what dense sees. */
+static void cnn_candidates(const tfg_arch_need *need, json_t *out)
+{
+    static const struct {
+        uint32_t filters[3];
+        uint32_t dense;
+    } nets[] = {{{8, 16, 0}, 32}, {{16, 32, 32}, 64}, {{16, 32, 64}, 64}};
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        json_t *layers = json_array();
+        for (size_t k = 0; k < 3 && nets[i].filters[k]; k++) {
+            json_array_append_new(layers, conv(nets[i].filters[k]));
+            json_array_append_new(layers, json_pack("{s:s, s:I}", "type", "maxpool", "size",
+                                                    (json_int_t)2));
+        }
+        json_array_append_new(layers, json_pack("{s:s}", "type", "flatten"));
+        json_array_append_new(layers, dense(nets[i].dense, true));
+        json_array_append_new(out, arch_of(need, layers));
+    }
+}
+
+typedef struct {
+    json_t *arch;
+    size_t params;
+    size_t order; /* position in generation order, for a stable sort */
+} candidate;
+
+static int by_params(const void *a, const void *b)
+{
+    const candidate *x = a, *y = b;
+    if (x->params != y->params)
+        return x->params < y->params ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static uint32_t outputs_of(const tfg_arch_need *need)
+{
+    return need->classification ? need->n_outputs : 1;
+}
+
+/* Keeps the architectures of `all` that build for the input and fit the budget (when
+ * fit is set), smallest first. */
+static json_t *filter_sorted(const tfg_arch_need *need, json_t *all, bool fit)
+{
+    size_t n = json_array_size(all), kept = 0;
+    candidate *c = tfg_xcalloc(n ? n : 1, sizeof *c);
+    for (size_t i = 0; i < n; i++) {
+        tfg_graph g;
+        json_t *a = json_array_get(all, i);
+        if (tfg_graph_from_json(a, "candidate", &need->input, outputs_of(need), &g, NULL))
+            continue; /* does not build for this input (e.g. too small to pool) */
+        bool ok = !fit || !tfg_graph_check_budget(&g, need, "candidate", NULL);
+        if (ok)
+            c[kept++] = (candidate){json_incref(a), tfg_graph_param_count(&g), i};
+        tfg_graph_free(&g);
+    }
+    qsort(c, kept, sizeof *c, by_params);
+    json_t *out = json_array();
+    for (size_t i = 0; i < kept; i++)
+        json_array_append_new(out, c[i].arch);
+    free(c);
+    return out;
+}
+
+static json_t *all_candidates(const tfg_arch_need *need, bool fit)
+{
+    json_t *all = json_array();
+    if (need->input.rank == 3)
+        cnn_candidates(need, all);
+    else
+        mlp_candidates(need, all);
+    json_t *out = filter_sorted(need, all, fit);
+    /* An image too small for any CNN (or a budget none fits) still gets flat MLPs. */
+    if (need->input.rank == 3 && json_array_size(out) == 0) {
+        json_decref(all);
+        all = json_array();
+        mlp_candidates(need, all);
+        json_decref(out);
+        out = filter_sorted(need, all, fit);
+    }
+    json_decref(all);
+    return out;
+}
+
+json_t *tfg_arch_candidates(const tfg_arch_need *need)
+{
+    if (need->classification && need->n_outputs < 2)
+        return json_array();
+    return all_candidates(need, true);
+}
+
+/* ---- the search --------------------------------------------------------------------- */
+
+typedef struct {
+    tfg_graph g;
+    tfg_train_history h;
+    tfg_metrics val; /* at the best epoch */
+    bool set;
+} trained;
+
+static void trained_free(trained *t)
+{
+    tfg_graph_free(&t->g);
+    tfg_train_history_free(&t->h);
+    memset(t, 0, sizeof *t);
+}
+
+/* The validation metrics of the best epoch, or the training ones when there is no
+ * validation split (the search then has nothing better to go on). */
+static tfg_metrics best_metrics(const tfg_train_history *h)
+{
+    tfg_metrics m = h->val[h->best_epoch - 1];
+    if (isnan(m.loss))
+        m = h->train[h->best_epoch - 1];
+    return m;
+}
+
+static tfg_status train_candidate(const json_t *arch, size_t i, const tfg_arch_need *need,
+                                  const tfg_split *train, const tfg_split *val,
+                                  const tfg_train_opts *o, trained *t, tfg_err *err)
+{
+    memset(t, 0, sizeof *t);
+    tfg_status st =
+        tfg_graph_from_json(arch, "candidate", &need->input, outputs_of(need), &t->g, err);
+    if (!st) {
+        tfg_rng r;
+        tfg_rng_seed(&r, o->seed);
+        tfg_graph_init_params(&t->g, &r);
+        st = tfg_train(&t->g, train, val, o, &t->h, err);
+    }
+    if (st) {
+        trained_free(t);
+        return tfg_err_prefix(err, "candidate architecture %zu", i + 1);
+    }
+    t->val = best_metrics(&t->h);
+    t->set = true;
+    return TFG_OK;
+}
+
+/* Is c enough better than best to be worth being bigger? */
+static bool worth_growing(const tfg_arch_need *need, const tfg_metrics *c,
+                          const tfg_metrics *best)
+{
+    if (need->classification)
+        return c->accuracy >= best->accuracy + MIN_GAIN;
+    return c->loss <= best->loss * (1.0 - MIN_LOSS_GAIN);
+}
+
+static json_t *log_entry(const json_t *arch, const trained *t)
+{
+    json_t *e = json_object();
+    json_object_set(e, "arch", (json_t *)arch);
+    json_object_set_new(e, "params", json_integer((json_int_t)tfg_graph_param_count(&t->g)));
+    json_object_set_new(e, "val_accuracy",
+                        isnan(t->val.accuracy) ? json_null() : json_real(t->val.accuracy));
+    json_object_set_new(e, "val_loss", isfinite(t->val.loss) ? json_real(t->val.loss)
+                                                             : json_null());
+    json_object_set_new(e, "epochs", json_integer(t->h.epochs_run));
+    json_object_set_new(e, "chosen", json_false());
+    return e;
+}
+
+/* The error when no candidate fits: the budget check's message for the smallest
+ * builtin architecture, which says by how much and which layer is to blame. */
+static tfg_status nothing_fits(const tfg_arch_need *need, tfg_err *err)
+{
+    json_t *any = all_candidates(need, false);
+    tfg_status st = TFG_OK;
+    tfg_graph g;
+    if (json_array_size(any) > 0 &&
+        !tfg_graph_from_json(json_array_get(any, 0), "candidate", &need->input,
+                             outputs_of(need), &g, NULL)) {
+        st = tfg_graph_check_budget(&g, need, "the smallest builtin architecture", err);
+        tfg_graph_free(&g);
+    }
+    json_decref(any);
+    if (st == TFG_OK)
+        st = tfg_err_set(err, TFG_ECHECK,
+                         "no builtin architecture fits this task (%u outputs)",
+                         outputs_of(need));
+    return tfg_err_prefix(err, "choosing an architecture");
+}
+
+/* Trains candidates smallest first until one reaches the target or a bigger one is not
+ * worth its size; *best gets the one to keep, *best_i its index in cands. */
+static tfg_status search(const json_t *cands, const tfg_arch_need *need,
+                         const tfg_split *train, const tfg_split *val,
+                         const tfg_train_opts *o, double target, json_t *entries,
+                         trained *best, size_t *best_i, tfg_err *err)
+{
+    for (size_t i = 0; i < json_array_size(cands); i++) {
+        const json_t *arch = json_array_get(cands, i);
+        trained cur;
+        tfg_status st = train_candidate(arch, i, need, train, val, o, &cur, err);
+        if (st)
+            return st;
+        json_array_append_new(entries, log_entry(arch, &cur));
+        bool reached = need->classification && cur.val.accuracy >= target;
+        bool grow = !best->set || reached || worth_growing(need, &cur.val, &best->val);
+        if (grow) {
+            trained_free(best);
+            *best = cur;
+            *best_i = i;
+        } else {
+            trained_free(&cur);
+        }
+        if (reached || !grow)
+            break;
+    }
+    return TFG_OK;
+}
+
+tfg_status tfg_arch_choose(const tfg_arch_need *need, const tfg_split *train,
+                           const tfg_split *val, const tfg_train_opts *o,
+                           double target_accuracy, tfg_graph *g, tfg_train_history *h,
+                           json_t **log, tfg_err *err)
+{
+    memset(g, 0, sizeof *g);
+    memset(h, 0, sizeof *h);
+    if (log)
+        *log = NULL;
+    json_t *cands = tfg_arch_candidates(need);
+    if (json_array_size(cands) == 0) {
+        json_decref(cands);
+        return nothing_fits(need, err);
+    }
+    json_t *entries = json_array();
+    trained best;
+    memset(&best, 0, sizeof best);
+    size_t best_i = 0;
+    tfg_status st =
+        search(cands, need, train, val, o, target_accuracy, entries, &best, &best_i, err);
+    if (!st) {
+        json_object_set_new(json_array_get(entries, best_i), "chosen", json_true());
+        *g = best.g;
+        *h = best.h;
+    } else {
+        trained_free(&best);
+    }
+    if (log && !st)
+        *log = entries;
+    else
+        json_decref(entries);
+    json_decref(cands);
+    return st;
+}
