@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/train — one epoch of the Fashion-MNIST CNN (examples/fashion/arch.json) in
 # tinyforge and in PyTorch (Debian python3-torch, CPU), same data, batch size, optimizer
-# and thread count, in one run. Prints samples/s of each and the ratio (goal: >= 1.0).
+# and thread count, in one run. PyTorch runs under Debian's /usr/bin/python3 (its package is for it). Prints samples/s of each and the ratio (goal: >= 1.0).
 # A benchmark, not a test: run it by hand (`make bench-train`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,7 +17,7 @@ export OPENBLAS_NUM_THREADS=$threads
 "$bin" --json train "$spec" --out "$out" --epochs 1 >"$out/tfg.json"
 tfg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["samples_per_s"])' "$out/tfg.json")
 batch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["training"]["batch"])' "$out/tfg.json")
-ref=$(python3 "$root/bench/train/torch_epoch.py" "$out/data/train.bin" "$threads" "$batch")
+ref=$(/usr/bin/python3 "$root/bench/train/torch_epoch.py" "$out/data/train.bin" "$threads" "$batch")
 torch=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["samples_per_s"])' "$ref")
 printf 'one epoch of the Fashion-MNIST CNN, %s threads, batch %s\n' "$threads" "$batch"
 printf '  tinyforge  %10.0f samples/s\n' "$tfg"
