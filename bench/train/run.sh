@@ -14,12 +14,20 @@ dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q 'install ok ins
 spec=$root/examples/fashion/spec.json
 "$bin" -q data "$spec" --out "$out"
 export OPENBLAS_NUM_THREADS=$threads
-"$bin" --json train "$spec" --out "$out" --epochs 1 >"$out/tfg.json"
-tfg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["samples_per_s"])' "$out/tfg.json")
-batch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["training"]["batch"])' "$out/tfg.json")
-ref=$(/usr/bin/python3 "$root/bench/train/torch_epoch.py" "$out/data/train.bin" "$threads" "$batch")
-torch=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["samples_per_s"])' "$ref")
-printf 'one epoch of the Fashion-MNIST CNN, %s threads, batch %s\n' "$threads" "$batch"
-printf '  tinyforge  %10.0f samples/s\n' "$tfg"
-printf '  pytorch    %10.0f samples/s\n' "$torch"
+reps=${REPS:-3}
+# Alternate the two, so a busy moment of the machine hits both; report the medians.
+tfgs=() torchs=()
+for r in $(seq "$reps"); do
+  "$bin" --json train "$spec" --out "$out" --epochs 1 --force >"$out/tfg.json"
+  tfgs+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["samples_per_s"])' "$out/tfg.json")")
+  batch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["training"]["batch"])' "$out/tfg.json")
+  ref=$(/usr/bin/python3 "$root/bench/train/torch_epoch.py" "$out/data/train.bin" "$threads" "$batch")
+  torchs+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["samples_per_s"])' "$ref")")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+tfg=$(median "${tfgs[@]}")
+torch=$(median "${torchs[@]}")
+printf 'one epoch of the Fashion-MNIST CNN, %s threads, batch %s, median of %s runs each\n' "$threads" "$batch" "$reps"
+printf '  tinyforge  %10.0f samples/s   (runs: %s)\n' "$tfg" "${tfgs[*]}"
+printf '  pytorch    %10.0f samples/s   (runs: %s)\n' "$torch" "${torchs[*]}"
 python3 -c 'import sys; print("  ratio      %10.2f x (tinyforge / pytorch; goal >= 1.0)" % (float(sys.argv[1]) / float(sys.argv[2])))' "$tfg" "$torch"
