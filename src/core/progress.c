@@ -1,4 +1,5 @@
-/* progress.c — a terminal progress line: label, bar, counts, rate, at most 10 redraws/s. */
+/* progress.c — a terminal progress line: label, bar and counts, at most 10 redraws/s.
+ * The label carries any rate in the caller's own unit (samples/s, rows/s). */
 #include "core/progress.h"
 
 #include <string.h>
@@ -27,30 +28,24 @@ void tfg_progress_finish(tfg_progress *p)
 static void tty_update(tfg_progress *p, const char *label, uint64_t done, uint64_t total)
 {
     double now = tfg_now();
-    if (strncmp(p->label, label, sizeof p->label - 1) != 0) {
-        strncpy(p->label, label, sizeof p->label - 1);
-        p->label[sizeof p->label - 1] = '\0';
-        p->start = now;
-        p->last_draw = 0;
-    }
     int last = total && done >= total;
     if (!last && now - p->last_draw < 0.1)
         return;
     p->last_draw = now;
     p->active = true;
-    double el = now - p->start;
-    double rate = el > 0 ? (double)done / el : 0;
     if (total) {
         int width = 24, fill = (int)((double)width * (double)done / (double)total);
         char bar[32];
         for (int i = 0; i < width; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[width] = '\0';
-        fprintf(p->stream, "\r\033[K%s [%s] %3d%% %llu/%llu  %.0f/s", p->label, bar,
+        fprintf(p->stream, "\r\033[K%s [%s] %3d%% %llu/%llu", label, bar,
                 (int)(100.0 * (double)done / (double)total), (unsigned long long)done,
-                (unsigned long long)total, rate);
+                (unsigned long long)total);
+    } else if (done) {
+        fprintf(p->stream, "\r\033[K%s %llu", label, (unsigned long long)done);
     } else {
-        fprintf(p->stream, "\r\033[K%s %llu  %.0f/s", p->label, (unsigned long long)done, rate);
+        fprintf(p->stream, "\r\033[K%s", label);
     }
     fflush(p->stream);
 }
@@ -62,7 +57,6 @@ static void tty_finish(tfg_progress *p)
         fflush(p->stream);
     }
     p->active = false;
-    p->label[0] = '\0';
 }
 
 void tfg_progress_tty(tfg_progress *p, FILE *stream, bool force)

@@ -17,8 +17,7 @@ struct tfg_progress {
     /* tty drawer state */
     FILE *stream;
     bool active;
-    double start, last_draw;
-    char label[64];
+    double last_draw;
 };
 
 /* NULL-safe wrappers: libraries call these. */

@@ -464,14 +464,15 @@ static void epoch_order(trainer *t, uint32_t epoch)
 }
 
 static void progress_label(char *dst, size_t n, const trainer *t, uint32_t epoch,
-                           const tally *tl)
+                           const tally *tl, double samples_per_s)
 {
     tfg_metrics m = tally_metrics(tl, t->o->loss);
     if (t->o->loss == TFG_LOSS_CROSS_ENTROPY)
-        snprintf(dst, n, "train: epoch %u/%u loss %.4f acc %.1f%%", epoch + 1, t->o->epochs,
-                 m.loss, 100.0 * m.accuracy);
+        snprintf(dst, n, "train: epoch %u/%u loss %.4f acc %.1f%% %.0f samples/s", epoch + 1,
+                 t->o->epochs, m.loss, 100.0 * m.accuracy, samples_per_s);
     else
-        snprintf(dst, n, "train: epoch %u/%u loss %.4g", epoch + 1, t->o->epochs, m.loss);
+        snprintf(dst, n, "train: epoch %u/%u loss %.4g %.0f samples/s", epoch + 1,
+                 t->o->epochs, m.loss, samples_per_s);
 }
 
 static tfg_status diverged(uint32_t epoch, const char *what, tfg_err *err)
@@ -500,7 +501,8 @@ static tfg_status run_epoch(trainer *t, uint32_t epoch, tfg_metrics *m, tfg_err 
     size_t rows = s->rows, batch = t->o->batch < rows ? t->o->batch : rows;
     size_t n_batches = (rows + batch - 1) / batch, feat = s->features;
     tally tl = {0, 0, 0};
-    char label[96];
+    char label[128];
+    double t0 = tfg_now();
     epoch_order(t, epoch);
     for (size_t b = 0; b < n_batches; b++) {
         size_t start = b * batch, bn = rows - start < batch ? rows - start : batch;
@@ -516,7 +518,9 @@ static tfg_status run_epoch(trainer *t, uint32_t epoch, tfg_metrics *m, tfg_err 
         tfg_net_backward(t->net, t->ls.grad_tensor, t->grad);
         optimizer_step(&t->opt, t->g);
         tfg_net_zero_grad(t->net);
-        progress_label(label, sizeof label, t, epoch, &tl);
+        double el = tfg_now() - t0;
+        progress_label(label, sizeof label, t, epoch, &tl,
+                       el > 0 ? (double)(start + bn) / el : 0);
         tfg_progress_update(t->o->progress, label, b + 1, n_batches);
     }
     *m = tally_metrics(&tl, t->o->loss);
