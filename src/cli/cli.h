@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "spec/spec.h"
 
 /* Exit codes (documented in `tinyforge help` and the README). */
@@ -39,6 +40,30 @@ int tfg_cli_usage(const tfg_cli *c, const char *cmd, const char *fmt, ...)
 void tfg_cli_print_json(json_t *j);
 /* Loads the board table and the spec, and checks that its files exist. */
 tfg_status tfg_cli_load_spec(const char *path, tfg_boards *boards, tfg_spec *spec, tfg_err *err);
+
+/* The options every command shares, for the default case of a getopt switch: -j/--json,
+ * -q, -v, -h/--help, and anything unknown. Returns -1 to go on parsing, else the exit
+ * code to return. */
+int tfg_cli_common_opt(tfg_cli *c, int opt, const char *cmd, const char *usage,
+                       const char *arg);
+
+/* What a stage command sets up around its stage: the spec, the run directory (--out, or
+ * runs/<name>) and the progress line (none with --json or -q). */
+typedef struct {
+    tfg_boards boards;
+    tfg_spec spec;
+    char *out;
+    tfg_progress bar;
+    tfg_progress *progress;
+} tfg_cli_run;
+
+/* Checks that exactly one SPEC is left in argv[optind..], loads it; on failure prints
+ * the error and returns its exit code, else 0. */
+int tfg_cli_run_begin(tfg_cli *c, int argc, char **argv, int optind_, const char *cmd,
+                      const char *out, tfg_cli_run *r);
+void tfg_cli_run_end(tfg_cli_run *r);
+/* --json result of a stage: {"status": "ok"|"skipped", "dir": DIR, ...fields of j}. */
+void tfg_cli_print_stage_json(bool skipped, const char *dir, const json_t *j);
 
 int tfg_cmd_data(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_train(int argc, char **argv, tfg_cli *c);

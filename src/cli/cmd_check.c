@@ -11,18 +11,12 @@ static int simple_opts(int argc, char **argv, tfg_cli *c, const char *cmd, const
     static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    int opt;
+    int opt, code;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "jhqv", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'j': c->json = true; break;
-        case 'q': c->verbose = -1; break;
-        case 'v': c->verbose = 1; break;
-        case 'h': fputs(usage, stdout); return -1;
-        default: return tfg_cli_usage(c, cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    while ((opt = getopt_long(argc, argv, "jhqv", longopts, NULL)) != -1)
+        if ((code = tfg_cli_common_opt(c, opt, cmd, usage, argv[optind - 1])) >= 0)
+            return opt == 'h' ? -1 : code;
     return 0;
 }
 

@@ -1,14 +1,11 @@
 /* cmd_data.c — `tinyforge data SPEC`: run the data stage and show its profile, the plan
  * that was applied (with what each op did), and the splits. */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/alloc.h"
-#include "core/progress.h"
 #include "data/stage.h"
 
 static const char usage[] =
@@ -145,7 +142,7 @@ int tfg_cmd_data(int argc, char **argv, tfg_cli *c)
         {NULL, 0, NULL, 0}};
     tfg_data_opts o = {0};
     const char *out = NULL;
-    int opt;
+    int opt, code;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "o:p:rfjhqv", longopts, NULL)) != -1) {
@@ -154,42 +151,22 @@ int tfg_cmd_data(int argc, char **argv, tfg_cli *c)
         case 'p': o.plan_file = optarg; break;
         case 'r': o.replan = true; break;
         case 'f': o.force = true; break;
-        case 'j': c->json = true; break;
-        case 'q': c->verbose = -1; break;
-        case 'v': c->verbose = 1; break;
-        case 'h': fputs(usage, stdout); return TFG_EXIT_OK;
         default:
-            return tfg_cli_usage(c, "data", "unknown or incomplete option '%s'",
-                                 argv[optind - 1]);
+            if ((code = tfg_cli_common_opt(c, opt, "data", usage, argv[optind - 1])) >= 0)
+                return code;
         }
     }
-    if (optind != argc - 1)
-        return tfg_cli_usage(c, "data", optind >= argc ? "missing SPEC" : "one SPEC expected");
-    tfg_boards boards;
-    tfg_spec spec;
-    tfg_err err;
-    tfg_status st = tfg_cli_load_spec(argv[optind], &boards, &spec, &err);
-    if (st) {
-        tfg_spec_free(&spec);
-        tfg_boards_free(&boards);
-        return tfg_cli_fail(c, &err);
-    }
-    char *default_out = tfg_xasprintf("runs/%s", spec.name);
-    o.out = out ? out : default_out;
-    tfg_progress prog;
-    tfg_progress_tty(&prog, stderr, false);
-    o.progress = c->verbose >= 0 && !c->json ? &prog : NULL;
+    tfg_cli_run run;
+    if ((code = tfg_cli_run_begin(c, argc, argv, optind, "data", out, &run)))
+        return code;
+    o.out = run.out;
+    o.progress = run.progress;
     tfg_data_outcome r;
-    st = tfg_data_stage(&spec, &o, &r, &err);
-    int code;
-    if (st) {
+    tfg_err err;
+    if (tfg_data_stage(&run.spec, &o, &r, &err)) {
         code = tfg_cli_fail(c, &err);
     } else if (c->json) {
-        json_t *j = json_pack("{s:s, s:s}", "status", r.skipped ? "skipped" : "ok", "dir", r.dir);
-        if (r.summary)
-            json_object_update_missing(j, r.summary);
-        tfg_cli_print_json(j);
-        code = TFG_EXIT_OK;
+        tfg_cli_print_stage_json(r.skipped, r.dir, r.summary);
     } else {
         if (r.skipped)
             printf("data: up to date (spec, data and plan unchanged since the last run); "
@@ -201,11 +178,8 @@ int tfg_cmd_data(int argc, char **argv, tfg_cli *c)
         if (r.summary)
             print_splits(r.summary);
         printf("artifacts: %s/\n", r.dir);
-        code = TFG_EXIT_OK;
     }
     tfg_data_outcome_free(&r);
-    free(default_out);
-    tfg_spec_free(&spec);
-    tfg_boards_free(&boards);
+    tfg_cli_run_end(&run);
     return code;
 }

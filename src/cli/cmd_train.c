@@ -1,14 +1,11 @@
 /* cmd_train.c — `tinyforge train SPEC`: train on the data stage's splits and show the
  * epochs, the best one, and the test accuracy with the confusion matrix. */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/alloc.h"
-#include "core/progress.h"
 #include "nn/stage.h"
 
 static const char usage[] =
@@ -94,7 +91,7 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
         {NULL, 0, NULL, 0}};
     tfg_train_stage_opts o = {0};
     const char *out = NULL;
-    int opt;
+    int opt, code;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "o:a:e:fjhqv", longopts, NULL)) != -1) {
@@ -111,39 +108,22 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
             break;
         }
         case 'f': o.force = true; break;
-        case 'j': c->json = true; break;
-        case 'q': c->verbose = -1; break;
-        case 'v': c->verbose = 1; break;
-        case 'h': fputs(usage, stdout); return TFG_EXIT_OK;
         default:
-            return tfg_cli_usage(c, "train", "unknown or incomplete option '%s'", argv[optind - 1]);
+            if ((code = tfg_cli_common_opt(c, opt, "train", usage, argv[optind - 1])) >= 0)
+                return code;
         }
     }
-    if (optind != argc - 1)
-        return tfg_cli_usage(c, "train", optind >= argc ? "missing SPEC" : "one SPEC expected");
-    tfg_boards boards;
-    tfg_spec spec;
-    tfg_err err;
-    if (tfg_cli_load_spec(argv[optind], &boards, &spec, &err)) {
-        tfg_spec_free(&spec);
-        tfg_boards_free(&boards);
-        return tfg_cli_fail(c, &err);
-    }
-    char *default_out = tfg_xasprintf("runs/%s", spec.name);
-    o.out = out ? out : default_out;
-    tfg_progress prog;
-    tfg_progress_tty(&prog, stderr, false);
-    o.progress = c->verbose >= 0 && !c->json ? &prog : NULL;
+    tfg_cli_run run;
+    if ((code = tfg_cli_run_begin(c, argc, argv, optind, "train", out, &run)))
+        return code;
+    o.out = run.out;
+    o.progress = run.progress;
     tfg_train_outcome r;
-    tfg_status st = tfg_train_stage(&spec, &o, &r, &err);
-    int code = TFG_EXIT_OK;
-    if (st) {
+    tfg_err err;
+    if (tfg_train_stage(&run.spec, &o, &r, &err)) {
         code = tfg_cli_fail(c, &err);
     } else if (c->json) {
-        json_t *j = json_pack("{s:s, s:s}", "status", r.skipped ? "skipped" : "ok", "dir", r.dir);
-        if (r.report)
-            json_object_update_missing(j, r.report);
-        tfg_cli_print_json(j);
+        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
     } else {
         if (r.skipped)
             printf("train: up to date (data, architecture and settings unchanged since the "
@@ -153,8 +133,6 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
         printf("artifacts: %s/\n", r.dir);
     }
     tfg_train_outcome_free(&r);
-    free(default_out);
-    tfg_spec_free(&spec);
-    tfg_boards_free(&boards);
+    tfg_cli_run_end(&run);
     return code;
 }

@@ -1,8 +1,15 @@
-/* common.c — spec loading shared by the subcommands. */
+/* common.c — what the subcommands share: spec loading, the common options, the set-up
+ * around a stage and its --json result. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "core/alloc.h"
 
 tfg_status tfg_cli_load_spec(const char *path, tfg_boards *boards, tfg_spec *spec, tfg_err *err)
 {
+    memset(spec, 0, sizeof *spec);
     tfg_status st = tfg_boards_load(tfg_boards_default_path(), boards, err);
     if (st)
         return st;
@@ -10,4 +17,53 @@ tfg_status tfg_cli_load_spec(const char *path, tfg_boards *boards, tfg_spec *spe
     if (!st)
         st = tfg_spec_check_files(spec, err);
     return st;
+}
+
+int tfg_cli_common_opt(tfg_cli *c, int opt, const char *cmd, const char *usage,
+                       const char *arg)
+{
+    switch (opt) {
+    case 'j': c->json = true; return -1;
+    case 'q': c->verbose = -1; return -1;
+    case 'v': c->verbose = 1; return -1;
+    case 'h': fputs(usage, stdout); return TFG_EXIT_OK;
+    default: return tfg_cli_usage(c, cmd, "unknown or incomplete option '%s'", arg);
+    }
+}
+
+int tfg_cli_run_begin(tfg_cli *c, int argc, char **argv, int optind_, const char *cmd,
+                      const char *out, tfg_cli_run *r)
+{
+    r->out = NULL;
+    r->progress = NULL;
+    if (optind_ != argc - 1) {
+        r->boards = (tfg_boards){0};
+        memset(&r->spec, 0, sizeof r->spec);
+        return tfg_cli_usage(c, cmd, optind_ >= argc ? "missing SPEC" : "one SPEC expected");
+    }
+    tfg_err err;
+    if (tfg_cli_load_spec(argv[optind_], &r->boards, &r->spec, &err)) {
+        tfg_cli_run_end(r);
+        return tfg_cli_fail(c, &err);
+    }
+    r->out = out ? tfg_xstrdup(out) : tfg_xasprintf("runs/%s", r->spec.name);
+    tfg_progress_tty(&r->bar, stderr, false);
+    r->progress = c->verbose >= 0 && !c->json ? &r->bar : NULL;
+    return 0;
+}
+
+void tfg_cli_run_end(tfg_cli_run *r)
+{
+    free(r->out);
+    r->out = NULL;
+    tfg_spec_free(&r->spec);
+    tfg_boards_free(&r->boards);
+}
+
+void tfg_cli_print_stage_json(bool skipped, const char *dir, const json_t *j)
+{
+    json_t *o = json_pack("{s:s, s:s}", "status", skipped ? "skipped" : "ok", "dir", dir);
+    if (j)
+        json_object_update_missing(o, (json_t *)j);
+    tfg_cli_print_json(o);
 }
