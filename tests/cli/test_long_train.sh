@@ -25,4 +25,11 @@ echo "fashion: test accuracy $acc, $params parameters, $secs s, $(json_get "$T/f
 ok; python3 -c "import sys; sys.exit(0 if $acc >= 0.88 else 1)" || fail "fashion test accuracy $acc < 0.88"
 ok; [ "$params" -le 65536 ] || fail "fashion CNN has $params > 64K parameters"
 ok; [ "$secs" -le 600 ] || fail "fashion training took $secs s > 600 s"
+
+# The CNN (convolutions through multithreaded OpenBLAS) is reproducible too.
+mkdir -p "$T/g" && cp -r "$T/f/data" "$T/g/data"
+run "$TFG_BIN" -q train "$TFG_SRC/examples/fashion/spec.json" --out "$T/g" --epochs 1
+first=$(sha256sum <"$T/g/train/weights.bin")
+run "$TFG_BIN" -q train "$TFG_SRC/examples/fashion/spec.json" --out "$T/g" --epochs 1 --force
+ok; [ "$first" = "$(sha256sum <"$T/g/train/weights.bin")" ] || fail "two CNN trainings with one seed gave different weights"
 finish
