@@ -260,9 +260,8 @@ char *tfg_path_beside(const char *a, const char *b)
     return r;
 }
 
-static char *old_path(const tfg_stagedir *s, const char *out, const char *stage)
+static char *old_path(const char *out, const char *stage)
 {
-    (void)s;
     char *name = tfg_xasprintf(".%s.old", stage);
     char *p = tfg_path_join(out, name);
     free(name);
@@ -280,7 +279,7 @@ tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, 
     s->dir = tfg_path_join(out, name);
     free(name);
     /* Finish or undo a swap that a crash interrupted: the old artifacts win. */
-    char *old = old_path(s, out, stage);
+    char *old = old_path(out, stage);
     if (tfg_exists(old)) {
         if (!tfg_exists(s->final) && rename(old, s->final) != 0)
             st = sys_err(err, "restore", s->final);
@@ -309,7 +308,7 @@ tfg_status tfg_stage_commit(tfg_stagedir *s, tfg_err *err)
 {
     char *out = tfg_path_dirname(s->final);
     const char *stage = strrchr(s->final, '/') ? strrchr(s->final, '/') + 1 : s->final;
-    char *old = old_path(s, out, stage);
+    char *old = old_path(out, stage);
     tfg_status st = TFG_OK;
     if (tfg_exists(s->final) && rename(s->final, old) != 0)
         st = sys_err(err, "move aside", s->final);
