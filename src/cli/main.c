@@ -18,6 +18,7 @@ static const command commands[] = {
     {"data", tfg_cmd_data, "profile, clean and split the spec's data by a plan"},
     {"train", tfg_cmd_train, "train a network on the data stage's splits, natively in C"},
     {"inspect", tfg_cmd_inspect, "show a .tflite model's ops, tensors and quantization"},
+    {"invoke", tfg_cmd_invoke, "run a .tflite int8 model on raw input tensor bytes"},
     {"check", tfg_cmd_check, "check a spec: fields, board, data files"},
     {"boards", tfg_cmd_boards, "list the boards a spec may name"},
 };

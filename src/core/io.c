@@ -226,6 +226,40 @@ bool tfg_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+tfg_status tfg_list_files(const char *dir, const char *suffix, char ***names, size_t *n,
+                          tfg_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return sys_err(err, "list the directory", dir);
+    size_t count = 0, sl = strlen(suffix);
+    char **v = tfg_xcalloc(1, sizeof *v);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < sl || strcmp(e->d_name + len - sl, suffix))
+            continue;
+        char *p = tfg_path_join(dir, e->d_name);
+        bool file = tfg_exists(p) && !tfg_is_dir(p);
+        free(p);
+        if (!file)
+            continue;
+        v = tfg_xreallocarray(v, count + 2, sizeof *v);
+        v[count++] = tfg_xstrdup(e->d_name);
+        v[count] = NULL;
+    }
+    closedir(d);
+    qsort(v, count, sizeof *v, cmp_name);
+    *names = v;
+    *n = count;
+    return TFG_OK;
+}
+
 bool tfg_is_dir(const char *path)
 {
     struct stat sb;

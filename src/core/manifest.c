@@ -1,7 +1,6 @@
 /* manifest.c — stage manifests: input and output hashes (see manifest.h). */
 #include "core/manifest.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,41 +44,23 @@ void tfg_manifest_note(tfg_manifest *m, const char *key, const char *value)
     json_object_set_new(json_object_get(m->j, "notes"), key, json_string(value));
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 tfg_status tfg_manifest_add_outputs(tfg_manifest *m, const char *dir, tfg_err *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return tfg_err_set(err, TFG_EIO, "%s: cannot list the directory", dir);
     char **names = NULL;
     size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "manifest.json"))
-            continue;
-        names = tfg_xreallocarray(names, n + 1, sizeof *names);
-        names[n++] = tfg_xstrdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str); /* stable manifest text */
+    tfg_status st = tfg_list_files(dir, "", &names, &n, err);
     json_t *outs = json_object_get(m->j, "outputs");
-    tfg_status st = TFG_OK;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; !st && i < n; i++) {
+        if (!strcmp(names[i], "manifest.json"))
+            continue;
         char *p = tfg_path_join(dir, names[i]);
         char hex[TFG_SHA256_HEX];
-        if (!st && tfg_is_dir(p) == false) {
-            st = tfg_sha256_file(p, hex, err);
-            if (!st)
-                json_object_set_new(outs, names[i], json_string(hex));
-        }
+        st = tfg_sha256_file(p, hex, err);
+        if (!st)
+            json_object_set_new(outs, names[i], json_string(hex));
         free(p);
-        free(names[i]);
     }
-    free(names);
+    tfg_strv_free(names);
     return st;
 }
 

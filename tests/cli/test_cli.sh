@@ -4,7 +4,7 @@
 run "$TFG_BIN" --help
 expect_rc 0
 expect_out "exit codes"
-for cmd in data train inspect check boards; do
+for cmd in data train inspect invoke check boards; do
   run "$TFG_BIN" "$cmd" --help
   expect_rc 0
   expect_out "usage: tinyforge $cmd"

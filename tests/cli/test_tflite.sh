@@ -1,0 +1,45 @@
+# test_tflite.sh — `tinyforge inspect` and `invoke` on the MLPerf Tiny models in
+# ../shared/models: the ops and quantization their READMEs list, outputs byte-equal to
+# TensorFlow Lite Micro's reference outputs for every input, and broken input refused.
+. "$(dirname "$0")/lib.sh"
+M=$TFG_SRC/../shared/models
+if [ ! -f "$M/kws/kws_ref_model.tflite" ]; then echo "skipped: $M not present"; finish; exit; fi
+run "$TFG_BIN" inspect "$M/kws/kws_ref_model.tflite"
+expect_rc 0
+expect_out "13 ops, 35 tensors"
+expect_out "DEPTHWISE_CONV_2D"
+expect_out "scale 0.584703 zp 83"
+expect_out "scale 0.00390625 zp -128"
+run "$TFG_BIN" --json inspect "$M/ad/ad01_int8.tflite"
+expect_rc 0
+ok; [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["op_counts"]["FULLY_CONNECTED"])' <"$T/out")" = 10 ] || fail "ad should have 10 FULLY_CONNECTED ops"
+head -c 20000 "$M/kws/kws_ref_model.tflite" >"$T/cut.tflite"
+run "$TFG_BIN" inspect "$T/cut.tflite"
+expect_rc 3
+expect_one_error
+expect_err "cut.tflite: offset"
+printf 'not a model at all' >"$T/text.tflite"
+run "$TFG_BIN" inspect "$T/text.tflite"
+expect_rc 3
+expect_err "text.tflite"
+run "$TFG_BIN" inspect "$T/missing.tflite"
+expect_rc 4
+
+for model in kws/kws_ref_model.tflite ad/ad01_int8.tflite; do
+  d=$(dirname "$model")
+  run "$TFG_BIN" --json invoke "$M/$model" --input "$M/$d/inputs" --output "$T/$d"
+  expect_rc 0
+  ok; diff -r -q "$T/$d" "$M/$d/outputs" >/dev/null || fail "$d: outputs differ from TFLM's: $(diff -r -q "$T/$d" "$M/$d/outputs" | head -3)"
+  ok; [ "$(ls "$T/$d" | wc -l)" = "$(ls "$M/$d/outputs" | wc -l)" ] || fail "$d: not every input was run"
+done
+run "$TFG_BIN" invoke "$M/kws/kws_ref_model.tflite" --input "$M/kws/inputs/003.bin" --output "$T/one.bin"
+expect_rc 0
+ok; cmp -s "$T/one.bin" "$M/kws/outputs/003.bin" || fail "single-file invoke differs"
+head -c 100 "$M/kws/inputs/003.bin" >"$T/short.bin"
+run "$TFG_BIN" invoke "$M/kws/kws_ref_model.tflite" --input "$T/short.bin" --output "$T/x.bin"
+expect_rc 3
+expect_err "short.bin: 100 bytes, the model's input tensor has 490"
+ok; [ ! -e "$T/x.bin" ] || fail "a failed invoke wrote its output"
+run "$TFG_BIN" invoke "$M/kws/kws_ref_model.tflite" --input "$T/short.bin"
+expect_rc 2
+finish
