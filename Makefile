@@ -10,7 +10,7 @@ CTEST_JOBS ?= $(JOBS)
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libjansson-dev libssl-dev zlib1g-dev libopenblas-dev python3 python3-sklearn dataset-fashion-mnist
 
-.PHONY: all deps build build-san demo test test-plain test-san bench-train clean
+.PHONY: all deps build build-san demo test test-plain test-san bench-train bench-memory clean
 
 all: build
 
@@ -56,6 +56,9 @@ bench-train: build
 	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q 'install ok installed' || \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch
 	bench/train/run.sh
+
+bench-memory: build
+	bench/memory/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) runs
