@@ -13,25 +13,13 @@
 #include <string.h>
 
 #include "../check.h"
+#include "shared_models.h"
 #include "core/alloc.h"
 #include "core/io.h"
 #include "import/invoke.h"
 #include "import/tflite.h"
 #include "tflite_builder.h"
 #include "tfg_runtime.h"
-
-/* Path of something in the shared models folder, or NULL (with a note) when absent. */
-static char *shared_path(const char *rel)
-{
-    const char *src = getenv("TFG_SRC");
-    char *p = tfg_xasprintf("%s/../shared/models/%s", src ? src : TFG_SOURCE_DIR, rel);
-    if (!tfg_exists(p)) {
-        printf("note: %s not found, skipping its checks\n", p);
-        free(p);
-        return NULL;
-    }
-    return p;
-}
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -148,7 +136,7 @@ static void check_reference_model(const char *folder, const char *file, size_t i
                                   size_t out_bytes)
 {
     char *rel = tfg_xasprintf("%s/%s", folder, file);
-    char *path = shared_path(rel), *dir = path ? tfg_path_dirname(path) : NULL;
+    char *path = tfg_test_shared_model(rel), *dir = path ? tfg_path_dirname(path) : NULL;
     free(rel);
     if (!path)
         return;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "shared_models.h"
 #include "codegen/planner.h"
 #include "core/alloc.h"
 #include "core/io.h"
@@ -516,25 +517,12 @@ static void test_in_place_kernels(void)
     CHECK(placed >= 4);
 }
 
-/* Path of a shared model, or NULL (with a note) when the shared folder is absent. */
-static char *shared_model(const char *rel)
-{
-    const char *src = getenv("TFG_SRC");
-    char *p = tfg_xasprintf("%s/../shared/models/%s", src ? src : TFG_SOURCE_DIR, rel);
-    if (!tfg_exists(p)) {
-        printf("note: %s not found, skipping its checks\n", p);
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
 /* tflm_arena is TFLM's arena_used_bytes (32-bit, reference kernels) from the models'
  * README. It includes TFLM's own run-time structs; ours is tensor data only, which is
  * all the generated code needs (its op list and parameters are const, in flash). */
 static void check_shared_model(const char *rel, size_t tflm_arena, size_t bound, size_t n_in_place)
 {
-    char *path = shared_model(rel);
+    char *path = tfg_test_shared_model(rel);
     if (!path)
         return;
     tfg_tflite m;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "shared_models.h"
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -19,19 +20,6 @@
 #include "import/flatbuf.h"
 #include "import/tflite.h"
 #include "tflite_builder.h"
-
-/* Path of a shared model, or NULL (with a note) when the shared folder is absent. */
-static char *shared_model(const char *rel)
-{
-    const char *src = getenv("TFG_SRC");
-    char *p = tfg_xasprintf("%s/../shared/models/%s", src ? src : TFG_SOURCE_DIR, rel);
-    if (!tfg_exists(p)) {
-        printf("note: %s not found, skipping its checks\n", p);
-        free(p);
-        return NULL;
-    }
-    return p;
-}
 
 static size_t count_op(const tfg_tfl_subgraph *g, int32_t code)
 {
@@ -77,7 +65,7 @@ static void shape_text(const tfg_tfl_tensor *x, char *dst, size_t n)
  * shape, scale with its exact hex float, zero point) matches the model as read. */
 static void check_manifest(const tfg_tflite *m, const char *rel)
 {
-    char *path = shared_model(rel), *text = NULL;
+    char *path = tfg_test_shared_model(rel), *text = NULL;
     size_t len, lines = 0;
     tfg_err err;
     if (!path)
@@ -118,7 +106,7 @@ static void check_manifest(const tfg_tflite *m, const char *rel)
 
 static void test_kws(void)
 {
-    char *path = shared_model("kws/kws_ref_model.tflite");
+    char *path = tfg_test_shared_model("kws/kws_ref_model.tflite");
     if (!path)
         return;
     tfg_tflite m;
@@ -201,7 +189,7 @@ static void test_kws(void)
 
 static void test_ad(void)
 {
-    char *path = shared_model("ad/ad01_int8.tflite");
+    char *path = tfg_test_shared_model("ad/ad01_int8.tflite");
     if (!path)
         return;
     tfg_tflite m;
@@ -745,7 +733,7 @@ static int parse_corrupt(const uint8_t *d, size_t n, const char *what, size_t at
 
 static uint8_t *load_kws(size_t *len)
 {
-    char *path = shared_model("kws/kws_ref_model.tflite");
+    char *path = tfg_test_shared_model("kws/kws_ref_model.tflite");
     char *buf = NULL;
     tfg_err err;
     if (path && tfg_read_file(path, TFG_READ_MAX_DEFAULT, &buf, len, &err) != TFG_OK)
