@@ -13,21 +13,9 @@
 
 #include "core/alloc.h"
 #include "core/io.h"
+#include "import/tflite_schema.h"
 #include "import/flatbuf.h"
 
-/* schema.fbs field ids */
-enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_DESC = 3,
-       MODEL_BUFFERS = 4 };
-enum { OPC_DEPRECATED = 0, OPC_CUSTOM = 1, OPC_VERSION = 2, OPC_BUILTIN = 3 };
-enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPS = 3, SG_NAME = 4 };
-enum { BUF_DATA = 0, BUF_OFFSET = 1, BUF_SIZE = 2 };
-enum { TEN_SHAPE = 0, TEN_TYPE = 1, TEN_BUFFER = 2, TEN_NAME = 3, TEN_QUANT = 4,
-       TEN_VARIABLE = 5 };
-enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
-enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPT_TYPE = 3, OP_OPT = 4 };
-/* BuiltinOptions union members */
-enum { OPT_CONV = 1, OPT_DWCONV = 2, OPT_POOL = 5, OPT_FC = 8, OPT_SOFTMAX = 9, OPT_ADD = 11,
-       OPT_RESHAPE = 17 };
 
 static const char *const op_names[] = {
     "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D",
@@ -516,28 +504,12 @@ static tfg_status read_options(ctx *c, const tfg_fb_table *o, const char *w, tfg
     return TFG_OK;
 }
 
-/* The options union type each supported op must carry (0: it has none we read). */
-static uint8_t options_type_of(int32_t builtin)
-{
-    switch (builtin) {
-    case TFG_TFL_CONV_2D: return OPT_CONV;
-    case TFG_TFL_DEPTHWISE_CONV_2D: return OPT_DWCONV;
-    case TFG_TFL_AVERAGE_POOL_2D:
-    case TFG_TFL_MAX_POOL_2D: return OPT_POOL;
-    case TFG_TFL_FULLY_CONNECTED: return OPT_FC;
-    case TFG_TFL_SOFTMAX: return OPT_SOFTMAX;
-    case TFG_TFL_ADD: return OPT_ADD;
-    case TFG_TFL_RESHAPE: return OPT_RESHAPE;
-    default: return 0;
-    }
-}
-
 /* Values the kernels divide by or loop over must be sane. */
 static tfg_status check_options(ctx *c, size_t off, const char *w, const tfg_tfl_op *op)
 {
     const tfg_tfl_options *p = &op->opt;
     tfg_status st = TFG_OK;
-    uint8_t t = options_type_of(op->builtin);
+    uint8_t t = tfg_tfl_options_type(op->builtin);
     if (t == OPT_CONV || t == OPT_DWCONV || t == OPT_POOL) {
         if ((st = expect_at_least(c, off, w, "stride_w", p->stride_w, 1)) ||
             (st = expect_at_least(c, off, w, "stride_h", p->stride_h, 1)))
@@ -569,7 +541,7 @@ static tfg_status parse_op_options(ctx *c, const tfg_fb_table *t, const char *wh
     tfg_status st = tfg_fb_get_u8(&c->fb, t, OP_OPT_TYPE, 0, &type, w, c->err);
     if (st || !op->supported)
         return st; /* options of ops we do not run are not read */
-    uint8_t want = options_type_of(op->builtin);
+    uint8_t want = tfg_tfl_options_type(op->builtin);
     if (type && want && type != want)
         return tfg_fb_fail(&c->fb, t->pos, c->err, "%s have union type %u, expected %u", w,
                            type, want);
