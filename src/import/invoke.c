@@ -12,6 +12,7 @@
  * that invoke is nothing but kernel calls. Every check names the operator, because a
  * user fixing a model needs to know which layer is wrong. */
 #include "import/invoke.h"
+#include "import/invoke_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -26,32 +27,8 @@
     "supported: int8 activations and weights, int32 bias, float32 only into QUANTIZE and " \
     "out of DEQUANTIZE"
 
-/* One prepared operator: the kernel's parameters, ready to call. */
-typedef struct {
-    size_t index;              /* operators[index] */
-    int32_t builtin;
-    int32_t in[3];             /* tensor indexes (-1: none) */
-    int32_t out;
-    union {
-        tfg_rt_conv_params conv;
-        tfg_rt_dw_params dw;
-        tfg_rt_fc_params fc;
-        tfg_rt_pool_params pool;
-        tfg_rt_add_params add;
-        tfg_rt_softmax_params softmax;
-        tfg_rt_logistic_params logistic;
-        struct {
-            float scale;
-            int32_t zero_point;
-        } q;
-    } p;
-    tfg_rt_requant rq;         /* points at multiplier/shift */
-    int32_t *multiplier, *shift;
-    int32_t *bias;             /* an aligned copy of the model's bias, or NULL */
-    tfg_rt_dims din, dfilter, dout;
-    tfg_rt_fc_dims fc;
-    int32_t size, n1, n2, rows, depth;
-} step;
+/* One prepared operator (invoke_internal.h: the code generator reads them too). */
+typedef tfg_tflite_step step;
 
 struct tfg_tflite_runner {
     const tfg_tflite *m;
@@ -768,6 +745,12 @@ size_t tfg_tflite_runner_output_bytes(const tfg_tflite_runner *r)
 size_t tfg_tflite_runner_ops(const tfg_tflite_runner *r)
 {
     return r->n_steps;
+}
+
+const tfg_tflite_step *tfg_tflite_runner_steps(const tfg_tflite_runner *r, size_t *n)
+{
+    *n = r->n_steps;
+    return r->steps;
 }
 
 tfg_status tfg_tflite_runner_invoke(tfg_tflite_runner *r, const void *in, size_t n, void *out,

@@ -1,0 +1,47 @@
+/* emit.h — the C99 code generator for int8 .tflite models (issue 5, first version).
+ *
+ * tfg_codegen_emit turns a model read by import/tflite.h into two C99 sources, model.h
+ * and model.c, that run it on a microcontroller with the runtime/ kernels: weights and
+ * biases as static const arrays (flash), every operator's prepared parameters as
+ * constants (taken from the interpreter's prepare step, import/invoke_internal.h, so
+ * the firmware computes the very bytes `tinyforge` computes on the host), and one
+ * static arena laid out by the memory planner (planner.h). No allocation, no floating
+ * point except the optional float wrapper. The generated API, for prefix P (default
+ * "tfg_model", macros in upper case):
+ *   int P_invoke(const int8_t *in, int8_t *out);     0, or 1 + the failing operator
+ *   int P_invoke_f32(const float *in, float *out);   quantize, invoke, dequantize
+ *   P_INPUT_BYTES, P_OUTPUT_BYTES, P_ARENA_BYTES, P_FLASH_BYTES,
+ *   P_INPUT_SCALE, P_INPUT_ZERO_POINT, P_OUTPUT_SCALE, P_OUTPUT_ZERO_POINT.
+ * Supported: what the interpreter runs, with an int8 model input and output (models
+ * with float QUANTIZE/DEQUANTIZE edges are refused in this version). */
+#ifndef TFG_CODEGEN_EMIT_H
+#define TFG_CODEGEN_EMIT_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "import/tflite.h"
+
+typedef struct {
+    const char *prefix;       /* C identifier for the API; NULL: "tfg_model" */
+    const char *header_name;  /* what model.c #includes; NULL: "model.h" */
+    unsigned plan_flags;      /* TFG_PLAN_* of planner.h; 0 = all savings on */
+} tfg_codegen_opts;
+
+typedef struct {
+    char *model_h, *model_c;  /* NUL-terminated sources (the caller frees with _out_free) */
+    size_t input_bytes, output_bytes;
+    size_t arena_bytes;       /* the static arena */
+    size_t flash_bytes;       /* weights + biases + prepared parameters */
+} tfg_codegen_out;
+
+/* Generates the sources for subgraph 0 of m. o may be NULL (defaults). TFG_EUSAGE for a
+ * prefix that is not a C identifier; TFG_EINPUT when the model cannot be run (the
+ * interpreter's message naming the operator) or its input/output is not int8. On error
+ * *out is empty (safe to free). */
+tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
+                            tfg_codegen_out *out, tfg_err *err);
+
+void tfg_codegen_out_free(tfg_codegen_out *out);
+
+#endif

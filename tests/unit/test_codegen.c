@@ -1,0 +1,453 @@
+/* test_codegen.c — the C99 code generator (codegen/emit.c) end to end.
+ *
+ * Generated code is only right if it compiles as firmware would and computes TFLM's
+ * bytes. So each case emits model.h/model.c into a temp dir, compiles them with
+ * the runtime/ sources and tests/codegen/harness.c by gcc AND clang under
+ * -std=c99 -Wall -Wextra -Werror -pedantic (core/proc.h, with a timeout), runs the
+ * program on every input and requires its output bytes to equal both the reference
+ * outputs (outputs/NNN.bin of the MLPerf Tiny models in ../shared/models, skipped when
+ * absent) and the in-process interpreter. A tiny model built by tflite_builder.h is the
+ * fast case that always runs; it also checks the float wrapper, the header's facts and
+ * the refusals. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../check.h"
+#include "codegen/emit.h"
+#include "core/alloc.h"
+#include "core/hash.h"
+#include "core/io.h"
+#include "core/proc.h"
+#include "core/rng.h"
+#include "import/invoke.h"
+#include "import/tflite.h"
+#include "tflite_builder.h"
+
+static const char *src_dir(void)
+{
+    const char *s = getenv("TFG_SRC");
+    return s ? s : TFG_SOURCE_DIR;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    char *buf = NULL;
+    tfg_err err;
+    if (tfg_read_file(path, 1 << 24, &buf, len, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return NULL;
+    }
+    return buf;
+}
+
+static bool write_str(const char *dir, const char *name, const char *text)
+{
+    char *p = tfg_path_join(dir, name);
+    tfg_err err;
+    tfg_status st = tfg_write_atomic(p, text, strlen(text), &err);
+    CHECK_MSG(st == TFG_OK, "%s", err.msg);
+    free(p);
+    return st == TFG_OK;
+}
+
+/* Emits m into dir; fills *out (caller frees). */
+static bool emit_into(const tfg_tflite *m, const char *dir, tfg_codegen_out *out)
+{
+    tfg_err err;
+    tfg_status st = tfg_codegen_emit(m, NULL, out, &err);
+    CHECK_MSG(st == TFG_OK, "%s", err.msg);
+    if (st)
+        return false;
+    return write_str(dir, "model.h", out->model_h) && write_str(dir, "model.c", out->model_c);
+}
+
+/* Compiles dir/model.c + runtime + harness with cc into dir/prog_<cc>; true when it built
+ * without a diagnostic. */
+static bool compile_with(const char *cc, const char *dir, char **prog)
+{
+    char *rt = tfg_path_join(src_dir(), "runtime");
+    char **names;
+    size_t n;
+    tfg_err err;
+    if (tfg_list_files(rt, ".c", &names, &n, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        free(rt);
+        return false;
+    }
+    *prog = tfg_xasprintf("%s/prog_%s", dir, cc);
+    const char **argv = tfg_xcalloc(n + 20, sizeof *argv);
+    char **owned = tfg_xcalloc(n + 4, sizeof *owned);
+    size_t a = 0, o = 0;
+    const char *flags[] = {"-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1"};
+    argv[a++] = cc;
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        argv[a++] = flags[i];
+    argv[a++] = owned[o++] = tfg_xasprintf("-I%s", dir);
+    argv[a++] = owned[o++] = tfg_xasprintf("-I%s", rt);
+    argv[a++] = owned[o++] = tfg_path_join(dir, "model.c");
+    for (size_t i = 0; i < n; i++)
+        argv[a++] = owned[o++] = tfg_path_join(rt, names[i]);
+    argv[a++] = owned[o++] = tfg_xasprintf("%s/tests/codegen/harness.c", src_dir());
+    argv[a++] = "-o";
+    argv[a++] = *prog;
+    argv[a++] = "-lm";
+    argv[a] = NULL;
+    tfg_proc_opts po = {.argv = argv, .timeout_s = 240};
+    tfg_proc_result pr = {0};
+    tfg_status st = tfg_proc_run(&po, &pr, &err);
+    bool ok = st == TFG_OK && pr.exited && pr.exit_code == 0 && pr.err_len == 0;
+    CHECK_MSG(ok, "%s failed (%s): %s", cc, st ? err.msg : "ran", pr.errout ? pr.errout : "");
+    tfg_proc_result_free(&pr);
+    for (size_t i = 0; i < o; i++)
+        free(owned[i]);
+    free(owned);
+    free(argv);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(rt);
+    return ok;
+}
+
+/* Runs prog [-f] in1 out1 in2 out2 ...; true when it exited 0. */
+static bool run_prog(const char *prog, bool use_float, char **ins, char **outs, size_t n)
+{
+    const char **argv = tfg_xcalloc(2 * n + 3, sizeof *argv);
+    size_t a = 0;
+    argv[a++] = prog;
+    if (use_float)
+        argv[a++] = "-f";
+    for (size_t i = 0; i < n; i++) {
+        argv[a++] = ins[i];
+        argv[a++] = outs[i];
+    }
+    tfg_proc_opts po = {.argv = argv, .timeout_s = 120};
+    tfg_proc_result pr = {0};
+    tfg_err err;
+    tfg_status st = tfg_proc_run(&po, &pr, &err);
+    bool ok = st == TFG_OK && pr.exited && pr.exit_code == 0;
+    CHECK_MSG(ok, "%s failed (%s): %s", prog, st ? err.msg : "ran", pr.errout ? pr.errout : "");
+    tfg_proc_result_free(&pr);
+    free(argv);
+    return ok;
+}
+
+/* Number of bytes of file path that differ from want[0..n). */
+static size_t diff_file(const char *path, const void *want, size_t n)
+{
+    size_t len;
+    char *got = read_all(path, &len);
+    if (!got)
+        return n ? n : 1;
+    size_t d = len == n ? 0 : (len > n ? len : n);
+    for (size_t i = 0; i < n && i < len; i++)
+        d += got[i] != ((const char *)want)[i];
+    free(got);
+    return d;
+}
+
+/* The whole round: emit, compile with gcc and clang, run every input in ins, and
+ * compare with the interpreter and (when refs is not NULL) the reference files. */
+static void check_generated(const tfg_tflite *m, char **ins, char **refs, size_t n)
+{
+    char tmpl[] = "/tmp/tfg_codegen_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (!dir)
+        return;
+    tfg_codegen_out co;
+    tfg_tflite_runner *r = NULL;
+    tfg_err err;
+    tfg_status st = tfg_tflite_runner_new(m, &r, &err);
+    CHECK_MSG(st == TFG_OK, "%s", err.msg);
+    if (!st && emit_into(m, dir, &co)) {
+        char **outs = tfg_xcalloc(n, sizeof *outs);
+        for (size_t i = 0; i < n; i++)
+            outs[i] = tfg_xasprintf("%s/out%03zu.bin", dir, i);
+        const char *ccs[] = {"gcc", "clang"};
+        for (size_t c = 0; c < 2; c++) {
+            char *prog = NULL;
+            if (!compile_with(ccs[c], dir, &prog) || !run_prog(prog, false, ins, outs, n)) {
+                free(prog);
+                continue;
+            }
+            size_t bad_ref = 0, bad_interp = 0;
+            int8_t *want = tfg_xmalloc(co.output_bytes);
+            for (size_t i = 0; i < n; i++) {
+                size_t len;
+                char *in = read_all(ins[i], &len);
+                if (in && len == co.input_bytes &&
+                    !tfg_tflite_runner_invoke(r, in, len, want, co.output_bytes, &err))
+                    bad_interp += diff_file(outs[i], want, co.output_bytes) != 0;
+                else
+                    bad_interp++;
+                free(in);
+                if (refs) {
+                    char *ref = read_all(refs[i], &len);
+                    bad_ref += !ref || len != co.output_bytes ||
+                               diff_file(outs[i], ref, len) != 0;
+                    free(ref);
+                }
+            }
+            CHECK_MSG(bad_interp == 0, "%s: %zu of %zu outputs differ from the interpreter",
+                      ccs[c], bad_interp, n);
+            CHECK_MSG(bad_ref == 0, "%s: %zu of %zu outputs differ from the reference",
+                      ccs[c], bad_ref, n);
+            free(want);
+            free(prog);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(outs[i]);
+        free(outs);
+        tfg_codegen_out_free(&co);
+    }
+    tfg_tflite_runner_free(r);
+    tfg_err e2;
+    tfg_rmtree(dir, &e2);
+}
+
+/* ---- the reference models ---------------------------------------------------------- */
+
+static void check_reference_model(const char *folder, const char *file)
+{
+    char *base = tfg_xasprintf("%s/../shared/models/%s", src_dir(), folder);
+    char *path = tfg_xasprintf("%s/%s", base, file);
+    if (!tfg_exists(path)) {
+        printf("note: %s not found, skipping\n", path);
+        free(base);
+        free(path);
+        return;
+    }
+    tfg_tflite m;
+    tfg_err err;
+    tfg_status st = tfg_tflite_read(path, &m, &err);
+    CHECK_MSG(st == TFG_OK, "%s", err.msg);
+    char *in_dir = tfg_path_join(base, "inputs");
+    char **names = NULL;
+    size_t n = 0;
+    if (!st && !tfg_list_files(in_dir, ".bin", &names, &n, &err)) {
+        CHECK(n > 0);
+        char **ins = tfg_xcalloc(n + 1, sizeof *ins), **refs = tfg_xcalloc(n + 1, sizeof *refs);
+        for (size_t i = 0; i < n; i++) {
+            ins[i] = tfg_xasprintf("%s/inputs/%s", base, names[i]);
+            refs[i] = tfg_xasprintf("%s/outputs/%s", base, names[i]);
+        }
+        check_generated(&m, ins, refs, n);
+        for (size_t i = 0; i < n; i++) {
+            free(ins[i]);
+            free(refs[i]);
+            free(names[i]);
+        }
+        free(ins);
+        free(refs);
+        free(names);
+    }
+    if (!st)
+        tfg_tflite_free(&m);
+    free(in_dir);
+    free(base);
+    free(path);
+}
+
+static void test_kws(void)
+{
+    check_reference_model("kws", "kws_ref_model.tflite");
+}
+
+static void test_ad(void)
+{
+    check_reference_model("ad", "ad01_int8.tflite");
+}
+
+/* ---- a tiny built model ------------------------------------------------------------ */
+
+/* x[1,4] -> FULLY_CONNECTED (w[3,4], bias b[3]) -> y[1,3] -> SOFTMAX -> z[1,3]. */
+static void tiny_model(tb_model *m)
+{
+    memset(m, 0, sizeof *m);
+    m->n_opcodes = 2;
+    m->opcodes[0].code = TFG_TFL_FULLY_CONNECTED;
+    m->opcodes[1].code = TFG_TFL_SOFTMAX;
+    m->n_buffers = 3;
+    m->buffer_len[1] = 12;
+    m->buffer_len[2] = 12;
+    m->n_tensors = 5;
+    m->tensors[0] = (tb_tensor){"x", TFG_TFL_INT8, 2, {1, 4}, 0, 1, {0.5f}, {-3}, 0};
+    m->tensors[1] = (tb_tensor){"w", TFG_TFL_INT8, 2, {3, 4}, 1, 1, {0.01f}, {0}, 0};
+    m->tensors[2] = (tb_tensor){"b", TFG_TFL_INT32, 1, {3}, 2, 1, {0.005f}, {0}, 0};
+    m->tensors[3] = (tb_tensor){"y", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {0.5f}, {2}, 0};
+    m->tensors[4] = (tb_tensor){"z", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {1.0f / 256}, {-128}, 0};
+    m->n_ops = 2;
+    m->ops[0] = (tb_op){.opcode = 0, .n_in = 3, .n_out = 1, .in = {0, 1, 2}, .out = {3},
+                        .opt_type = 8};
+    m->ops[1] = (tb_op){.opcode = 1, .n_in = 1, .n_out = 1, .in = {3}, .out = {4},
+                        .opt_type = 9};
+    tb_field(&m->ops[1].opt, 0, 4, 0x3f800000); /* beta = 1.0f */
+    m->n_in = m->n_out = 1;
+    m->in[0] = 0;
+    m->out[0] = 4;
+}
+
+static bool parse_built(const tb_model *bm, tfg_tflite *m)
+{
+    size_t len;
+    uint8_t *bytes = tb_write_model(bm, &len);
+    tfg_err err;
+    tfg_status st = tfg_tflite_parse(bytes, len, "tiny.tflite", m, &err);
+    free(bytes);
+    CHECK_MSG(st == TFG_OK, "%s", err.msg);
+    return st == TFG_OK;
+}
+
+/* Random inputs into files of dir; returns their paths. */
+static char **random_inputs(const char *dir, size_t n, size_t bytes)
+{
+    tfg_rng rng;
+    tfg_rng_seed(&rng, 42);
+    char **ins = tfg_xcalloc(n, sizeof *ins);
+    uint8_t *buf = tfg_xmalloc(bytes);
+    tfg_err err;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < bytes; k++)
+            buf[k] = (uint8_t)tfg_rng_below(&rng, 256);
+        ins[i] = tfg_xasprintf("%s/in%03zu.bin", dir, i);
+        CHECK(tfg_write_atomic(ins[i], buf, bytes, &err) == TFG_OK);
+    }
+    free(buf);
+    return ins;
+}
+
+static void test_tiny(void)
+{
+    tb_model bm;
+    tfg_tflite m;
+    tiny_model(&bm);
+    if (!parse_built(&bm, &m))
+        return;
+    char tmpl[] = "/tmp/tfg_codegen_in_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (dir) {
+        char **ins = random_inputs(dir, 8, 4);
+        check_generated(&m, ins, NULL, 8);
+        for (size_t i = 0; i < 8; i++)
+            free(ins[i]);
+        free(ins);
+        tfg_err err;
+        tfg_rmtree(dir, &err);
+    }
+    tfg_tflite_free(&m);
+}
+
+/* The header states the model's facts; the float wrapper dequantizes what invoke gives. */
+static void test_header_and_float(void)
+{
+    tb_model bm;
+    tfg_tflite m;
+    tiny_model(&bm);
+    if (!parse_built(&bm, &m))
+        return;
+    tfg_codegen_out co;
+    tfg_err err;
+    tfg_codegen_opts o = {.prefix = "net", .header_name = "net.h"};
+    CHECK_INT(tfg_codegen_emit(&m, &o, &co, &err), TFG_OK);
+    if (co.model_h) {
+        char sha[TFG_SHA256_HEX];
+        tfg_sha256_hex(m.file, m.file_len, sha);
+        CHECK_HAS(co.model_h, sha);
+        CHECK_HAS(co.model_h, " * model:  tiny.tflite\n");
+        CHECK_HAS(co.model_h, "tinyforge " TFG_VERSION);
+        CHECK_HAS(co.model_h, "#define NET_INPUT_BYTES 4\n");
+        CHECK_HAS(co.model_h, "#define NET_OUTPUT_BYTES 3\n");
+        CHECK_HAS(co.model_h, "#define NET_OUTPUT_ZERO_POINT -128\n");
+        CHECK_HAS(co.model_h, "int net_invoke(const int8_t *in, int8_t *out);");
+        CHECK_HAS(co.model_h, "int net_invoke_f32(const float *in, float *out);");
+        CHECK_HAS(co.model_c, "#include \"net.h\"");
+        CHECK_HAS(co.model_c, "static const int32_t op0_bias[3]");
+        CHECK(strstr(co.model_c, "malloc") == NULL);
+        /* weights 12 + bias 12 + multiplier/shift 8 at least */
+        CHECK(co.flash_bytes >= 32);
+        CHECK(co.arena_bytes >= 4 && co.arena_bytes <= 64);
+        char *arena = tfg_xasprintf("#define NET_ARENA_BYTES %zu\n", co.arena_bytes);
+        CHECK_HAS(co.model_h, arena);
+        free(arena);
+    }
+    tfg_codegen_out_free(&co);
+
+    /* the float wrapper, compiled and run */
+    char tmpl[] = "/tmp/tfg_codegen_f_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    tfg_tflite_runner *r = NULL;
+    if (dir && emit_into(&m, dir, &co) && !tfg_tflite_runner_new(&m, &r, &err)) {
+        char **ins = random_inputs(dir, 3, 4);
+        char *outs[3];
+        for (size_t i = 0; i < 3; i++)
+            outs[i] = tfg_xasprintf("%s/f%zu.bin", dir, i);
+        char *prog = NULL;
+        if (compile_with("gcc", dir, &prog) && run_prog(prog, true, ins, outs, 3)) {
+            for (size_t i = 0; i < 3; i++) {
+                size_t len, flen;
+                char *in = read_all(ins[i], &len);
+                int8_t q[3];
+                CHECK(in && !tfg_tflite_runner_invoke(r, in, 4, q, 3, &err));
+                float *f = (float *)(void *)read_all(outs[i], &flen);
+                CHECK_INT(flen, 3 * sizeof(float));
+                for (size_t k = 0; f && flen == 12 && k < 3; k++)
+                    CHECK_NEAR(f[k], (q[k] + 128) / 256.0, 1e-6);
+                free(f);
+                free(in);
+            }
+        }
+        free(prog);
+        for (size_t i = 0; i < 3; i++) {
+            free(ins[i]);
+            free(outs[i]);
+        }
+        free(ins);
+        tfg_codegen_out_free(&co);
+    }
+    tfg_tflite_runner_free(r);
+    if (dir)
+        tfg_rmtree(dir, &err);
+    tfg_tflite_free(&m);
+}
+
+static void test_refusals(void)
+{
+    tb_model bm;
+    tfg_tflite m;
+    tiny_model(&bm);
+    if (!parse_built(&bm, &m))
+        return;
+    tfg_codegen_out co;
+    tfg_err err;
+    tfg_codegen_opts o = {.prefix = "9lives"};
+    CHECK_INT(tfg_codegen_emit(&m, &o, &co, &err), TFG_EUSAGE);
+    CHECK_HAS(err.msg, "'9lives' is not a C identifier");
+    CHECK(co.model_h == NULL && co.model_c == NULL);
+    tfg_codegen_out_free(&co);
+    tfg_tflite_free(&m);
+
+    /* a float model input (the interpreter runs it; this version does not generate it) */
+    tiny_model(&bm);
+    bm.n_opcodes = 3;
+    bm.opcodes[2].code = TFG_TFL_QUANTIZE;
+    bm.tensors[5] = (tb_tensor){"f", TFG_TFL_FLOAT32, 2, {1, 4}, 0, 0, {0}, {0}, 0};
+    bm.n_tensors = 6;
+    memmove(&bm.ops[1], &bm.ops[0], 2 * sizeof bm.ops[0]);
+    bm.ops[0] = (tb_op){.opcode = 2, .n_in = 1, .n_out = 1, .in = {5}, .out = {0}};
+    bm.n_ops = 3;
+    bm.in[0] = 5;
+    if (parse_built(&bm, &m)) {
+        CHECK_INT(tfg_codegen_emit(&m, NULL, &co, &err), TFG_EINPUT);
+        CHECK_HAS(err.msg, "FLOAT32");
+        CHECK_HAS(err.msg, "int8");
+        tfg_codegen_out_free(&co);
+        tfg_tflite_free(&m);
+    }
+}
+
+TFG_TEST_MAIN(test_tiny, test_header_and_float, test_refusals, test_kws, test_ad)
