@@ -263,33 +263,6 @@ static void test_ad(void)
 
 /* ---- a tiny built model ------------------------------------------------------------ */
 
-/* x[1,4] -> FULLY_CONNECTED (w[3,4], bias b[3]) -> y[1,3] -> SOFTMAX -> z[1,3]. */
-static void tiny_model(tb_model *m)
-{
-    memset(m, 0, sizeof *m);
-    m->n_opcodes = 2;
-    m->opcodes[0].code = TFG_TFL_FULLY_CONNECTED;
-    m->opcodes[1].code = TFG_TFL_SOFTMAX;
-    m->n_buffers = 3;
-    m->buffer_len[1] = 12;
-    m->buffer_len[2] = 12;
-    m->n_tensors = 5;
-    m->tensors[0] = (tb_tensor){"x", TFG_TFL_INT8, 2, {1, 4}, 0, 1, {0.5f}, {-3}, 0};
-    m->tensors[1] = (tb_tensor){"w", TFG_TFL_INT8, 2, {3, 4}, 1, 1, {0.01f}, {0}, 0};
-    m->tensors[2] = (tb_tensor){"b", TFG_TFL_INT32, 1, {3}, 2, 1, {0.005f}, {0}, 0};
-    m->tensors[3] = (tb_tensor){"y", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {0.5f}, {2}, 0};
-    m->tensors[4] = (tb_tensor){"z", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {1.0f / 256}, {-128}, 0};
-    m->n_ops = 2;
-    m->ops[0] = (tb_op){.opcode = 0, .n_in = 3, .n_out = 1, .in = {0, 1, 2}, .out = {3},
-                        .opt_type = 8};
-    m->ops[1] = (tb_op){.opcode = 1, .n_in = 1, .n_out = 1, .in = {3}, .out = {4},
-                        .opt_type = 9};
-    tb_field(&m->ops[1].opt, 0, 4, 0x3f800000); /* beta = 1.0f */
-    m->n_in = m->n_out = 1;
-    m->in[0] = 0;
-    m->out[0] = 4;
-}
-
 static bool parse_built(const tb_model *bm, tfg_tflite *m)
 {
     size_t len;
@@ -323,7 +296,7 @@ static void test_tiny(void)
 {
     tb_model bm;
     tfg_tflite m;
-    tiny_model(&bm);
+    tb_fc_softmax_model(&bm, 1);
     if (!parse_built(&bm, &m))
         return;
     char tmpl[] = "/tmp/tfg_codegen_in_XXXXXX";
@@ -346,7 +319,7 @@ static void test_header_and_float(void)
 {
     tb_model bm;
     tfg_tflite m;
-    tiny_model(&bm);
+    tb_fc_softmax_model(&bm, 1);
     if (!parse_built(&bm, &m))
         return;
     tfg_codegen_out co;
@@ -419,7 +392,7 @@ static void test_refusals(void)
 {
     tb_model bm;
     tfg_tflite m;
-    tiny_model(&bm);
+    tb_fc_softmax_model(&bm, 1);
     if (!parse_built(&bm, &m))
         return;
     tfg_codegen_out co;
@@ -432,7 +405,7 @@ static void test_refusals(void)
     tfg_tflite_free(&m);
 
     /* a float model input (the interpreter runs it; this version does not generate it) */
-    tiny_model(&bm);
+    tb_fc_softmax_model(&bm, 1);
     bm.n_opcodes = 3;
     bm.opcodes[2].code = TFG_TFL_QUANTIZE;
     bm.tensors[5] = (tb_tensor){"f", TFG_TFL_FLOAT32, 2, {1, 4}, 0, 0, {0}, {0}, 0};

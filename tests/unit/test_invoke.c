@@ -175,34 +175,6 @@ static void test_ad(void)
 
 /* ---- small built models ------------------------------------------------------------ */
 
-/* x[1,4] int8 -> FULLY_CONNECTED (w[3,4], no bias) -> y[1,3] -> SOFTMAX -> z[1,3].
- * Tensor 2 is an int32 bias that the refusal tests wire in. */
-static void fc_model(tb_model *m)
-{
-    memset(m, 0, sizeof *m);
-    m->n_opcodes = 2;
-    m->opcodes[0].code = TFG_TFL_FULLY_CONNECTED;
-    m->opcodes[1].code = TFG_TFL_SOFTMAX;
-    m->n_buffers = 3;
-    m->buffer_len[1] = 12;
-    m->buffer_len[2] = 12;
-    m->n_tensors = 5;
-    m->tensors[0] = (tb_tensor){"x", TFG_TFL_INT8, 2, {1, 4}, 0, 1, {0.5f}, {-3}, 0};
-    m->tensors[1] = (tb_tensor){"w", TFG_TFL_INT8, 2, {3, 4}, 1, 1, {0.01f}, {0}, 0};
-    m->tensors[2] = (tb_tensor){"b", TFG_TFL_INT32, 1, {3}, 2, 1, {0.005f}, {0}, 0};
-    m->tensors[3] = (tb_tensor){"y", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {0.5f}, {2}, 0};
-    m->tensors[4] = (tb_tensor){"z", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {1.0f / 256}, {-128}, 0};
-    m->n_ops = 2;
-    m->ops[0] = (tb_op){.opcode = 0, .n_in = 3, .n_out = 1, .in = {0, 1, -1}, .out = {3},
-                        .opt_type = 8};
-    m->ops[1] = (tb_op){.opcode = 1, .n_in = 1, .n_out = 1, .in = {3}, .out = {4},
-                        .opt_type = 9};
-    tb_field(&m->ops[1].opt, 0, 4, 0x3f800000); /* beta = 1.0f */
-    m->n_in = m->n_out = 1;
-    m->in[0] = 0;
-    m->out[0] = 4;
-}
-
 /* Builds, parses and prepares bm; returns the status of tfg_tflite_runner_new. */
 static tfg_status prepare_built(const tb_model *bm, tfg_tflite *m, tfg_tflite_runner **r,
                                 tfg_err *err)
@@ -224,7 +196,7 @@ static void test_small_fc(void)
     tfg_tflite m;
     tfg_tflite_runner *r;
     tfg_err err;
-    fc_model(&bm);
+    tb_fc_softmax_model(&bm, 0);
     tfg_status st = prepare_built(&bm, &m, &r, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
     if (st) {
@@ -287,52 +259,52 @@ static void expect_refused(const tb_model *bm, const char *needle1, const char *
 static void test_refusals(void)
 {
     tb_model bm;
-    fc_model(&bm);
+    tb_fc_softmax_model(&bm, 0);
     bm.opcodes[1] = (tb_opcode){TFG_TFL_CUSTOM, "myop", 0};
     bm.ops[1].opt_type = 0;
     expect_refused(&bm, "unsupported op CUSTOM 'myop' at operators[1]",
                    "supported: CONV_2D, DEPTHWISE_CONV_2D");
 
-    fc_model(&bm);
+    tb_fc_softmax_model(&bm, 0);
     bm.opcodes[1] = (tb_opcode){150, NULL, 0}; /* GELU */
     bm.ops[1].opt_type = 0;
     expect_refused(&bm, "GELU (builtin code 150) at operators[1]", "FULLY_CONNECTED");
 
-    fc_model(&bm); /* a float FC: only the edges may be float */
+    tb_fc_softmax_model(&bm, 0); /* a float FC: only the edges may be float */
     bm.tensors[0].type = TFG_TFL_FLOAT32;
     bm.tensors[0].n_q = 0;
     expect_refused(&bm, "operators[0] (FULLY_CONNECTED): input (tensor 0) is FLOAT32, "
                    "expected INT8", "supported: int8 activations");
 
-    fc_model(&bm); /* int16 bias */
+    tb_fc_softmax_model(&bm, 0); /* int16 bias */
     bm.ops[0].in[2] = 2;
     bm.tensors[2].type = TFG_TFL_INT16;
     bm.buffer_len[2] = 6;
     expect_refused(&bm, "operators[0] (FULLY_CONNECTED): bias (tensor 2) is INT16", "INT32");
 
-    fc_model(&bm); /* softmax output must be 1/256, -128 */
+    tb_fc_softmax_model(&bm, 0); /* softmax output must be 1/256, -128 */
     bm.tensors[4].zp[0] = 0;
     expect_refused(&bm, "operators[1] (SOFTMAX): output (tensor 4)", "expected 0.00390625");
 
-    fc_model(&bm); /* fused TANH is not a clamp */
+    tb_fc_softmax_model(&bm, 0); /* fused TANH is not a clamp */
     tb_field(&bm.ops[0].opt, 0, 1, TFG_TFL_ACT_TANH);
     expect_refused(&bm, "operators[0] (FULLY_CONNECTED): fused activation TANH", "RELU6");
 
-    fc_model(&bm); /* the FC output shape does not match the filter */
+    tb_fc_softmax_model(&bm, 0); /* the FC output shape does not match the filter */
     bm.tensors[3].shape[1] = 2;
     bm.tensors[4].shape[1] = 2;
     expect_refused(&bm, "operators[0]", "expected 1 batches x 3");
 
-    fc_model(&bm); /* weights that are neither constants nor computed */
+    tb_fc_softmax_model(&bm, 0); /* weights that are neither constants nor computed */
     bm.tensors[1].buffer = 0;
     expect_refused(&bm, "operators[0]", "reads tensor 1 before any operator writes it");
 
-    fc_model(&bm); /* op 1 reads a tensor no one wrote */
+    tb_fc_softmax_model(&bm, 0); /* op 1 reads a tensor no one wrote */
     bm.ops[1].in[0] = 2;
     bm.tensors[2].buffer = 0;
     expect_refused(&bm, "operators[1] (SOFTMAX)", "reads tensor 2 before any operator");
 
-    fc_model(&bm); /* asymmetric per-channel-style weights are refused for conv-like ops,
+    tb_fc_softmax_model(&bm, 0); /* asymmetric per-channel-style weights are refused for conv-like ops,
                       but a per-tensor FC weight zero point is allowed; a huge one is not */
     bm.tensors[1].zp[0] = 1000;
     expect_refused(&bm, "filter (tensor 1) has zero point 1000", "symmetric");
@@ -410,7 +382,7 @@ static void test_fc_per_channel(void)
     tfg_tflite m;
     tfg_tflite_runner *r;
     tfg_err err;
-    fc_model(&bm);
+    tb_fc_softmax_model(&bm, 0);
     bm.tensors[1].n_q = 3;
     float ws[3] = {0.01f, 0.02f, 0.005f};
     memcpy(bm.tensors[1].scale, ws, sizeof ws);

@@ -278,4 +278,33 @@ static inline uint8_t *tb_write_model(const tb_model *m, size_t *len)
     return w.d;
 }
 
+/* x[1,4] int8 -> FULLY_CONNECTED (w[3,4]) -> y[1,3] -> SOFTMAX -> z[1,3], the small
+ * model several tests run. Tensor 2 is an int32 bias b[3], wired into the FC only when
+ * with_bias is set (the refusal tests wire it in themselves). */
+static inline void tb_fc_softmax_model(tb_model *m, int with_bias)
+{
+    memset(m, 0, sizeof *m);
+    m->n_opcodes = 2;
+    m->opcodes[0].code = TFG_TFL_FULLY_CONNECTED;
+    m->opcodes[1].code = TFG_TFL_SOFTMAX;
+    m->n_buffers = 3;
+    m->buffer_len[1] = 12;
+    m->buffer_len[2] = 12;
+    m->n_tensors = 5;
+    m->tensors[0] = (tb_tensor){"x", TFG_TFL_INT8, 2, {1, 4}, 0, 1, {0.5f}, {-3}, 0};
+    m->tensors[1] = (tb_tensor){"w", TFG_TFL_INT8, 2, {3, 4}, 1, 1, {0.01f}, {0}, 0};
+    m->tensors[2] = (tb_tensor){"b", TFG_TFL_INT32, 1, {3}, 2, 1, {0.005f}, {0}, 0};
+    m->tensors[3] = (tb_tensor){"y", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {0.5f}, {2}, 0};
+    m->tensors[4] = (tb_tensor){"z", TFG_TFL_INT8, 2, {1, 3}, 0, 1, {1.0f / 256}, {-128}, 0};
+    m->n_ops = 2;
+    m->ops[0] = (tb_op){.opcode = 0, .n_in = 3, .n_out = 1,
+                        .in = {0, 1, with_bias ? 2 : -1}, .out = {3}, .opt_type = 8};
+    m->ops[1] = (tb_op){.opcode = 1, .n_in = 1, .n_out = 1, .in = {3}, .out = {4},
+                        .opt_type = 9};
+    tb_field(&m->ops[1].opt, 0, 4, 0x3f800000); /* beta = 1.0f */
+    m->n_in = m->n_out = 1;
+    m->in[0] = 0;
+    m->out[0] = 4;
+}
+
 #endif
