@@ -10,7 +10,7 @@ CTEST_JOBS ?= $(JOBS)
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libjansson-dev libssl-dev zlib1g-dev libopenblas-dev python3 python3-sklearn dataset-fashion-mnist
 
-.PHONY: all deps build build-san demo test test-plain test-san bench-train bench-memory clean
+.PHONY: all deps build build-san demo test test-plain test-san bench-train bench-memory bench-fuzz clean
 
 all: build
 
@@ -59,6 +59,9 @@ bench-train: build
 
 bench-memory: build
 	bench/memory/run.sh $(BUILD)
+
+bench-fuzz: build-san
+	bench/fuzz/run.sh $(SAN_BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) runs
