@@ -22,12 +22,15 @@ static tfg_rt_status conv_check(const tfg_rt_conv_params *p, const tfg_rt_requan
     if (in->n != out->n || out->c != f->n || in->c % f->c != 0 ||
         out->c % (in->c / f->c) != 0)
         return TFG_RT_ESHAPE;
-    if (p->stride_h <= 0 || p->stride_w <= 0 || p->dilation_h <= 0 || p->dilation_w <= 0 ||
-        p->pad_h < 0 || p->pad_w < 0)
-        return TFG_RT_EPARAM;
-    if (!tfg_rt_requant_ok(rq, out->c) || !tfg_rt_act_ok(p->act_min, p->act_max))
-        return TFG_RT_EPARAM;
-    return TFG_RT_OK;
+    return tfg_rt_conv_params_ok(p, rq, out->c) ? TFG_RT_OK : TFG_RT_EPARAM;
+}
+
+int tfg_rt_conv_params_ok(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
+                          int32_t out_channels)
+{
+    return p->stride_h > 0 && p->stride_w > 0 && p->dilation_h > 0 && p->dilation_w > 0 &&
+           p->pad_h >= 0 && p->pad_w >= 0 && tfg_rt_requant_ok(rq, out_channels) &&
+           tfg_rt_act_ok(p->act_min, p->act_max);
 }
 
 /* The int32 sum of one output cell (before bias). */

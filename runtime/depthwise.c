@@ -21,12 +21,7 @@ static tfg_rt_status dw_check(const tfg_rt_dw_params *dp, const tfg_rt_requant *
     if (in->n != out->n || f->n != 1 || f->c != out->c ||
         out->c != in->c * dp->depth_multiplier)
         return TFG_RT_ESHAPE;
-    if (p->stride_h <= 0 || p->stride_w <= 0 || p->dilation_h <= 0 || p->dilation_w <= 0 ||
-        p->pad_h < 0 || p->pad_w < 0)
-        return TFG_RT_EPARAM;
-    if (!tfg_rt_requant_ok(rq, out->c) || !tfg_rt_act_ok(p->act_min, p->act_max))
-        return TFG_RT_EPARAM;
-    return TFG_RT_OK;
+    return tfg_rt_conv_params_ok(p, rq, out->c) ? TFG_RT_OK : TFG_RT_EPARAM;
 }
 
 static int32_t dw_cell(const tfg_rt_conv_params *p, const tfg_rt_dims *in, const int8_t *input,

@@ -34,6 +34,11 @@ static inline int32_t tfg_rt_offset(const tfg_rt_dims *d, int32_t b, int32_t y, 
 
 /* Checks a requantization table for `channels` output channels. */
 int tfg_rt_requant_ok(const tfg_rt_requant *rq, int32_t channels);
+/* The geometry and requantization checks conv2d and depthwise conv2d share: positive
+ * strides and dilations, no negative padding, a usable requantization for every output
+ * channel and an ordered activation range. */
+int tfg_rt_conv_params_ok(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
+                          int32_t out_channels);
 
 /* Multiplier and shift of output channel c (count 1 broadcasts). */
 static inline int32_t tfg_rt_rq_apply(const tfg_rt_requant *rq, int32_t c, int32_t acc)
