@@ -184,17 +184,18 @@ static json_t *split_json(const tfg_split *sp, size_t n_classes)
     return o;
 }
 
-static json_t *make_summary(const tfg_spec *s, const tfg_table *loaded, const plan_choice *pc,
-                            const tfg_data_result *res)
+/* The source hashes come from the manifest's inputs: each data file is read once. */
+static json_t *make_summary(const tfg_spec *s, const tfg_manifest *m, const tfg_table *loaded,
+                            const plan_choice *pc, const tfg_data_result *res)
 {
     json_t *sources = json_array();
     for (size_t i = 0; i < s->n_sources; i++) {
         json_t *src = json_pack("{s:s}", "path", s->sources[i].path);
         if (s->sources[i].labels)
             json_object_set_new(src, "labels", json_string(s->sources[i].labels));
-        char hex[TFG_SHA256_HEX];
-        if (tfg_sha256_file(s->sources[i].path, hex, NULL) == TFG_OK)
-            json_object_set_new(src, "sha256", json_string(hex));
+        char label[64];
+        snprintf(label, sizeof label, "source%zu", i);
+        json_object_set(src, "sha256", json_object_get(json_object_get(m->j, "inputs"), label));
         json_array_append_new(sources, src);
     }
     json_t *shape = json_array();
@@ -311,7 +312,7 @@ static tfg_status run(const tfg_spec *s, const tfg_data_opts *o, tfg_manifest *m
         st = tfg_plan_execute(plan, s, &t, o->progress, &res, err);
     tfg_progress_finish(o->progress);
     json_t *profile = st ? NULL : tfg_profile_to_json(&prof);
-    json_t *summary = st ? NULL : make_summary(s, &loaded_shape, pc, &res);
+    json_t *summary = st ? NULL : make_summary(s, m, &loaded_shape, pc, &res);
     if (!st)
         st = publish(o, m, pc, profile, plan_json, &res, summary, err);
     if (!st) {
