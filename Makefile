@@ -8,7 +8,10 @@ CTEST_JOBS ?= $(JOBS)
 
 # Everything the build, the tests and the bundled examples need.
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
-	libjansson-dev libssl-dev zlib1g-dev libopenblas-dev python3 python3-sklearn dataset-fashion-mnist
+	libjansson-dev libssl-dev zlib1g-dev libopenblas-dev libcurl4-openssl-dev \
+	python3 python3-sklearn dataset-fashion-mnist \
+	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm \
+	gcc-avr avr-libc simavr libsimavr-dev libpng-dev chromium
 
 .PHONY: all deps build build-san demo test test-plain test-san bench-train bench-memory bench-fuzz clean
 
@@ -38,6 +41,8 @@ build-san: deps
 demo: build
 	./$(BUILD)/tinyforge data examples/fruit/spec.json --out runs/fruit
 	./$(BUILD)/tinyforge train examples/fruit/spec.json --out runs/fruit
+	./$(BUILD)/tinyforge quantize examples/fruit/spec.json --out runs/fruit
+	./$(BUILD)/tinyforge build examples/fruit/spec.json --out runs/fruit
 
 test-plain: build
 	ctest --test-dir $(BUILD) -j $(CTEST_JOBS) --output-on-failure
@@ -59,6 +64,11 @@ bench-train: build
 
 bench-memory: build
 	bench/memory/run.sh $(BUILD)
+
+# Generated firmware on QEMU (KWS, AD on Cortex-M4 and M33) beside TFLM's figures.
+.PHONY: bench-device
+bench-device: build
+	bench/device/run.sh $(BUILD)
 
 bench-fuzz: build-san
 	bench/fuzz/run.sh $(SAN_BUILD)

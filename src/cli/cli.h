@@ -67,6 +67,8 @@ void tfg_cli_print_stage_json(bool skipped, const char *dir, const json_t *j);
 
 int tfg_cmd_data(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_train(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_build(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_invoke(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_check(int argc, char **argv, tfg_cli *c);

@@ -17,6 +17,8 @@ typedef struct {
 static const command commands[] = {
     {"data", tfg_cmd_data, "profile, clean and split the spec's data by a plan"},
     {"train", tfg_cmd_train, "train a network on the data stage's splits, natively in C"},
+    {"quantize", tfg_cmd_quantize, "int8 post-training quantization of the trained model"},
+    {"build", tfg_cmd_build, "generate the C99 library of the int8 model, checked on the host"},
     {"inspect", tfg_cmd_inspect, "show a .tflite model's ops, tensors and quantization"},
     {"invoke", tfg_cmd_invoke, "run a .tflite int8 model on raw input tensor bytes"},
     {"check", tfg_cmd_check, "check a spec: fields, board, data files"},

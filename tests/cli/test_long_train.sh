@@ -1,6 +1,6 @@
 # test_long_train.sh — the accuracy floors of the training issue on full data (plain
 # build only): digits with an MLP >= 95 %, Fashion-MNIST with a CNN of at most 64 K
-# parameters >= 88 % trained in at most 10 minutes.
+# parameters >= 88 % trained in at most 10 minutes, its int8 model within 1 point.
 . "$(dirname "$0")/lib.sh"
 run "$TFG_BIN" -q data "$TFG_SRC/examples/digits/spec.json" --out "$T/d"
 expect_rc 0
@@ -25,6 +25,18 @@ echo "fashion: test accuracy $acc, $params parameters, $secs s, $(json_get "$T/f
 ok; python3 -c "import sys; sys.exit(0 if $acc >= 0.88 else 1)" || fail "fashion test accuracy $acc < 0.88"
 ok; [ "$params" -le 65536 ] || fail "fashion CNN has $params > 64K parameters"
 ok; [ "$secs" -le 600 ] || fail "fashion training took $secs s > 600 s"
+
+# int8: within 1.0 point of float, and the generated C gives the int8 bytes on all
+# 10,000 test images (the build stage's host check).
+run "$TFG_BIN" --json quantize "$TFG_SRC/examples/fashion/spec.json" --out "$T/f"
+expect_rc 0
+cp "$T/out" "$T/fq.json"
+fa=$(json_get "$T/fq.json" "j['float_accuracy']"); qa=$(json_get "$T/fq.json" "j['int8_accuracy']")
+echo "fashion: float $fa, int8 $qa"
+ok; python3 -c "import sys; sys.exit(0 if $fa - $qa <= 0.01 else 1)" || fail "fashion int8 accuracy $qa more than 1 point below float $fa"
+run "$TFG_BIN" -q build "$TFG_SRC/examples/fashion/spec.json" --out "$T/f"
+expect_rc 0
+ok; [ "$(json_get "$T/f/build/report.json" "j['host_check']['rows']")" = 10000 ] || fail "fashion host check did not cover 10,000 rows"
 
 # The CNN (convolutions through multithreaded OpenBLAS) is reproducible too.
 mkdir -p "$T/g" && cp -r "$T/f/data" "$T/g/data"

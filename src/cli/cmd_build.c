@@ -1,0 +1,104 @@
+/* cmd_build.c — `tinyforge build SPEC`: the int8 model as a C99 library, checked on the
+ * host against the in-process int8 results before it is published. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "codegen/stage.h"
+
+static const char usage[] =
+    "usage: tinyforge build SPEC [--out DIR] [--force] [--json]\n"
+    "\n"
+    "Generates C99 for the int8 model in DIR/quant/model.tflite (written by `tinyforge\n"
+    "quantize`): const weights in flash, one static arena laid out by the memory planner,\n"
+    "no malloc, no float in the int8 path. Writes into DIR/build/:\n"
+    "  model.h, model.c       int tfg_model_invoke(const int8_t *in, int8_t *out) and a\n"
+    "                         float wrapper tfg_model_invoke_f32; sizes as macros\n"
+    "  preprocess.h, .c       int tfg_model_preprocess(const float *raw, float *features):\n"
+    "                         the data plan's steps for one raw reading, bit-identical to\n"
+    "                         the host (not for window plans)\n"
+    "  tfg_runtime.h, *.c     the runtime kernels the model needs\n"
+    "  report.json            flash and arena bytes, model hash, files, the host check\n"
+    "\n"
+    "Before anything is published the files are compiled with the host compiler ($CC or\n"
+    "cc, -std=c99 -Wall -Wextra -Werror -pedantic) and run on the whole test split: the\n"
+    "output bytes must equal the in-process int8 model's (exit code 1 otherwise).\n"
+    "\n"
+    "options:\n"
+    "  --out DIR    run directory (default: runs/<spec name>)\n"
+    "  --force      run even when nothing changed\n"
+    "  --json       print the report as one JSON object\n"
+    "\n"
+    "example:\n"
+    "  tinyforge quantize examples/fruit/spec.json && tinyforge build examples/fruit/spec.json\n"
+    "  cc -std=c99 -Iruns/fruit/build runs/fruit/build/*.c my_main.c\n";
+
+static void print_report(const json_t *r)
+{
+    printf("model: flash %lld bytes (weights and parameters), arena %lld bytes, input %lld "
+           "bytes, output %lld bytes\n",
+           (long long)json_integer_value(json_object_get(r, "flash_bytes")),
+           (long long)json_integer_value(json_object_get(r, "arena_bytes")),
+           (long long)json_integer_value(json_object_get(r, "input_bytes")),
+           (long long)json_integer_value(json_object_get(r, "output_bytes")));
+    const json_t *pp = json_object_get(r, "preprocess");
+    if (json_is_string(pp))
+        printf("device preprocessing: not generated (%s)\n", json_string_value(pp));
+    const json_t *hc = json_object_get(r, "host_check");
+    if (hc)
+        printf("host check: %lld test rows through the generated code with %s: identical to "
+               "the int8 runtime\n", (long long)json_integer_value(json_object_get(hc, "rows")),
+               json_string_value(json_object_get(hc, "compiler")));
+    printf("files:");
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(r, "files"), i, f)
+        printf(" %s", json_string_value(f));
+    putchar('\n');
+}
+
+int tfg_cmd_build(int argc, char **argv, tfg_cli *c)
+{
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    tfg_build_stage_opts o = {0};
+    const char *out = NULL;
+    int opt, code;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "o:fjhqv", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'f': o.force = true; break;
+        default:
+            if ((code = tfg_cli_common_opt(c, opt, "build", usage, argv[optind - 1])) >= 0)
+                return code;
+        }
+    }
+    tfg_cli_run run;
+    if ((code = tfg_cli_run_begin(c, argc, argv, optind, "build", out, &run)))
+        return code;
+    o.out = run.out;
+    o.progress = run.progress;
+    tfg_build_outcome r;
+    tfg_err err;
+    if (tfg_build_stage(&run.spec, &o, &r, &err)) {
+        code = tfg_cli_fail(c, &err);
+    } else if (c->json) {
+        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
+    } else {
+        if (r.skipped)
+            printf("build: up to date (model unchanged since the last run); skipped. --force "
+                   "builds again.\n\n");
+        if (r.report && c->verbose >= 0)
+            print_report(r.report);
+        printf("artifacts: %s/\n", r.dir);
+    }
+    tfg_build_outcome_free(&r);
+    tfg_cli_run_end(&run);
+    return code;
+}

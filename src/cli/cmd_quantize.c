@@ -1,0 +1,117 @@
+/* cmd_quantize.c — `tinyforge quantize SPEC`: calibrate the trained float model, write the
+ * int8 TFLite model and show float vs int8 on the test split. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "quant/stage.h"
+
+static const char usage[] =
+    "usage: tinyforge quantize SPEC [--out DIR] [--force] [--json]\n"
+    "\n"
+    "Post-training int8 quantization of DIR/train/ (written by `tinyforge train`) following\n"
+    "TensorFlow Lite's int8 spec: per-channel symmetric int8 weights, int32 bias, int8\n"
+    "activations with a scale and zero point per tensor from a representative set of\n"
+    "training rows; batch norm and separate ReLUs are folded into the layer before them.\n"
+    "The int8 model runs on the test split in process (bit-exact with TFLite Micro's\n"
+    "reference kernels) and is compared with the float model. Writes into DIR/quant/:\n"
+    "  model.tflite     the int8 model (`tinyforge inspect` shows it; TFLite Micro loads it)\n"
+    "  test_input.bin   the test split as int8 model inputs, one row after another\n"
+    "  test_output.bin  the int8 model's output bytes for each row (what a device must give)\n"
+    "  report.json      float vs int8 accuracy, confusion matrices, calibration tried\n"
+    "  manifest.json    hashes of inputs and outputs\n"
+    "\n"
+    "Settings from the spec's `quantization`: calibration_samples (500), method (auto:\n"
+    "min/max and percentiles 99.99 and 99.9 are tried and the best on the validation split\n"
+    "kept; or minmax, percentile), percentile (99.99), max_drop (1.0 percentage point: a\n"
+    "larger int8 accuracy drop fails with exit code 1 and publishes nothing).\n"
+    "\n"
+    "options:\n"
+    "  --out DIR    run directory (default: runs/<spec name>)\n"
+    "  --force      run even when nothing changed\n"
+    "  --json       print the report as one JSON object\n"
+    "\n"
+    "example:\n"
+    "  tinyforge train examples/fruit/spec.json && tinyforge quantize examples/fruit/spec.json\n";
+
+static void print_report(const json_t *r)
+{
+    const json_t *cal = json_object_get(r, "calibration");
+    printf("calibration: %lld training rows, %s", (long long)json_integer_value(json_object_get(cal, "samples")),
+           json_string_value(json_object_get(cal, "method")));
+    if (json_object_get(cal, "percentile"))
+        printf(" %.4g%%", json_number_value(json_object_get(cal, "percentile")));
+    const json_t *tried = json_object_get(cal, "tried");
+    if (json_array_size(tried) > 1) {
+        printf(" (best on validation of:");
+        size_t i;
+        const json_t *t;
+        json_array_foreach(tried, i, t) {
+            printf(" %s", json_string_value(json_object_get(t, "method")));
+            if (json_object_get(t, "percentile"))
+                printf(" %.4g", json_number_value(json_object_get(t, "percentile")));
+            const json_t *v = json_object_get(t, "val_accuracy");
+            if (v)
+                printf(" %.2f%%", 100 * json_number_value(v));
+            printf(i + 1 < json_array_size(tried) ? "," : ")");
+        }
+    }
+    printf("\nmodel: %lld bytes\n", (long long)json_integer_value(json_object_get(r, "model_bytes")));
+    const json_t *fa = json_object_get(r, "float_accuracy");
+    if (fa)
+        printf("test accuracy (%lld rows): float %.2f %%, int8 %.2f %% (drop %.2f points)\n",
+               (long long)json_integer_value(json_object_get(r, "test_samples")),
+               100 * json_number_value(fa),
+               100 * json_number_value(json_object_get(r, "int8_accuracy")),
+               json_number_value(json_object_get(r, "drop_points")));
+    else
+        printf("test mean squared error: float %.6g, int8 %.6g\n",
+               json_number_value(json_object_get(r, "float_mse")),
+               json_number_value(json_object_get(r, "int8_mse")));
+}
+
+int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c)
+{
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    tfg_quant_stage_opts o = {0};
+    const char *out = NULL;
+    int opt, code;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "o:fjhqv", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'f': o.force = true; break;
+        default:
+            if ((code = tfg_cli_common_opt(c, opt, "quantize", usage, argv[optind - 1])) >= 0)
+                return code;
+        }
+    }
+    tfg_cli_run run;
+    if ((code = tfg_cli_run_begin(c, argc, argv, optind, "quantize", out, &run)))
+        return code;
+    o.out = run.out;
+    o.progress = run.progress;
+    tfg_quant_outcome r;
+    tfg_err err;
+    if (tfg_quant_stage(&run.spec, &o, &r, &err)) {
+        code = tfg_cli_fail(c, &err);
+    } else if (c->json) {
+        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
+    } else {
+        if (r.skipped)
+            printf("quantize: up to date (model, data and settings unchanged since the last "
+                   "run); skipped. --force quantizes again.\n\n");
+        if (r.report && c->verbose >= 0)
+            print_report(r.report);
+        printf("artifacts: %s/\n", r.dir);
+    }
+    tfg_quant_outcome_free(&r);
+    tfg_cli_run_end(&run);
+    return code;
+}

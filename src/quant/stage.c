@@ -1,0 +1,448 @@
+/* stage.c — the quantize stage: trained float model + splits -> calibrated int8 TFLite
+ * model, checked on the test split, published atomically (see stage.h). */
+#include "quant/stage.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "core/manifest.h"
+#include "core/rng.h"
+#include "data/splitfile.h"
+#include "import/invoke.h"
+#include "import/tflite_write.h"
+#include "nn/train.h"
+#include "quant/quant.h"
+#include "tfg_runtime.h"
+
+/* At most this many validation rows choose between calibration methods. */
+#define SELECT_ROWS 2000
+
+typedef struct {
+    int64_t samples;
+    int method;          /* 0 auto, 1 minmax, 2 percentile */
+    double percentile;
+    double max_drop;     /* percentage points */
+} qopts;
+
+static tfg_status read_options(const tfg_spec *s, qopts *q, tfg_err *err)
+{
+    static const char *const keys[] = {"calibration_samples", "method", "percentile",
+                                       "max_drop", NULL};
+    static const char *const methods[] = {"auto", "minmax", "percentile", NULL};
+    *q = (qopts){500, 0, 99.99, 1.0};
+    const json_t *j = json_object_get(s->json, "quantization");
+    if (!j)
+        return TFG_OK;
+    tfg_jctx c = {s->path, "quantization"};
+    tfg_status st = tfg_jcheck_keys(j, keys, &c, err);
+    if (!st) st = tfg_jget_int(j, "calibration_samples", false, 1, 1000000, &q->samples, &c, err);
+    if (!st) st = tfg_jget_enum(j, "method", false, methods, &q->method, &c, err);
+    if (!st) st = tfg_jget_num(j, "percentile", false, 50.000001, 100, &q->percentile, &c, err);
+    if (!st) st = tfg_jget_num(j, "max_drop", false, 0, 100, &q->max_drop, &c, err);
+    return st;
+}
+
+typedef struct {
+    tfg_split train, val, test;
+    json_t *summary;
+    tfg_graph g;
+} inputs;
+
+static void inputs_free(inputs *in)
+{
+    tfg_split_free(&in->train);
+    tfg_split_free(&in->val);
+    tfg_split_free(&in->test);
+    json_decref(in->summary);
+    tfg_graph_free(&in->g);
+}
+
+static const char *const data_files[] = {"train.bin", "val.bin", "test.bin", "summary.json",
+                                         NULL};
+static const char *const train_files[] = {"model.json", "weights.bin", NULL};
+
+static tfg_status need_file(const char *path, const char *cmd, const tfg_spec *s, tfg_err *err)
+{
+    if (tfg_exists(path))
+        return TFG_OK;
+    return tfg_err_set(err, TFG_EINPUT, "%s not found: run `tinyforge %s %s` first (with the "
+                       "same --out)", path, cmd, s->path);
+}
+
+static tfg_status read_inputs(const tfg_spec *s, const char *out, inputs *in, tfg_err *err)
+{
+    memset(in, 0, sizeof *in);
+    char *dd = tfg_path_join(out, "data"), *td = tfg_path_join(out, "train");
+    char *p[6];
+    for (int i = 0; i < 4; i++)
+        p[i] = tfg_path_join(dd, data_files[i]);
+    p[4] = tfg_path_join(td, train_files[0]);
+    p[5] = tfg_path_join(td, train_files[1]);
+    tfg_status st = need_file(p[3], "data", s, err);
+    if (!st) st = need_file(p[4], "train", s, err);
+    if (!st) st = tfg_split_read(p[0], &in->train, err);
+    if (!st) st = tfg_split_read(p[1], &in->val, err);
+    if (!st) st = tfg_split_read(p[2], &in->test, err);
+    if (!st) st = tfg_json_load_file(p[3], &in->summary, err);
+    if (!st) st = tfg_model_load(p[4], p[5], &in->g, err);
+    if (!st && tfg_shape_size(&in->g.tensors[0]) != in->train.features)
+        st = tfg_err_set(err, TFG_EINPUT, "%s: the model takes %zu inputs but the splits have "
+                         "%u features: train again (`tinyforge train %s`)", p[4],
+                         tfg_shape_size(&in->g.tensors[0]), in->train.features, s->path);
+    for (int i = 0; i < 6; i++)
+        free(p[i]);
+    free(dd);
+    free(td);
+    return st;
+}
+
+/* The representative set: `n` training rows in a seeded random order. */
+static float *representative(const tfg_split *t, size_t n, uint64_t seed)
+{
+    size_t rows = t->rows, f = t->features;
+    uint32_t *idx = tfg_xmalloc(rows * sizeof *idx);
+    for (size_t i = 0; i < rows; i++)
+        idx[i] = (uint32_t)i;
+    tfg_rng r;
+    tfg_rng_seed(&r, seed ^ 0x5155414eULL); /* "QUAN": not the training shuffle */
+    for (size_t i = rows; i > 1; i--) {
+        size_t j = (size_t)(tfg_rng_uniform(&r) * (double)i);
+        j = j >= i ? i - 1 : j;
+        uint32_t tmp = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = tmp;
+    }
+    float *x = tfg_xmalloc(n * f * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        memcpy(x + i * f, t->x + (size_t)idx[i] * f, f * sizeof *x);
+    free(idx);
+    return x;
+}
+
+/* What the int8 model does on a split: accuracy (classes) or mean squared error, the
+ * confusion matrix, and optionally every quantized input row and output row. */
+typedef struct {
+    double accuracy, mse;
+    uint32_t *confusion;   /* n_classes^2 when the split has classes */
+    int8_t *inputs, *outputs;
+} int8_eval;
+
+static size_t argmax_s8(const int8_t *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best]) /* ties: the lowest index, as the firmware does */
+            best = k;
+    return best;
+}
+
+static tfg_status eval_int8(const tfg_tflite *m, const tfg_split *s, bool keep, int8_eval *e,
+                            tfg_progress *progress, tfg_err *err)
+{
+    memset(e, 0, sizeof *e);
+    tfg_tflite_runner *run;
+    tfg_status st = tfg_tflite_runner_new(m, &run, err);
+    if (st)
+        return st;
+    const tfg_tfl_subgraph *sg = &m->subgraphs[0];
+    const tfg_tfl_tensor *ti = &sg->tensors[sg->inputs[0]], *to = &sg->tensors[sg->outputs[0]];
+    size_t ni = tfg_tflite_runner_input_bytes(run), no = tfg_tflite_runner_output_bytes(run);
+    size_t nc = s->label_kind == TFG_LABEL_CLASS ? s->n_classes : 0;
+    int8_t *qi = tfg_xmalloc(ni), *qo = tfg_xmalloc(no);
+    if (keep) {
+        e->inputs = tfg_xmalloc(ni * (s->rows ? s->rows : 1));
+        e->outputs = tfg_xmalloc(no * (s->rows ? s->rows : 1));
+    }
+    if (nc)
+        e->confusion = tfg_xcalloc(nc * nc, sizeof *e->confusion);
+    size_t right = 0;
+    double se = 0;
+    for (size_t i = 0; !st && i < s->rows; i++) {
+        tfg_quantize_f32_s8(ti->scale[0], (int32_t)ti->zero_point[0], s->x + i * s->features,
+                            qi, (int32_t)ni);
+        st = tfg_tflite_runner_invoke(run, qi, ni, qo, no, err);
+        if (st)
+            break;
+        if (keep) {
+            memcpy(e->inputs + i * ni, qi, ni);
+            memcpy(e->outputs + i * no, qo, no);
+        }
+        if (nc) {
+            size_t p = argmax_s8(qo, no), y = (size_t)s->y_class[i];
+            right += p == y;
+            if (y < nc && p < nc)
+                e->confusion[y * nc + p]++;
+        } else if (s->label_kind == TFG_LABEL_VALUE) {
+            double d = to->scale[0] * (qo[0] - to->zero_point[0]) - s->y_value[i];
+            se += d * d;
+        }
+        if (progress && (i % 256 == 255 || i + 1 == s->rows))
+            tfg_progress_update(progress, "int8 evaluation", i + 1, s->rows);
+    }
+    e->accuracy = nc && s->rows ? (double)right / s->rows : NAN;
+    e->mse = !nc && s->rows ? se / s->rows : NAN;
+    free(qi);
+    free(qo);
+    tfg_tflite_runner_free(run);
+    return st;
+}
+
+static void eval_free(int8_eval *e)
+{
+    free(e->confusion);
+    free(e->inputs);
+    free(e->outputs);
+    memset(e, 0, sizeof *e);
+}
+
+/* A higher score is better: accuracy, or minus the squared error. */
+static double score(const int8_eval *e)
+{
+    return isnan(e->accuracy) ? -e->mse : e->accuracy;
+}
+
+typedef struct {
+    tfg_calib_opts calib;
+    tfg_tflite model;
+    double val_score;
+} candidate;
+
+static tfg_status try_candidate(inputs *in, const float *rep, size_t n, candidate *c,
+                                const char *desc, tfg_progress *progress, tfg_err *err)
+{
+    tfg_ranges r;
+    tfg_status st = tfg_calibrate(&in->g, rep, n, &c->calib, progress, &r, err);
+    if (!st)
+        st = tfg_quantize(&in->g, &r, desc, &c->model, err);
+    tfg_ranges_free(&r);
+    if (st)
+        return st;
+    /* Choose on the validation split (the training rows when it is empty): the test
+     * split must not pick the model it then judges. */
+    tfg_split sel = in->val.rows ? in->val : in->train;
+    if (sel.rows > SELECT_ROWS)
+        sel.rows = SELECT_ROWS; /* enough to tell methods apart, and 5x faster on images */
+    int8_eval e;
+    st = eval_int8(&c->model, &sel, false, &e, progress, err);
+    c->val_score = score(&e);
+    eval_free(&e);
+    return st;
+}
+
+static json_t *confusion_json(const uint32_t *cm, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_array();
+        for (size_t j = 0; j < n; j++)
+            json_array_append_new(row, json_integer(cm[i * n + j]));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+static const char *method_name(const tfg_calib_opts *c)
+{
+    return c->method == TFG_CALIB_MINMAX ? "minmax" : "percentile";
+}
+
+static json_t *make_report(const tfg_spec *s, const inputs *in, const candidate *best,
+                           const candidate *cands, size_t n_cands, size_t n_rep,
+                           const tfg_metrics *fm, const uint32_t *fcm, const int8_eval *q,
+                           double seconds)
+{
+    json_t *r = json_object();
+    bool cls = in->test.label_kind == TFG_LABEL_CLASS;
+    json_object_set_new(r, "stage", json_string("quant"));
+    json_object_set_new(r, "name", json_string(s->name));
+    json_object_set_new(r, "test_samples", json_integer(in->test.rows));
+    if (cls) {
+        json_object_set_new(r, "float_accuracy", json_real(fm->accuracy));
+        json_object_set_new(r, "int8_accuracy", json_real(q->accuracy));
+        json_object_set_new(r, "drop_points", json_real(100.0 * (fm->accuracy - q->accuracy)));
+        json_object_set(r, "class_names", json_object_get(in->summary, "classes"));
+        json_object_set_new(r, "confusion_float", confusion_json(fcm, in->test.n_classes));
+        json_object_set_new(r, "confusion_int8", confusion_json(q->confusion, in->test.n_classes));
+    } else {
+        json_object_set_new(r, "float_mse", json_real(fm->loss));
+        json_object_set_new(r, "int8_mse", json_real(q->mse));
+    }
+    json_t *cal = json_pack("{s:I, s:s}", "samples", (json_int_t)n_rep, "method",
+                            method_name(&best->calib));
+    if (best->calib.method == TFG_CALIB_PERCENTILE)
+        json_object_set_new(cal, "percentile", json_real(best->calib.percentile));
+    json_t *tried = json_array();
+    for (size_t k = 0; k < n_cands; k++) {
+        json_t *t = json_pack("{s:s}", "method", method_name(&cands[k].calib));
+        if (cands[k].calib.method == TFG_CALIB_PERCENTILE)
+            json_object_set_new(t, "percentile", json_real(cands[k].calib.percentile));
+        json_object_set_new(t, cls ? "val_accuracy" : "val_neg_mse",
+                            json_real(cands[k].val_score));
+        json_array_append_new(tried, t);
+    }
+    json_object_set_new(cal, "tried", tried);
+    json_object_set_new(r, "calibration", cal);
+    json_object_set_new(r, "model_bytes", json_integer((json_int_t)best->model.file_len));
+    json_object_set_new(r, "seconds", json_real(seconds));
+    return r;
+}
+
+static tfg_status publish(const char *out, tfg_manifest *m, const candidate *best,
+                          const int8_eval *q, size_t rows, const json_t *report, tfg_err *err)
+{
+    tfg_stagedir sd;
+    tfg_status st = tfg_stage_begin(&sd, out, "quant", err);
+    if (st)
+        return st;
+    const tfg_tfl_subgraph *sg = &best->model.subgraphs[0];
+    size_t ni = (size_t)sg->tensors[sg->inputs[0]].bytes;
+    size_t no = (size_t)sg->tensors[sg->outputs[0]].bytes;
+    char *model = tfg_stage_path(&sd, "model.tflite");
+    char *ti = tfg_stage_path(&sd, "test_input.bin");
+    char *to = tfg_stage_path(&sd, "test_output.bin");
+    char *rep = tfg_stage_path(&sd, "report.json");
+    st = tfg_write_atomic(model, best->model.file, best->model.file_len, err);
+    if (!st) st = tfg_write_atomic(ti, q->inputs, ni * rows, err);
+    if (!st) st = tfg_write_atomic(to, q->outputs, no * rows, err);
+    if (!st) st = tfg_json_write_file(rep, report, err);
+    if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
+    if (!st) st = tfg_manifest_write(m, sd.dir, err);
+    free(model);
+    free(ti);
+    free(to);
+    free(rep);
+    if (!st)
+        return tfg_stage_commit(&sd, err);
+    tfg_stage_abort(&sd);
+    return st;
+}
+
+static size_t candidates_of(const qopts *q, candidate *c)
+{
+    memset(c, 0, 3 * sizeof *c);
+    if (q->method == 1) {
+        c[0].calib = (tfg_calib_opts){TFG_CALIB_MINMAX, 0};
+        return 1;
+    }
+    if (q->method == 2) {
+        c[0].calib = (tfg_calib_opts){TFG_CALIB_PERCENTILE, q->percentile};
+        return 1;
+    }
+    c[0].calib = (tfg_calib_opts){TFG_CALIB_MINMAX, 0};
+    c[1].calib = (tfg_calib_opts){TFG_CALIB_PERCENTILE, 99.99};
+    c[2].calib = (tfg_calib_opts){TFG_CALIB_PERCENTILE, 99.9};
+    return 3;
+}
+
+static tfg_status run(const tfg_spec *s, const tfg_quant_stage_opts *o, inputs *in,
+                      const qopts *q, tfg_manifest *m, tfg_quant_outcome *r, tfg_err *err)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t n = (size_t)q->samples < in->train.rows ? (size_t)q->samples : in->train.rows;
+    if (n == 0)
+        return tfg_err_set(err, TFG_EINPUT, "the training split is empty: nothing to "
+                           "calibrate on");
+    float *rep = representative(&in->train, n, s->seed);
+    char *desc = tfg_xasprintf("tinyforge %s: %s", TFG_VERSION, s->name);
+    candidate cands[3];
+    size_t nc = candidates_of(q, cands), best = 0;
+    tfg_status st = TFG_OK;
+    for (size_t k = 0; !st && k < nc; k++) {
+        st = try_candidate(in, rep, n, &cands[k], desc, o->progress, err);
+        if (!st && cands[k].val_score > cands[best].val_score)
+            best = k; /* ties keep the earlier, simpler method */
+    }
+    free(desc);
+    tfg_metrics fm = {NAN, NAN};
+    uint32_t *fcm = NULL;
+    int8_eval qe;
+    memset(&qe, 0, sizeof qe);
+    bool cls = in->test.label_kind == TFG_LABEL_CLASS;
+    if (!st) {
+        if (cls)
+            fcm = tfg_xcalloc((size_t)in->test.n_classes * in->test.n_classes, sizeof *fcm);
+        st = tfg_evaluate(&in->g, &in->test,
+                          cls ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE, &fm, fcm, err);
+    }
+    if (!st)
+        st = eval_int8(&cands[best].model, &in->test, true, &qe, o->progress, err);
+    tfg_progress_finish(o->progress);
+    if (!st && cls && in->test.rows && 100.0 * (fm.accuracy - qe.accuracy) > q->max_drop)
+        st = tfg_err_set(err, TFG_ECHECK,
+                         "int8 accuracy %.2f%% is %.2f points below float %.2f%% on the test "
+                         "split (quantization.max_drop %.2f); try quantization.method "
+                         "\"percentile\" or more calibration_samples, or retrain",
+                         100 * qe.accuracy, 100 * (fm.accuracy - qe.accuracy),
+                         100 * fm.accuracy, q->max_drop);
+    if (!st) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        json_t *report = make_report(s, in, &cands[best], cands, nc, n, &fm, fcm, &qe, secs);
+        st = publish(o->out, m, &cands[best], &qe, in->test.rows, report, err);
+        if (!st)
+            r->report = json_incref(report);
+        json_decref(report);
+    }
+    for (size_t k = 0; k < nc; k++)
+        tfg_tflite_free(&cands[k].model);
+    eval_free(&qe);
+    free(fcm);
+    free(rep);
+    return st;
+}
+
+tfg_status tfg_quant_stage(const tfg_spec *s, const tfg_quant_stage_opts *o,
+                           tfg_quant_outcome *r, tfg_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = tfg_path_join(o->out, "quant");
+    qopts q;
+    inputs in;
+    memset(&in, 0, sizeof in);
+    tfg_status st = read_options(s, &q, err);
+    if (!st) st = read_inputs(s, o->out, &in, err);
+    tfg_manifest m;
+    tfg_manifest_init(&m, "quant");
+    for (int d = 0; !st && d < 2; d++) {
+        const char *const *names = d ? train_files : data_files;
+        char *dir = tfg_path_join(o->out, d ? "train" : "data");
+        for (size_t i = 0; !st && names[i]; i++) {
+            char *p = tfg_path_join(dir, names[i]), *label = tfg_path_join(d ? "train" : "data", names[i]);
+            st = tfg_manifest_input_file(&m, label, p, err);
+            free(p);
+            free(label);
+        }
+        free(dir);
+    }
+    if (!st) {
+        char *text = tfg_xasprintf("%lld %d %.9g %.9g %llu", (long long)q.samples, q.method,
+                                   q.percentile, q.max_drop, (unsigned long long)s->seed);
+        tfg_manifest_input_text(&m, "quantization", text);
+        free(text);
+    }
+    if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
+        r->skipped = true;
+        char *p = tfg_path_join(r->dir, "report.json");
+        if (tfg_json_load_file(p, &r->report, NULL) != TFG_OK)
+            r->report = NULL;
+        free(p);
+    } else if (!st) {
+        st = run(s, o, &in, &q, &m, r, err);
+    }
+    tfg_manifest_free(&m);
+    inputs_free(&in);
+    return st;
+}
+
+void tfg_quant_outcome_free(tfg_quant_outcome *r)
+{
+    free(r->dir);
+    json_decref(r->report);
+    memset(r, 0, sizeof *r);
+}

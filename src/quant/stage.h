@@ -1,0 +1,46 @@
+/* stage.h — the quantize stage as one call: read the trained float model and the data
+ * stage's splits, calibrate on a representative set from the training split, write the
+ * int8 TFLite model, and check it against the float model on the test split. Published
+ * at once in <out>/quant/:
+ *
+ *   model.tflite      the int8 model (TFLite int8 spec; TFLM reads it)
+ *   test_input.bin    the test split quantized to int8 (rows x input bytes), exactly the
+ *                     bytes a device is fed
+ *   test_output.bin   the int8 model's output for each of those rows (rows x output
+ *                     bytes): the host int8 results the device must reproduce
+ *   report.json       float vs int8 metrics, confusion matrices, calibration, time
+ *   manifest.json
+ *
+ * The spec's `quantization` section: `calibration_samples` (500; at most the training
+ * split), `method` ("auto": min/max and percentiles 99.99 and 99.9 are tried and the
+ * best on up to 2000 rows of the *validation* split kept; or "minmax", "percentile"),
+ * `percentile` (99.99), `max_drop` (1.0: the most int8 accuracy may fall below float, in percentage points).
+ * When the drop is larger nothing is published and the result is TFG_ECHECK with both
+ * numbers. */
+#ifndef TFG_QUANT_STAGE_H
+#define TFG_QUANT_STAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "spec/spec.h"
+
+typedef struct {
+    const char *out;        /* run directory: reads <out>/data and <out>/train */
+    bool force;             /* run even when nothing changed */
+    tfg_progress *progress; /* may be NULL */
+} tfg_quant_stage_opts;
+
+typedef struct {
+    bool skipped;
+    char *dir;      /* <out>/quant */
+    json_t *report; /* report.json (also loaded when skipped) */
+} tfg_quant_outcome;
+
+tfg_status tfg_quant_stage(const tfg_spec *s, const tfg_quant_stage_opts *o,
+                           tfg_quant_outcome *r, tfg_err *err);
+void tfg_quant_outcome_free(tfg_quant_outcome *r);
+
+#endif
