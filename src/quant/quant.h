@@ -63,4 +63,15 @@ tfg_status tfg_quantize(const tfg_graph *g, const tfg_ranges *r, const char *des
  * range of width 0 gets scale 1/255 (any value is then exact: it is 0). */
 void tfg_quant_params(float min, float max, float *scale, int32_t *zero_point);
 
+/* The other direction: a .tflite model (float32, or int8 with quantization parameters)
+ * as a float network IR, so a model from TensorFlow can be retrained, requantized or
+ * measured like one trained here. int8 weights are dequantized (w = scale[c] x q, bias
+ * = bias_scale[c] x b). Supported: subgraph 0 as a chain of CONV_2D, DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED (a FLATTEN is inserted before it when its input is not flat),
+ * AVERAGE/MAX_POOL_2D, RESHAPE, SOFTMAX (beta 1) and ADD whose second input is the
+ * output of an earlier operator or the model input, with fused NONE/RELU/RELU6, and
+ * QUANTIZE/DEQUANTIZE at the edges (dropped). Anything else is TFG_EINPUT naming the
+ * operator ("model.tflite: operators[4] (LOGISTIC): ..."). */
+tfg_status tfg_graph_from_tflite(const tfg_tflite *m, tfg_graph *g, tfg_err *err);
+
 #endif
