@@ -69,9 +69,12 @@ int tfg_cmd_data(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_train(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_build(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_report(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_invoke(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_check(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_boards(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_llm(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_trace(int argc, char **argv, tfg_cli *c);
 
 #endif

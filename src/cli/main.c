@@ -19,10 +19,13 @@ static const command commands[] = {
     {"train", tfg_cmd_train, "train a network on the data stage's splits, natively in C"},
     {"quantize", tfg_cmd_quantize, "int8 post-training quantization of the trained model"},
     {"build", tfg_cmd_build, "generate the C99 library of the int8 model, checked on the host"},
+    {"report", tfg_cmd_report, "write the run's report (HTML and Markdown) for a person"},
     {"inspect", tfg_cmd_inspect, "show a .tflite model's ops, tensors and quantization"},
     {"invoke", tfg_cmd_invoke, "run a .tflite int8 model on raw input tensor bytes"},
     {"check", tfg_cmd_check, "check a spec: fields, board, data files"},
     {"boards", tfg_cmd_boards, "list the boards a spec may name"},
+    {"llm", tfg_cmd_llm, "try an LLM backend: `llm ping`, `llm ask --backend NAME PROMPT`"},
+    {"trace", tfg_cmd_trace, "what a run's LLM calls did and cost, per stage and backend"},
 };
 
 static void help(FILE *f)
