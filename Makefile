@@ -39,10 +39,8 @@ build-san: deps
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 
 demo: build
-	./$(BUILD)/tinyforge data examples/fruit/spec.json --out runs/fruit
-	./$(BUILD)/tinyforge train examples/fruit/spec.json --out runs/fruit
-	./$(BUILD)/tinyforge quantize examples/fruit/spec.json --out runs/fruit
-	./$(BUILD)/tinyforge build examples/fruit/spec.json --out runs/fruit
+	./$(BUILD)/tinyforge run examples/fruit/spec.json --out runs/fruit
+	@echo "make demo: the report is runs/fruit/report/report.html"
 
 test-plain: build
 	ctest --test-dir $(BUILD) -j $(CTEST_JOBS) --output-on-failure

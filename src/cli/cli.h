@@ -70,6 +70,8 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_build(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_report(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_validate(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_run(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_invoke(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_check(int argc, char **argv, tfg_cli *c);

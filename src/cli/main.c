@@ -19,6 +19,8 @@ static const command commands[] = {
     {"train", tfg_cmd_train, "train a network on the data stage's splits, natively in C"},
     {"quantize", tfg_cmd_quantize, "int8 post-training quantization of the trained model"},
     {"build", tfg_cmd_build, "generate the C99 library of the int8 model, checked on the host"},
+    {"validate", tfg_cmd_validate, "run the firmware on the emulated board with the test set"},
+    {"run", tfg_cmd_run, "the whole lifecycle: data, train, quantize, build, validate, report"},
     {"report", tfg_cmd_report, "write the run's report (HTML and Markdown) for a person"},
     {"inspect", tfg_cmd_inspect, "show a .tflite model's ops, tensors and quantization"},
     {"invoke", tfg_cmd_invoke, "run a .tflite int8 model on raw input tensor bytes"},

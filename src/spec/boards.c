@@ -21,6 +21,19 @@ static char *dup_or_null(const char *s)
     return s ? tfg_xstrdup(s) : NULL;
 }
 
+static char **strv_dup(char *const *v)
+{
+    if (!v)
+        return NULL;
+    size_t n = 0;
+    while (v[n])
+        n++;
+    char **d = tfg_xcalloc(n + 1, sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = tfg_xstrdup(v[i]);
+    return d;
+}
+
 void tfg_board_copy(tfg_board *d, const tfg_board *s)
 {
     *d = *s;
@@ -29,15 +42,8 @@ void tfg_board_copy(tfg_board *d, const tfg_board *s)
     d->mcu = tfg_xstrdup(s->mcu);
     d->core = tfg_xstrdup(s->core);
     d->emulator = dup_or_null(s->emulator);
-    d->aliases = NULL;
-    if (s->aliases) {
-        size_t n = 0;
-        while (s->aliases[n])
-            n++;
-        d->aliases = tfg_xcalloc(n + 1, sizeof *d->aliases);
-        for (size_t i = 0; i < n; i++)
-            d->aliases[i] = tfg_xstrdup(s->aliases[i]);
-    }
+    d->aliases = strv_dup(s->aliases);
+    d->cpu_flags = strv_dup(s->cpu_flags);
 }
 
 void tfg_board_free(tfg_board *b)
@@ -48,6 +54,7 @@ void tfg_board_free(tfg_board *b)
     free(b->core);
     free(b->emulator);
     tfg_strv_free(b->aliases);
+    tfg_strv_free(b->cpu_flags);
     memset(b, 0, sizeof *b);
 }
 
@@ -64,14 +71,15 @@ static tfg_status parse_board(const json_t *o, const tfg_jctx *c, tfg_board *b, 
 {
     static const char *const keys[] = {"id",        "name",    "aliases",  "mcu",
                                        "core",      "clock_hz", "flash_bytes", "ram_bytes",
-                                       "fpu",       "emulator", "notes",   NULL};
+                                       "fpu",       "emulator", "notes",   "cpu_flags",
+                                       "emulated",  NULL};
     if (!json_is_object(o))
         return tfg_err_field(err, TFG_EINPUT, c->file, c->path, "expected an object");
     tfg_status st = tfg_jcheck_keys(o, keys, c, err);
     const char *id = NULL, *name = NULL, *mcu = NULL, *core = NULL, *emu = NULL;
     int64_t clock = 0, flash = 0, ram = 0;
     bool fpu = false;
-    size_t n_alias = 0;
+    size_t n_alias = 0, n_flags = 0;
     if (!st) st = tfg_jget_str(o, "id", true, &id, c, err);
     if (!st) st = tfg_jget_str(o, "name", true, &name, c, err);
     if (!st) st = tfg_jget_str(o, "mcu", true, &mcu, c, err);
@@ -82,6 +90,8 @@ static tfg_status parse_board(const json_t *o, const tfg_jctx *c, tfg_board *b, 
     if (!st) st = tfg_jget_bool(o, "fpu", false, &fpu, c, err);
     if (!st) st = tfg_jget_str(o, "emulator", false, &emu, c, err);
     if (!st) st = tfg_jget_strv(o, "aliases", false, &b->aliases, &n_alias, c, err);
+    if (!st) st = tfg_jget_strv(o, "cpu_flags", false, &b->cpu_flags, &n_flags, c, err);
+    if (!st) st = tfg_jget_bool(o, "emulated", false, &b->emulated, c, err);
     if (st)
         return st;
     b->id = tfg_xstrdup(id);

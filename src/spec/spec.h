@@ -35,7 +35,11 @@ typedef struct {
     uint64_t clock_hz;
     uint64_t flash_bytes, ram_bytes;
     bool fpu;
-    char *emulator;    /* the emulated stand-in, or NULL (filled by the device issue) */
+    char *emulator;    /* the emulated stand-in: "qemu:mps2-an386", "simavr:atmega328p",
+                          or NULL (target/target.h reads it) */
+    char **cpu_flags;  /* compiler flags for its CPU ("-mcpu=cortex-m4", ...),
+                          NULL-terminated, or NULL */
+    bool emulated;     /* the entry IS an emulated machine, not a real board */
 } tfg_board;
 
 typedef struct {

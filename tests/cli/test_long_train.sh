@@ -1,6 +1,7 @@
 # test_long_train.sh — the accuracy floors of the training issue on full data (plain
 # build only): digits with an MLP >= 95 %, Fashion-MNIST with a CNN of at most 64 K
-# parameters >= 88 % trained in at most 10 minutes, its int8 model within 1 point.
+# parameters >= 88 % trained in at most 10 minutes, its int8 model within 1 point,
+# and its firmware identical to the host on every test image on M4 and M33.
 . "$(dirname "$0")/lib.sh"
 run "$TFG_BIN" -q data "$TFG_SRC/examples/digits/spec.json" --out "$T/d"
 expect_rc 0
@@ -37,6 +38,19 @@ ok; python3 -c "import sys; sys.exit(0 if $fa - $qa <= 0.01 else 1)" || fail "fa
 run "$TFG_BIN" -q build "$TFG_SRC/examples/fashion/spec.json" --out "$T/f"
 expect_rc 0
 ok; [ "$(json_get "$T/f/build/report.json" "j['host_check']['rows']")" = 10000 ] || fail "fashion host check did not cover 10,000 rows"
+
+# The device proof on all 10,000 test images, on the Cortex-M4 and the Cortex-M33 machines.
+for m in mps2-an386 mps2-an505; do
+  start=$(date +%s)
+  run "$TFG_BIN" -q validate "$TFG_SRC/examples/fashion/spec.json" --out "$T/f" --board $m --force
+  expect_rc 0
+  echo "fashion on $m: $(json_get "$T/f/validate/report.json" "j['matches']") of 10000 identical, $(json_get "$T/f/validate/report.json" "j['instructions_per_inference']") instructions per inference, $(( $(date +%s) - start )) s"
+  ok; [ "$(json_get "$T/f/validate/report.json" "j['matches']")" = 10000 ] || fail "fashion on $m: not every image matched"
+  ok; cmp -s "$T/f/validate/device_output.bin" "$T/f/quant/test_output.bin" || fail "fashion on $m: device bytes differ"
+done
+run "$TFG_BIN" validate "$TFG_SRC/examples/fashion/spec.json" --out "$T/f" --board uno
+expect_rc 1
+expect_err "does not fit the Arduino Uno"
 
 # The CNN (convolutions through multithreaded OpenBLAS) is reproducible too.
 mkdir -p "$T/g" && cp -r "$T/f/data" "$T/g/data"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# bench/device — tinyforge's generated firmware on emulated Cortex-M boards: instructions
+# per inference (QEMU -icount, exact to the CMSDK timer's 40/50-instruction tick), flash
+# and arena bytes, for the MLPerf Tiny KWS and AD models of ../shared/models on
+# mps2-an386 (Cortex-M4) and mps2-an505 (Cortex-M33), beside the TFLM reference and
+# TFLM + CMSIS-NN figures measured the same way on the same emulator (the table in
+# ../shared/models/README.md, Cortex-M4 only), with the ratios. Every output of every
+# input is compared with TFLM's reference bytes; the bench fails if one differs.
+# A benchmark, not a test: `make bench-device`, or `bench/device/run.sh [BUILD_DIR]`.
+# (fruit, digits and the Fashion CNN join once the quantizer writes their int8 models.)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-${BUILD:-$root/build}}
+models=${TFG_MODELS:-$root/../shared/models}
+cc=${CC:-cc}
+[ -f "$build/libtfg_target.a" ] || {
+  echo "bench/device: $build/libtfg_target.a not found; build first (make build)" >&2; exit 2; }
+[ -f "$models/README.md" ] || { echo "bench/device: no models in $models" >&2; exit 2; }
+out=$(mktemp -d /tmp/tfg_bench_device_XXXXXX)
+trap 'rm -rf "$out"' EXIT
+# Built by hand against the build's static libraries: nothing in CMake to keep in sync.
+$cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -DTFG_SOURCE_DIR="\"$root\"" -I"$root/src" \
+  -I"$root/runtime" "$root/bench/device/device.c" -o "$out/device" \
+  "$build/libtfg_target.a" "$build/libtfg_codegen.a" "$build/libtfg_import.a" \
+  "$build/libtfg_spec.a" "$build/libtfg_core.a" "$build/libtfg_runtime.a" \
+  $(pkg-config --libs jansson libcrypto zlib) -lm
+# A figure of the README's TFLM table: model, kernels row ("TFLM reference" or
+# "CMSIS-NN"), column (4 instructions, 5 flash minus model, 6 arena).
+tflm() {
+  awk -F'|' -v m="$1" -v k="$2" -v c="$3" \
+    '$2 ~ "^ *"m" *$" && $3 ~ k {gsub(/[ ,]/, "", $c); print $c}' "$models/README.md"
+}
+TFG_SRC=$root "$out/device" qemu_mps2_an386,qemu_mps2_an505 \
+  "$models/kws/kws_ref_model.tflite" "$models/ad/ad01_int8.tflite" >"$out/result.txt"
+printf '%-4s %-11s %7s %12s %12s %12s %9s %9s %8s %8s %9s %7s %7s\n' model machine equal \
+  instr tflm_ref tflm_cmsis x_ref x_cmsis code tflm_fl x_flash arena x_arena
+while read -r line; do
+  declare -A f=()
+  for kv in $line; do f[${kv%%=*}]=${kv#*=}; done
+  name=$(basename "$(dirname "${f[model]}")")
+  [ "${f[equal]}" = "${f[n]}" ] || { echo "bench/device: $name on ${f[machine]}: only" \
+    "${f[equal]} of ${f[n]} outputs equal TFLM's" >&2; exit 1; }
+  awk -v n="$name" -v m="${f[machine]}" -v e="${f[equal]}/${f[n]}" -v w="${f[work]}" \
+    -v r="$(tflm "$name" "TFLM reference" 4)" -v c="$(tflm "$name" "CMSIS-NN" 4)" \
+    -v code="${f[code]}" -v fl="$(tflm "$name" "TFLM reference" 5)" -v a="${f[arena]}" \
+    -v ta="$(tflm "$name" "TFLM reference" 6)" \
+    'BEGIN {printf "%-4s %-11s %7s %12d %12d %12d %8.3fx %8.3fx %8d %8d %8.3fx %7d %6.3fx\n",
+            n, m, e, w, r, c, w / r, w / c, code, fl, code / fl, a, a / ta}'
+  unset f
+done <"$out/result.txt"
+echo "instr = guest instructions per inference inside tfg_model_invoke (mean over every input;"
+echo "identical across runs), tflm_ref / tflm_cmsis = TFLM reference kernels / TFLM + CMSIS-NN"
+echo "inside Invoke() on mps2-an386 (Cortex-M4; the README has no M33 figures, so the M33 rows"
+echo "compare with the M4 ones); code = flash minus the model's const data (kernels, board"
+echo "support, C library), tflm_fl = TFLM's flash minus model (it includes ~18 KB of C library"
+echo "and harness); arena = tinyforge's static arena vs TFLM's arena_used_bytes."

@@ -1,0 +1,309 @@
+/* validate.c — the validate stage: build/ -> firmware on the board's stand-in, every
+ * test sample through it, compared byte for byte with the host int8 outputs
+ * (validate.h). The firmware and its run come from target.h; this file reads the run
+ * directory, decides, and publishes. */
+#include "target/validate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "core/manifest.h"
+#include "data/splitfile.h"
+
+typedef struct {
+    char *build_dir, *in_path, *out_path, *test_path;
+    char *inputs, *host;   /* quant/test_input.bin, quant/test_output.bin */
+    size_t in_len, host_len;
+    tfg_split test;        /* labels */
+    json_t *build_report, *quant_report;
+} vin;
+
+static void vin_free(vin *v)
+{
+    free(v->build_dir);
+    free(v->in_path);
+    free(v->out_path);
+    free(v->test_path);
+    free(v->inputs);
+    free(v->host);
+    tfg_split_free(&v->test);
+    json_decref(v->build_report);
+    json_decref(v->quant_report);
+}
+
+static tfg_status read_inputs(const tfg_spec *s, const char *out, vin *v, tfg_err *err)
+{
+    memset(v, 0, sizeof *v);
+    v->build_dir = tfg_path_join(out, "build");
+    char *q = tfg_path_join(out, "quant"), *d = tfg_path_join(out, "data");
+    v->in_path = tfg_path_join(q, "test_input.bin");
+    v->out_path = tfg_path_join(q, "test_output.bin");
+    v->test_path = tfg_path_join(d, "test.bin");
+    char *br = tfg_path_join(v->build_dir, "report.json"), *qr = tfg_path_join(q, "report.json");
+    tfg_status st = TFG_OK;
+    if (!tfg_exists(br))
+        st = tfg_err_set(err, TFG_EINPUT, "%s not found: run `tinyforge build %s` first (with "
+                         "the same --out)", br, s->path);
+    if (!st) st = tfg_json_load_file(br, &v->build_report, err);
+    if (!st) st = tfg_json_load_file(qr, &v->quant_report, err);
+    if (!st) st = tfg_read_file(v->in_path, SIZE_MAX, &v->inputs, &v->in_len, err);
+    if (!st) st = tfg_read_file(v->out_path, SIZE_MAX, &v->host, &v->host_len, err);
+    if (!st) st = tfg_split_read(v->test_path, &v->test, err);
+    size_t ib = (size_t)json_integer_value(json_object_get(v->build_report, "input_bytes"));
+    size_t ob = (size_t)json_integer_value(json_object_get(v->build_report, "output_bytes"));
+    if (!st && (!ib || !ob || v->in_len % ib || v->host_len % ob ||
+                v->in_len / ib != v->host_len / ob || v->in_len / ib != v->test.rows))
+        st = tfg_err_set(err, TFG_EINPUT, "%s, %s and %s disagree on the number of test "
+                         "samples: run quantize and build again", v->in_path, v->out_path,
+                         v->test_path);
+    free(q);
+    free(d);
+    free(br);
+    free(qr);
+    return st;
+}
+
+static size_t argmax_s8(const int8_t *v, size_t n)
+{
+    size_t b = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[b])
+            b = k;
+    return b;
+}
+
+static json_t *board_json(const tfg_board *b)
+{
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "id", b->id, "name", b->name, "core",
+                     b->core ? b->core : "", "clock_hz", (json_int_t)b->clock_hz,
+                     "flash_bytes", (json_int_t)b->flash_bytes, "ram_bytes",
+                     (json_int_t)b->ram_bytes);
+}
+
+/* Compares device and host rows; fills accuracy and confusion; TFG_ECHECK on the first
+ * difference. */
+static tfg_status compare(const vin *v, const tfg_fw_run_result *res, size_t n, size_t ob,
+                          json_t *report, tfg_err *err)
+{
+    size_t bad = 0, first = 0;
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(res->outputs + i * ob, v->host + i * ob, ob) && bad++ == 0)
+            first = i;
+    json_object_set_new(report, "samples", json_integer((json_int_t)n));
+    json_object_set_new(report, "matches", json_integer((json_int_t)(n - bad)));
+    json_object_set_new(report, "mismatches", json_integer((json_int_t)bad));
+    if (bad) {
+        const int8_t *d = res->outputs + first * ob, *h = (const int8_t *)v->host + first * ob;
+        char dv[96] = "", hv[96] = "";
+        for (size_t k = 0; k < ob && k < 8; k++) {
+            snprintf(dv + strlen(dv), sizeof dv - strlen(dv), "%s%d", k ? " " : "", d[k]);
+            snprintf(hv + strlen(hv), sizeof hv - strlen(hv), "%s%d", k ? " " : "", h[k]);
+        }
+        return tfg_err_set(err, TFG_ECHECK, "the device's output differs from the host int8 "
+                           "output on %zu of %zu test samples; first at sample %zu: device "
+                           "[%s%s], host [%s%s]", bad, n, first, dv, ob > 8 ? " ..." : "", hv,
+                           ob > 8 ? " ..." : "");
+    }
+    if (v->test.label_kind != TFG_LABEL_CLASS)
+        return TFG_OK;
+    size_t nc = v->test.n_classes, right = 0;
+    uint32_t *cm = tfg_xcalloc(nc * nc, sizeof *cm);
+    for (size_t i = 0; i < n; i++) {
+        size_t p = argmax_s8(res->outputs + i * ob, ob), y = (size_t)v->test.y_class[i];
+        right += p == y;
+        if (p < nc && y < nc)
+            cm[y * nc + p]++;
+    }
+    json_t *rows = json_array();
+    for (size_t i = 0; i < nc; i++) {
+        json_t *row = json_array();
+        for (size_t j = 0; j < nc; j++)
+            json_array_append_new(row, json_integer(cm[i * nc + j]));
+        json_array_append_new(rows, row);
+    }
+    free(cm);
+    json_object_set_new(report, "device_accuracy", json_real(n ? (double)right / n : 0));
+    json_object_set(report, "class_names", json_object_get(v->quant_report, "class_names"));
+    json_object_set_new(report, "confusion", rows);
+    return TFG_OK;
+}
+
+/* The spec's budgets (which may be below the board's limits) and its latency. */
+static tfg_status check_budgets(const tfg_spec *s, const tfg_fw_info *fw,
+                                const tfg_fw_run_result *res, tfg_err *err)
+{
+    if (s->budget.flash_bytes && fw->flash_used > s->budget.flash_bytes)
+        return tfg_err_set(err, TFG_ECHECK, "the firmware needs %llu bytes of flash, more "
+                           "than budgets.flash_bytes (%llu)", (unsigned long long)fw->flash_used,
+                           (unsigned long long)s->budget.flash_bytes);
+    if (s->budget.ram_bytes && fw->ram_used > s->budget.ram_bytes)
+        return tfg_err_set(err, TFG_ECHECK, "the firmware needs %llu bytes of RAM, more than "
+                           "budgets.ram_bytes (%llu)", (unsigned long long)fw->ram_used,
+                           (unsigned long long)s->budget.ram_bytes);
+    if (s->budget.latency_ms > 0 && res->est_ms > s->budget.latency_ms)
+        return tfg_err_set(err, TFG_ECHECK, "one inference takes about %.3f ms, more than "
+                           "budgets.latency_ms (%g); %s", res->est_ms, s->budget.latency_ms,
+                           res->assumption);
+    return TFG_OK;
+}
+
+static json_t *make_report(const tfg_board *b, const tfg_target *t, const tfg_fw_info *fw,
+                           const tfg_fw_run_result *res)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "stage", json_string("validate"));
+    json_object_set_new(r, "board", board_json(b));
+    json_object_set_new(r, "emulator", json_string(t->machine));
+    json_object_set_new(r, "link", json_string(fw->link == TFG_FW_LINK_UART ? "uart"
+                                                                             : "semihosting"));
+    json_object_set_new(r, "flash",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "used",
+                                  (json_int_t)fw->flash_used, "limit",
+                                  (json_int_t)fw->flash_limit, "weights",
+                                  (json_int_t)fw->weights_bytes, "arena",
+                                  (json_int_t)fw->arena_bytes, "code",
+                                  (json_int_t)fw->code_bytes));
+    json_object_set_new(r, "ram", json_pack("{s:I, s:I, s:I, s:I}", "used",
+                                            (json_int_t)fw->ram_used, "limit",
+                                            (json_int_t)fw->ram_limit, "arena",
+                                            (json_int_t)fw->arena_bytes, "stack",
+                                            (json_int_t)fw->stack_bytes));
+    json_object_set_new(r, "instructions_per_inference",
+                        json_integer((json_int_t)llround(res->work_mean)));
+    json_object_set_new(r, "work", json_pack("{s:s, s:I, s:I, s:f}", "unit", res->work_unit,
+                                             "min", (json_int_t)res->work_min, "max",
+                                             (json_int_t)res->work_max, "mean",
+                                             res->work_mean));
+    json_object_set_new(r, "estimated_ms", json_real(res->est_ms));
+    json_object_set_new(r, "assumption", json_string(res->assumption));
+    json_object_set_new(r, "emulator_seconds", json_real(res->seconds));
+    return r;
+}
+
+static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_board *b,
+                      vin *v, tfg_manifest *m, tfg_validate_outcome *out, tfg_err *err)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    tfg_target t;
+    tfg_status st = tfg_target_for_board(b, &t, err);
+    if (st)
+        return st;
+    size_t ib = (size_t)json_integer_value(json_object_get(v->build_report, "input_bytes"));
+    size_t ob = (size_t)json_integer_value(json_object_get(v->build_report, "output_bytes"));
+    size_t n = v->test.rows;
+    if (o->max_samples && o->max_samples < n)
+        n = o->max_samples;
+    tfg_stagedir sd;
+    st = tfg_stage_begin(&sd, o->out, "validate", err);
+    if (st) {
+        tfg_target_free(&t);
+        return st;
+    }
+    tfg_fw_info fw;
+    memset(&fw, 0, sizeof fw);
+    tfg_fw_run_result res;
+    memset(&res, 0, sizeof res);
+    if (o->progress)
+        tfg_progress_update(o->progress, "firmware build", 0, 1);
+    tfg_fw_build_opts bo = {.target = &t, .model_dir = v->build_dir, .out_dir = sd.dir,
+                            .link = o->link};
+    st = tfg_fw_build(&bo, &fw, err);
+    if (!st) {
+        if (o->progress)
+            tfg_progress_update(o->progress, "emulated run", 0, 1);
+        tfg_fw_run_opts ro = {.target = &t, .elf = fw.elf, .link = fw.link,
+                              .inputs = (const int8_t *)v->inputs, .n = n, .input_bytes = ib,
+                              .output_bytes = ob};
+        st = tfg_fw_run(&ro, &res, err);
+    }
+    tfg_progress_finish(o->progress);
+    json_t *report = NULL;
+    if (!st) {
+        report = make_report(b, &t, &fw, &res);
+        st = compare(v, &res, n, ob, report, err);
+    }
+    if (!st) st = check_budgets(s, &fw, &res, err);
+    if (!st) {
+        char *p = tfg_stage_path(&sd, "device_output.bin");
+        st = tfg_write_atomic(p, res.outputs, n * ob, err);
+        free(p);
+    }
+    if (!st) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        json_object_set_new(report, "seconds",
+                            json_real((double)(t1.tv_sec - t0.tv_sec) +
+                                      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)));
+        char *p = tfg_stage_path(&sd, "report.json");
+        st = tfg_json_write_file(p, report, err);
+        free(p);
+    }
+    if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
+    if (!st) st = tfg_manifest_write(m, sd.dir, err);
+    if (!st)
+        st = tfg_stage_commit(&sd, err);
+    else
+        tfg_stage_abort(&sd);
+    if (!st)
+        out->report = json_incref(report);
+    json_decref(report);
+    tfg_fw_run_result_free(&res);
+    tfg_fw_info_free(&fw);
+    tfg_target_free(&t);
+    return st;
+}
+
+tfg_status tfg_validate_stage(const tfg_spec *s, const tfg_validate_opts *o,
+                              tfg_validate_outcome *r, tfg_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = tfg_path_join(o->out, "validate");
+    const tfg_board *b = o->board ? o->board : &s->board;
+    vin v;
+    tfg_status st = read_inputs(s, o->out, &v, err);
+    tfg_manifest m;
+    tfg_manifest_init(&m, "validate");
+    static const char *const built[] = {"model.h", "model.c", "report.json", NULL};
+    for (size_t i = 0; !st && built[i]; i++) {
+        char *p = tfg_path_join(v.build_dir, built[i]), *label = tfg_path_join("build", built[i]);
+        st = tfg_manifest_input_file(&m, label, p, err);
+        free(p);
+        free(label);
+    }
+    if (!st) st = tfg_manifest_input_file(&m, "quant/test_input.bin", v.in_path, err);
+    if (!st) st = tfg_manifest_input_file(&m, "quant/test_output.bin", v.out_path, err);
+    if (!st) st = tfg_manifest_input_file(&m, "data/test.bin", v.test_path, err);
+    if (!st) {
+        char *text = tfg_xasprintf("%s %s %d %zu %llu %llu %.9g", TFG_VERSION, b->id,
+                                   (int)o->link, o->max_samples,
+                                   (unsigned long long)s->budget.flash_bytes,
+                                   (unsigned long long)s->budget.ram_bytes,
+                                   s->budget.latency_ms);
+        tfg_manifest_input_text(&m, "validate", text);
+        free(text);
+    }
+    if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
+        r->skipped = true;
+        char *p = tfg_path_join(r->dir, "report.json");
+        if (tfg_json_load_file(p, &r->report, NULL) != TFG_OK)
+            r->report = NULL;
+        free(p);
+    } else if (!st) {
+        st = run(s, o, b, &v, &m, r, err);
+    }
+    tfg_manifest_free(&m);
+    vin_free(&v);
+    return st;
+}
+
+void tfg_validate_outcome_free(tfg_validate_outcome *r)
+{
+    free(r->dir);
+    json_decref(r->report);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,85 @@
+# test_validate.sh — the device proof through the CLI: `tinyforge run` takes fruit from
+# CSV to validated firmware and a report in under 10 s with every stage timed; the
+# firmware's output bytes equal the host int8 bytes on mps2-an386 and mps2-an505 for
+# fruit and digits; instruction counts repeat exactly; a wrong host reference, an
+# emulator missing from PATH, an unknown board and a model too big for the Uno each
+# give a clear error and the right exit code, and leave the published stage alone.
+. "$(dirname "$0")/lib.sh"
+SPEC=$TFG_SRC/examples/fruit/spec.json
+R=$T/fruit
+
+start=$(date +%s.%N)
+run "$TFG_BIN" run "$SPEC" --out "$R"
+expect_rc 0
+secs=$(python3 -c "print($(date +%s.%N) - $start)")
+cat "$T/out"
+echo "fruit: tinyforge run took $secs s"
+ok; python3 -c "import sys; sys.exit(0 if $secs < 10 else 1)" || fail "tinyforge run took $secs s (>= 10 s)"
+for s in data train quantize build validate report; do
+  ok; grep -qE "^$s +[0-9]+\.[0-9]+ s" "$T/out" || fail "no timed line for stage $s"
+done
+V=$R/validate/report.json
+ok; [ "$(json_get "$V" "j['matches']")" = "$(json_get "$V" "j['samples']")" ] || fail "fruit: device differs from host"
+ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit: mismatches reported"
+ok; cmp -s "$R/validate/device_output.bin" "$R/quant/test_output.bin" || fail "fruit: device_output.bin differs from the host int8 outputs"
+ok; [ "$(json_get "$V" "j['emulator']")" = mps2-an386 ] || fail "the Nano 33 BLE should run on mps2-an386"
+ok; [ "$(json_get "$V" "j['device_accuracy'] == json.load(open('$R/quant/report.json'))['int8_accuracy']")" = True ] || fail "device accuracy differs from the host int8 accuracy"
+ok; [ -s "$R/report/report.html" ] || fail "no report"
+ok; grep -q "mps2-an386" "$R/report/report.html" || fail "the report does not name the emulator"
+
+# Unchanged: every stage skipped; the second run's JSON says so.
+run "$TFG_BIN" --json run "$SPEC" --out "$R"
+expect_rc 0
+ok; [ "$(python3 -c 'import json,sys; print(sorted({s["status"] for s in json.load(sys.stdin)["stages"]}))' <"$T/out")" = "['skipped']" ] || fail "an unchanged run was not skipped: $(cat "$T/out")"
+
+# Instruction counts repeat exactly.
+w1=$(json_get "$V" "[j['work']['min'], j['work']['max'], j['instructions_per_inference']]")
+run "$TFG_BIN" -q validate "$SPEC" --out "$R" --force
+expect_rc 0
+ok; [ "$w1" = "$(json_get "$V" "[j['work']['min'], j['work']['max'], j['instructions_per_inference']]")" ] || fail "instruction counts changed between runs"
+
+# Another core: the Cortex-M33 machine, and digits on both.
+run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board mps2-an505
+expect_rc 0
+ok; [ "$(json_get "$V" "j['emulator']")" = mps2-an505 ] || fail "--board mps2-an505 did not run on mps2-an505"
+ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit differs on mps2-an505"
+D=$T/digits; DSPEC=$TFG_SRC/examples/digits/spec.json
+for s in data train quantize build; do run "$TFG_BIN" -q $s "$DSPEC" --out "$D"; expect_rc 0; done
+for m in mps2-an386 mps2-an505; do
+  run "$TFG_BIN" -q validate "$DSPEC" --out "$D" --board $m --force
+  expect_rc 0
+  ok; [ "$(json_get "$D/validate/report.json" "j['matches']")" = "$(json_get "$D/quant/report.json" "j['test_samples']")" ] || fail "digits on $m: not every sample matched"
+  ok; cmp -s "$D/validate/device_output.bin" "$D/quant/test_output.bin" || fail "digits on $m: device bytes differ"
+done
+
+# Too big for the board: fails early with the numbers, not a linker dump.
+run "$TFG_BIN" validate "$DSPEC" --out "$D" --board uno
+expect_rc 1
+expect_err "Arduino Uno"
+ok; ! grep -q "ld:\|region .* overflowed" "$T/err" || fail "a linker dump instead of the numbers: $(cat "$T/err")"
+
+# A host reference that is wrong in one byte of sample 7: exit 1 naming it, nothing published.
+cp "$R/quant/test_output.bin" "$T/saved.bin"
+python3 - "$R/quant/test_output.bin" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read()); b[3 * 7 + 2] ^= 0x01; open(p, 'wb').write(b)
+PY
+before=$(sha256sum <"$V")
+run "$TFG_BIN" validate "$SPEC" --out "$R"
+expect_rc 1
+expect_err "first at sample 7"
+ok; [ "$before" = "$(sha256sum <"$V")" ] || fail "a failed validate replaced the published report"
+cp "$T/saved.bin" "$R/quant/test_output.bin"
+
+# No emulator on PATH: exit 5 naming the program (the compilers stay reachable).
+mkdir -p "$T/bin"
+for t in /usr/bin/arm-none-eabi-*; do ln -sf "$t" "$T/bin/"; done
+run env PATH="$T/bin" "$TFG_BIN" validate "$SPEC" --out "$R" --force
+expect_rc 5
+expect_err "qemu-system-arm"
+
+# Unknown board: exit 3 with the closest names.
+run "$TFG_BIN" validate "$SPEC" --out "$R" --board mps2-an50
+expect_rc 3
+expect_err "closest known"
+finish
