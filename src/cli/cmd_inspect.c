@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "codegen/planner.h"
 #include "import/tflite.h"
 
 static const char usage[] =
@@ -60,7 +61,8 @@ static void print_options(const json_t *opts)
     }
 }
 
-static void print_subgraph(const json_t *sg)
+/* plan: the memory plan of this subgraph (subgraph 0 only), or NULL. */
+static void print_subgraph(const json_t *sg, const json_t *plan)
 {
     const json_t *tensors = json_object_get(sg, "tensors"), *ops = json_object_get(sg, "ops");
     char shape[96];
@@ -90,7 +92,18 @@ static void print_subgraph(const json_t *sg)
             printf("  (not supported by tinyforge)");
         putchar('\n');
     }
-    printf("\n  t#  %-34s %-6s %-16s %8s  quantization\n", "name", "type", "shape", "bytes");
+    const json_t *offsets = json_object_get(plan, "tensor_offsets");
+    if (plan)
+        printf("\nmemory plan: one arena of %lld bytes (every tensor apart: %lld; the most alive "
+               "at once: %lld); %lld reshape(s) share their input, %lld convolution(s) write "
+               "over their dying input\n",
+               (long long)json_integer_value(json_object_get(plan, "arena_bytes")),
+               (long long)json_integer_value(json_object_get(plan, "naive_bytes")),
+               (long long)json_integer_value(json_object_get(plan, "lower_bound_bytes")),
+               (long long)json_integer_value(json_object_get(plan, "aliased_reshapes")),
+               (long long)json_integer_value(json_object_get(plan, "in_place_convolutions")));
+    printf("\n  t#  %-34s %-6s %-16s %8s %8s  quantization\n", "name", "type", "shape", "bytes",
+           plan ? "arena@" : "");
     for (size_t i = 0; i < json_array_size(tensors); i++) {
         const json_t *t = json_array_get(tensors, i);
         print_shape(shape, sizeof shape, json_object_get(t, "shape"));
@@ -98,10 +111,40 @@ static void print_subgraph(const json_t *sg)
                json_string_value(json_object_get(t, "type")), shape,
                (long long)json_integer_value(json_object_get(t, "bytes")),
                json_is_true(json_object_get(t, "constant")) ? " c" : "  ");
+        const json_t *off = json_array_get(offsets, i);
+        if (json_is_integer(off))
+            printf(" %6lld", (long long)json_integer_value(off));
+        else
+            printf(" %6s", "");
         print_quant(t);
         putchar('\n');
     }
     printf("  (c: constant, stored in flash)\n");
+}
+
+/* The planner's arena for subgraph 0 (codegen/planner.h), as code generation would lay
+ * it out; NULL when the model cannot be planned (a tensor without a fixed size). */
+static json_t *memory_plan(const tfg_tflite *m)
+{
+    tfg_tflite_mem mem;
+    tfg_err err;
+    if (tfg_plan_tflite(m, 0, &mem, &err)) {
+        tfg_tflite_mem_free(&mem);
+        return NULL;
+    }
+    json_t *offs = json_array();
+    for (size_t t = 0; t < mem.n_tensors; t++)
+        json_array_append_new(offs, mem.tensor_offset[t] == TFG_MEM_NONE
+                                        ? json_null()
+                                        : json_integer((json_int_t)mem.tensor_offset[t]));
+    json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "arena_bytes",
+                          (json_int_t)mem.mem.arena_size, "naive_bytes",
+                          (json_int_t)mem.mem.naive_size, "lower_bound_bytes",
+                          (json_int_t)mem.mem.lower_bound, "aliased_reshapes",
+                          (json_int_t)mem.n_aliased, "in_place_convolutions",
+                          (json_int_t)mem.n_in_place, "tensor_offsets", offs);
+    tfg_tflite_mem_free(&mem);
+    return j;
 }
 
 int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c)
@@ -122,6 +165,8 @@ int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c)
     if (tfg_tflite_read(argv[optind], &m, &err))
         return tfg_cli_fail(c, &err);
     json_t *d = tfg_tflite_describe(&m);
+    json_t *plan = memory_plan(&m);
+    json_object_set_new(d, "memory_plan", plan ? plan : json_null());
     if (c->json) {
         json_object_set_new(d, "status", json_string("ok"));
         tfg_cli_print_json(d);
@@ -133,7 +178,7 @@ int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c)
                (long long)json_integer_value(json_object_get(d, "constant_bytes")));
         const json_t *sgs = json_object_get(d, "subgraphs");
         for (size_t i = 0; i < json_array_size(sgs); i++)
-            print_subgraph(json_array_get(sgs, i));
+            print_subgraph(json_array_get(sgs, i), i == 0 ? plan : NULL);
         size_t bad = (size_t)json_integer_value(json_object_get(d, "unsupported_ops"));
         if (bad)
             printf("\n%zu op%s not supported by tinyforge.\n", bad, bad == 1 ? " is" : "s are");

@@ -10,8 +10,20 @@ expect_out "13 ops, 35 tensors"
 expect_out "DEPTHWISE_CONV_2D"
 expect_out "scale 0.584703 zp 83"
 expect_out "scale 0.00390625 zp -128"
+expect_out "memory plan: one arena of"
 run "$TFG_BIN" --json inspect "$M/ad/ad01_int8.tflite"
 expect_rc 0
+# The plan inspect shows is the one code generation uses: at most 0.7 x TFLM's arena
+# (2,260 bytes in ../shared/models/ad/README.md), every activation tensor placed.
+ok; python3 - "$T/out" <<'PY' || fail "ad memory plan: $(head -c 600 "$T/out")"
+import json, sys
+j = json.load(open(sys.argv[1])); p = j["memory_plan"]; t = j["subgraphs"][0]["tensors"]
+assert p["arena_bytes"] <= 0.7 * 2260, p["arena_bytes"]
+assert p["naive_bytes"] > p["arena_bytes"]
+placed = [i for i, x in enumerate(t) if not x.get("constant")]
+assert all(p["tensor_offsets"][i] is not None for i in placed), p["tensor_offsets"]
+assert all(p["tensor_offsets"][i] + t[i]["bytes"] <= p["arena_bytes"] for i in placed)
+PY
 ok; [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["op_counts"]["FULLY_CONNECTED"])' <"$T/out")" = 10 ] || fail "ad should have 10 FULLY_CONNECTED ops"
 head -c 20000 "$M/kws/kws_ref_model.tflite" >"$T/cut.tflite"
 run "$TFG_BIN" inspect "$T/cut.tflite"
