@@ -11,7 +11,8 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libjansson-dev libssl-dev zlib1g-dev libopenblas-dev libcurl4-openssl-dev \
 	python3 python3-sklearn dataset-fashion-mnist \
 	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm \
-	gcc-avr avr-libc simavr libsimavr-dev libpng-dev chromium
+	gcc-avr avr-libc simavr libsimavr-dev libpng-dev chromium \
+	arduino-builder arduino-core-avr bubblewrap
 
 .PHONY: all deps build build-san demo test test-plain test-san bench-train bench-memory bench-fuzz clean
 
@@ -63,7 +64,7 @@ bench-train: build
 bench-memory: build
 	bench/memory/run.sh $(BUILD)
 
-# Generated firmware on QEMU (KWS, AD on Cortex-M4 and M33) beside TFLM's figures.
+# Generated firmware on QEMU (KWS, AD beside TFLM's figures; fruit, digits, Fashion) on M4 and M33.
 .PHONY: bench-device
 bench-device: build
 	bench/device/run.sh $(BUILD)

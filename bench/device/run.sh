@@ -7,7 +7,8 @@
 # ../shared/models/README.md, Cortex-M4 only), with the ratios. Every output of every
 # input is compared with TFLM's reference bytes; the bench fails if one differs.
 # A benchmark, not a test: `make bench-device`, or `bench/device/run.sh [BUILD_DIR]`.
-# (fruit, digits and the Fashion CNN join once the quantizer writes their int8 models.)
+# Then tinyforge's own examples (fruit, digits, the Fashion CNN; BENCH_SKIP_FASHION=1 skips
+# its 3-minute training): trained, quantized and built here, validated on both machines.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-${BUILD:-$root/build}}
@@ -54,3 +55,30 @@ echo "inside Invoke() on mps2-an386 (Cortex-M4; the README has no M33 figures, s
 echo "compare with the M4 ones); code = flash minus the model's const data (kernels, board"
 echo "support, C library), tflm_fl = TFLM's flash minus model (it includes ~18 KB of C library"
 echo "and harness); arena = tinyforge's static arena vs TFLM's arena_used_bytes."
+
+# tinyforge's own models: the whole pipeline, then `validate` on each machine (every
+# test sample for fruit and digits; the first 200 Fashion images, the long test does all).
+tfg=$build/tinyforge
+examples="fruit digits"
+[ "${BENCH_SKIP_FASHION:-0}" = 1 ] || examples="$examples fashion"
+echo
+printf '%-7s %-11s %9s %12s %9s %8s %8s %8s\n' model machine equal instr est_ms weights code arena
+for ex in $examples; do
+  spec=$root/examples/$ex/spec.json
+  for s in data train quantize build; do "$tfg" -q $s "$spec" --out "$out/$ex" >/dev/null; done
+  n=""; [ "$ex" = fashion ] && n="--samples 200"
+  for m in mps2-an386 mps2-an505; do
+    "$tfg" -q validate "$spec" --out "$out/$ex" --board $m --force $n >/dev/null
+    python3 - "$out/$ex/validate/report.json" "$ex" "$m" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+if j["mismatches"]:
+    sys.exit(f"bench/device: {sys.argv[2]} on {sys.argv[3]}: device differs from host")
+print(f"{sys.argv[2]:7s} {sys.argv[3]:11s} {j['matches']:>4}/{j['samples']:<4} "
+      f"{j['instructions_per_inference']:12d} {j['estimated_ms']:9.3f} {j['flash']['weights']:8d} "
+      f"{j['flash']['code']:8d} {j['ram']['arena']:8d}")
+PY
+  done
+done
+echo "equal = device output bytes == host int8 bytes; est_ms = instructions at the spec board's"
+echo "clock (one instruction per cycle: a floor, not a promise; M33 rows use the an505's 20 MHz)."

@@ -65,12 +65,32 @@ void tfg_cli_run_end(tfg_cli_run *r);
 /* --json result of a stage: {"status": "ok"|"skipped", "dir": DIR, ...fields of j}. */
 void tfg_cli_print_stage_json(bool skipped, const char *dir, const json_t *j);
 
+/* What a stage gives back to its command: the outcome fields every stage has. */
+typedef struct {
+    bool skipped;
+    char *dir;
+    json_t *report;
+} tfg_cli_outcome;
+
+/* A stage command whose only options are the shared ones (--out, --force, --json, -q,
+ * -v, --help): parses them, loads the spec, calls run, prints the JSON result or
+ * skipped_text (when up to date), print(report) and the artifacts' folder. */
+typedef struct {
+    const char *name, *usage, *skipped_text;
+    tfg_status (*run)(const tfg_spec *s, const char *out, bool force, tfg_progress *p,
+                      tfg_cli_outcome *r, tfg_err *err);
+    void (*print)(const json_t *report); /* NULL: print nothing but the folder */
+} tfg_cli_stage;
+
+int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *st);
+
 int tfg_cmd_data(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_train(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_build(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_report(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_validate(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_sketch(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_run(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_invoke(int argc, char **argv, tfg_cli *c);
@@ -78,5 +98,7 @@ int tfg_cmd_check(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_boards(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_llm(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_trace(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_new(int argc, char **argv, tfg_cli *c);
+int tfg_cmd_bench(int argc, char **argv, tfg_cli *c);
 
 #endif

@@ -1,6 +1,5 @@
 /* cmd_build.c — `tinyforge build SPEC`: the int8 model as a C99 library, checked on the
  * host against the in-process int8 results before it is published. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,46 +58,19 @@ static void print_report(const json_t *r)
     putchar('\n');
 }
 
+static tfg_status run(const tfg_spec *s, const char *out, bool force, tfg_progress *p,
+                      tfg_cli_outcome *r, tfg_err *err)
+{
+    tfg_build_stage_opts o = {.out = out, .force = force, .progress = p};
+    tfg_build_outcome b;
+    tfg_status st = tfg_build_stage(s, &o, &b, err);
+    *r = (tfg_cli_outcome){b.skipped, b.dir, b.report};
+    return st;
+}
+
 int tfg_cmd_build(int argc, char **argv, tfg_cli *c)
 {
-    static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
-        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    tfg_build_stage_opts o = {0};
-    const char *out = NULL;
-    int opt, code;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:fjhqv", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'o': out = optarg; break;
-        case 'f': o.force = true; break;
-        default:
-            if ((code = tfg_cli_common_opt(c, opt, "build", usage, argv[optind - 1])) >= 0)
-                return code;
-        }
-    }
-    tfg_cli_run run;
-    if ((code = tfg_cli_run_begin(c, argc, argv, optind, "build", out, &run)))
-        return code;
-    o.out = run.out;
-    o.progress = run.progress;
-    tfg_build_outcome r;
-    tfg_err err;
-    if (tfg_build_stage(&run.spec, &o, &r, &err)) {
-        code = tfg_cli_fail(c, &err);
-    } else if (c->json) {
-        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
-    } else {
-        if (r.skipped)
-            printf("build: up to date (model unchanged since the last run); skipped. --force "
-                   "builds again.\n\n");
-        if (r.report && c->verbose >= 0)
-            print_report(r.report);
-        printf("artifacts: %s/\n", r.dir);
-    }
-    tfg_build_outcome_free(&r);
-    tfg_cli_run_end(&run);
-    return code;
+    static const tfg_cli_stage stage = {"build", usage, "model unchanged since the last run",
+                                        run, print_report};
+    return tfg_cli_stage_main(argc, argv, c, &stage);
 }

@@ -1,6 +1,5 @@
 /* cmd_quantize.c — `tinyforge quantize SPEC`: calibrate the trained float model, write the
  * int8 TFLite model and show float vs int8 on the test split. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,46 +71,19 @@ static void print_report(const json_t *r)
                json_number_value(json_object_get(r, "int8_mse")));
 }
 
+static tfg_status run(const tfg_spec *s, const char *out, bool force, tfg_progress *p,
+                      tfg_cli_outcome *r, tfg_err *err)
+{
+    tfg_quant_stage_opts o = {.out = out, .force = force, .progress = p};
+    tfg_quant_outcome q;
+    tfg_status st = tfg_quant_stage(s, &o, &q, err);
+    *r = (tfg_cli_outcome){q.skipped, q.dir, q.report};
+    return st;
+}
+
 int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c)
 {
-    static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
-        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    tfg_quant_stage_opts o = {0};
-    const char *out = NULL;
-    int opt, code;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:fjhqv", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'o': out = optarg; break;
-        case 'f': o.force = true; break;
-        default:
-            if ((code = tfg_cli_common_opt(c, opt, "quantize", usage, argv[optind - 1])) >= 0)
-                return code;
-        }
-    }
-    tfg_cli_run run;
-    if ((code = tfg_cli_run_begin(c, argc, argv, optind, "quantize", out, &run)))
-        return code;
-    o.out = run.out;
-    o.progress = run.progress;
-    tfg_quant_outcome r;
-    tfg_err err;
-    if (tfg_quant_stage(&run.spec, &o, &r, &err)) {
-        code = tfg_cli_fail(c, &err);
-    } else if (c->json) {
-        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
-    } else {
-        if (r.skipped)
-            printf("quantize: up to date (model, data and settings unchanged since the last "
-                   "run); skipped. --force quantizes again.\n\n");
-        if (r.report && c->verbose >= 0)
-            print_report(r.report);
-        printf("artifacts: %s/\n", r.dir);
-    }
-    tfg_quant_outcome_free(&r);
-    tfg_cli_run_end(&run);
-    return code;
+    static const tfg_cli_stage stage = {"quantize", usage, "model, data and settings "
+                                        "unchanged since the last run", run, print_report};
+    return tfg_cli_stage_main(argc, argv, c, &stage);
 }

@@ -1,5 +1,6 @@
 /* common.c — what the subcommands share: spec loading, the common options, the set-up
  * around a stage and its --json result. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +67,46 @@ void tfg_cli_print_stage_json(bool skipped, const char *dir, const json_t *j)
     if (j)
         json_object_update_missing(o, (json_t *)j);
     tfg_cli_print_json(o);
+}
+
+int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *st)
+{
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *out = NULL;
+    bool force = false;
+    int opt, code;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "o:fjhqv", longopts, NULL)) != -1) {
+        if (opt == 'o')
+            out = optarg;
+        else if (opt == 'f')
+            force = true;
+        else if ((code = tfg_cli_common_opt(c, opt, st->name, st->usage, argv[optind - 1])) >= 0)
+            return code;
+    }
+    tfg_cli_run run;
+    if ((code = tfg_cli_run_begin(c, argc, argv, optind, st->name, out, &run)))
+        return code;
+    tfg_cli_outcome r = {0};
+    tfg_err err;
+    if (st->run(&run.spec, run.out, force, run.progress, &r, &err)) {
+        code = tfg_cli_fail(c, &err);
+    } else if (c->json) {
+        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
+    } else {
+        if (r.skipped)
+            printf("%s: up to date (%s); skipped. --force runs it again.\n\n", st->name,
+                   st->skipped_text);
+        if (r.report && st->print && c->verbose >= 0)
+            st->print(r.report);
+        printf("artifacts: %s/\n", r.dir);
+    }
+    free(r.dir);
+    json_decref(r.report);
+    tfg_cli_run_end(&run);
+    return code;
 }

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"quantize", tfg_cmd_quantize, "int8 post-training quantization of the trained model"},
     {"build", tfg_cmd_build, "generate the C99 library of the int8 model, checked on the host"},
     {"validate", tfg_cmd_validate, "run the firmware on the emulated board with the test set"},
+    {"sketch", tfg_cmd_sketch, "write the application sketch and prove it on the emulated board"},
     {"run", tfg_cmd_run, "the whole lifecycle: data, train, quantize, build, validate, report"},
     {"report", tfg_cmd_report, "write the run's report (HTML and Markdown) for a person"},
     {"inspect", tfg_cmd_inspect, "show a .tflite model's ops, tensors and quantization"},
@@ -28,6 +29,8 @@ static const command commands[] = {
     {"boards", tfg_cmd_boards, "list the boards a spec may name"},
     {"llm", tfg_cmd_llm, "try an LLM backend: `llm ping`, `llm ask --backend NAME PROMPT`"},
     {"trace", tfg_cmd_trace, "what a run's LLM calls did and cost, per stage and backend"},
+    {"new", tfg_cmd_new, "write a spec from a request in plain words and a CSV file"},
+    {"bench", tfg_cmd_bench, "success rate, time, tokens and cost of a backend over many runs"},
 };
 
 static void help(FILE *f)

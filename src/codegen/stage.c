@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "codegen/emit.h"
 #include "codegen/preprocess_emit.h"
@@ -15,6 +14,7 @@
 #include "core/json.h"
 #include "core/manifest.h"
 #include "core/proc.h"
+#include "core/progress.h"
 
 #ifndef TFG_SOURCE_DIR
 #define TFG_SOURCE_DIR "."
@@ -359,8 +359,7 @@ static tfg_status generate(const build_in *b, file_set *f, tfg_codegen_out *co, 
 static tfg_status run(const tfg_build_stage_opts *o, const build_in *b, tfg_manifest *m,
                       tfg_build_outcome *r, tfg_err *err)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = tfg_now();
     file_set f = {0};
     tfg_codegen_out co;
     memset(&co, 0, sizeof co);
@@ -391,20 +390,11 @@ static tfg_status run(const tfg_build_stage_opts *o, const build_in *b, tfg_mani
     if (tmp)
         tfg_rmtree(tmp, NULL);
     if (!st) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        json_object_set_new(report, "seconds",
-                            json_real((double)(t1.tv_sec - t0.tv_sec) +
-                                      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)));
-        char *p = tfg_stage_path(&sd, "report.json");
-        st = tfg_json_write_file(p, report, err);
-        free(p);
-    }
-    if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
-    if (!st) st = tfg_manifest_write(m, sd.dir, err);
-    if (!st && staged)
-        st = tfg_stage_commit(&sd, err);
-    else if (staged)
+        json_object_set_new(report, "seconds", json_real(tfg_now() - t0));
+        st = tfg_stage_finish(&sd, m, report, err);
+    } else if (staged) {
         tfg_stage_abort(&sd);
+    }
     if (!st)
         r->report = json_incref(report);
     json_decref(report);
@@ -431,10 +421,7 @@ tfg_status tfg_build_stage(const tfg_spec *s, const tfg_build_stage_opts *o,
         tfg_manifest_input_text(&m, "tinyforge", TFG_VERSION);
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
         r->skipped = true;
-        char *p = tfg_path_join(r->dir, "report.json");
-        if (tfg_json_load_file(p, &r->report, NULL) != TFG_OK)
-            r->report = NULL;
-        free(p);
+        r->report = tfg_stage_report_load(r->dir);
     } else if (!st) {
         st = run(o, &b, &m, r, err);
     }

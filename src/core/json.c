@@ -269,3 +269,15 @@ tfg_status tfg_jget_enum(const json_t *obj, const char *key, bool required,
                              "'%s' is not one of %s; did you mean '%s'?", s, list, near);
     return tfg_err_field(err, TFG_EINPUT, c->file, path, "'%s' is not one of %s", s, list);
 }
+
+json_t *tfg_json_matrix_u32(const uint32_t *m, size_t rows, size_t cols)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < rows; i++) {
+        json_t *row = json_array();
+        for (size_t j = 0; j < cols; j++)
+            json_array_append_new(row, json_integer((json_int_t)m[i * cols + j]));
+        json_array_append_new(a, row);
+    }
+    return a;
+}

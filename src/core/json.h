@@ -29,6 +29,9 @@ tfg_status tfg_json_load_buf(const char *buf, size_t len, const char *name, json
  * atomically. Reals print with up to 9 significant digits: enough to round-trip a
  * float32, which is what the device uses. */
 tfg_status tfg_json_write_file(const char *path, const json_t *j, tfg_err *err);
+/* rows x cols counts (row-major) as an array of arrays of integers, e.g. a confusion
+ * matrix. */
+json_t *tfg_json_matrix_u32(const uint32_t *m, size_t rows, size_t cols);
 /* Pretty text as above; the caller frees. */
 char *tfg_json_pretty(const json_t *j);
 /* Compact text with sorted keys and full precision: equal values give equal bytes. */

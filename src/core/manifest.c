@@ -120,3 +120,30 @@ bool tfg_manifest_up_to_date(const tfg_manifest *m, const char *dir)
     tfg_manifest_free(&old);
     return same;
 }
+
+tfg_status tfg_stage_finish(tfg_stagedir *sd, tfg_manifest *m, const json_t *report,
+                            tfg_err *err)
+{
+    tfg_status st = TFG_OK;
+    if (report) {
+        char *p = tfg_stage_path(sd, "report.json");
+        st = tfg_json_write_file(p, report, err);
+        free(p);
+    }
+    if (!st) st = tfg_manifest_add_outputs(m, sd->dir, err);
+    if (!st) st = tfg_manifest_write(m, sd->dir, err);
+    if (!st)
+        return tfg_stage_commit(sd, err);
+    tfg_stage_abort(sd);
+    return st;
+}
+
+json_t *tfg_stage_report_load(const char *dir)
+{
+    char *p = tfg_path_join(dir, "report.json");
+    json_t *j = NULL;
+    if (tfg_json_load_file(p, &j, NULL) != TFG_OK)
+        j = NULL;
+    free(p);
+    return j;
+}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "core/io.h"
 
 typedef struct {
     json_t *j; /* {"stage", "tinyforge", "inputs": {...}, "outputs": {...}, "notes": {...}} */
@@ -36,5 +37,13 @@ const char *tfg_manifest_get_note(const tfg_manifest *m, const char *key);
 const char *tfg_manifest_output_hash(const tfg_manifest *m, const char *name);
 /* True when the last run in dir had exactly these inputs and its outputs are intact. */
 bool tfg_manifest_up_to_date(const tfg_manifest *m, const char *dir);
+
+/* The end of a stage run: report.json (when report is not NULL), the outputs and the
+ * manifest written into the staging directory, then swapped in; on any error the
+ * staging directory is dropped and <out>/<stage> stays as it was. */
+tfg_status tfg_stage_finish(tfg_stagedir *sd, tfg_manifest *m, const json_t *report,
+                            tfg_err *err);
+/* <dir>/report.json of a stage that was skipped, or NULL when it cannot be read. */
+json_t *tfg_stage_report_load(const char *dir);
 
 #endif

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "data/plan.h"
 #include "data/plan_impl.h"
+#include "data/preprocess.h"
 
 /* ---- execution state helpers (plan_impl.h) -------------------------------------------- */
 
@@ -486,7 +487,127 @@ static json_t *make_preprocess(const tfg_exec *x, const origin *o, char **names,
                      "features", feats, "input_shape", shp, "label", label);
 }
 
-static tfg_status finish(tfg_exec *x, const origin *o, tfg_data_result *res, tfg_err *err)
+/* ---- the test split's raw readings ----------------------------------------------------- */
+
+/* What the test rows looked like right after the split, before any step a device
+ * replays (the snapshot), or why there is none. */
+typedef struct {
+    tfg_table snap;
+    bool have;
+    char why[256];
+} raw_state;
+
+/* After each op: the split just happened and no device step ran before it -> snapshot. */
+static void raw_observe(const tfg_exec *x, const tfg_plan_op *op, raw_state *rs)
+{
+    if (op->kind != TFG_OP_SPLIT || rs->have || rs->why[0])
+        return;
+    if (json_array_size(x->steps) > 0) {
+        snprintf(rs->why, sizeof rs->why, "the plan applies a device step (%s) before the "
+                 "split, so the test rows were never raw after it",
+                 json_string_value(json_object_get(json_array_get(x->steps, 0), "step")));
+        return;
+    }
+    const tfg_table *t = &x->part[2];
+    size_t *idx = tfg_xmalloc((t->n_rows + 1) * sizeof *idx);
+    for (size_t i = 0; i < t->n_rows; i++)
+        idx[i] = i;
+    tfg_table_subset(t, idx, t->n_rows, &rs->snap);
+    free(idx);
+    rs->have = true;
+}
+
+/* One raw value: the number, or a categorical level's index in the sorted level list
+ * preprocess.json's "input_levels" holds. */
+static float raw_value(const tfg_column *c, size_t row, const json_t *levels)
+{
+    if (c->type == TFG_COL_NUM)
+        return (float)c->num[row];
+    if (c->cat[row] < 0)
+        return NAN;
+    const char *name = c->levels[c->cat[row]];
+    size_t k;
+    json_t *v;
+    json_array_foreach(levels, k, v)
+        if (!strcmp(json_string_value(v), name))
+            return (float)k;
+    return NAN;
+}
+
+/* Replays preprocess.json on every raw row: must give test.bin's features bit for bit. */
+static bool raw_replays(const json_t *pp, const tfg_split *raw, const tfg_split *test,
+                        char *why, size_t n)
+{
+    double *in = tfg_xmalloc((raw->features + 1) * sizeof *in);
+    float *out = tfg_xmalloc((test->features + 1) * sizeof *out);
+    bool ok = true;
+    for (uint32_t i = 0; i < raw->rows && ok; i++) {
+        for (uint32_t k = 0; k < raw->features; k++)
+            in[k] = raw->x[(size_t)i * raw->features + k];
+        tfg_err e;
+        if (tfg_preprocess_apply_row(pp, in, out, &e)) {
+            snprintf(why, n, "%.200s", e.msg);
+            ok = false;
+        } else if (memcmp(out, test->x + (size_t)i * test->features,
+                          test->features * sizeof *out)) {
+            snprintf(why, n, "replaying preprocess.json on test row %u's raw reading does not "
+                     "give its features (an op after the split changed values or rows that "
+                     "preprocess.json does not record)", i);
+            ok = false;
+        }
+    }
+    free(in);
+    free(out);
+    return ok;
+}
+
+static void make_raw(raw_state *rs, const json_t *pp, tfg_data_result *res)
+{
+    const json_t *inputs = json_object_get(pp, "inputs");
+    const tfg_table *t = &rs->snap;
+    size_t n_in = json_array_size(inputs);
+    if (!rs->have)
+        goto none;
+    if (t->n_rows != res->test.rows) {
+        snprintf(rs->why, sizeof rs->why, "ops after the split changed the number of test rows "
+                 "(%zu right after it, %u at the end)", t->n_rows, res->test.rows);
+        goto none;
+    }
+    tfg_split *r = &res->test_raw;
+    *r = (tfg_split){.rows = res->test.rows, .features = (uint32_t)n_in, .rank = 1,
+                     .shape = {(uint32_t)n_in, 0, 0}, .label_kind = res->test.label_kind,
+                     .n_classes = res->test.n_classes};
+    r->x = tfg_xmalloc((t->n_rows * n_in + 1) * sizeof *r->x);
+    for (size_t k = 0; k < n_in; k++) {
+        const char *name = json_string_value(json_array_get(inputs, k));
+        int c = tfg_table_find(t, name);
+        if (c < 0) {
+            snprintf(rs->why, sizeof rs->why, "the input '%s' did not exist right after the "
+                     "split", name);
+            goto none;
+        }
+        const json_t *lv = json_object_get(json_object_get(pp, "input_levels"), name);
+        for (size_t i = 0; i < t->n_rows; i++)
+            r->x[i * n_in + k] = raw_value(&t->cols[c], i, lv);
+    }
+    if (res->test.y_class) {
+        r->y_class = tfg_xmalloc((r->rows + 1) * sizeof *r->y_class);
+        memcpy(r->y_class, res->test.y_class, r->rows * sizeof *r->y_class);
+    }
+    if (res->test.y_value) {
+        r->y_value = tfg_xmalloc((r->rows + 1) * sizeof *r->y_value);
+        memcpy(r->y_value, res->test.y_value, r->rows * sizeof *r->y_value);
+    }
+    if (raw_replays(pp, r, &res->test, rs->why, sizeof rs->why))
+        return;
+none:
+    tfg_split_free(&res->test_raw);
+    memset(&res->test_raw, 0, sizeof res->test_raw);
+    res->raw_why = tfg_xstrdup(rs->why[0] ? rs->why : "no split in the plan");
+}
+
+static tfg_status finish(tfg_exec *x, const origin *o, raw_state *rs, tfg_data_result *res,
+                         tfg_err *err)
 {
     char **names;
     size_t nf;
@@ -513,6 +634,7 @@ static tfg_status finish(tfg_exec *x, const origin *o, tfg_data_result *res, tfg
         for (size_t p = 0; p < 3; p++)
             pack_split(x, p, names, nf, &l, shape, rank, out[p]);
         res->preprocess = make_preprocess(x, o, names, nf, &l, shape, rank);
+        make_raw(rs, res->preprocess, res);
         res->features = names;
         res->n_features = nf;
         names = NULL;
@@ -547,6 +669,8 @@ void tfg_data_result_free(tfg_data_result *r)
     tfg_split_free(&r->test);
     json_decref(r->preprocess);
     json_decref(r->log);
+    tfg_split_free(&r->test_raw);
+    free(r->raw_why);
     tfg_strv_free(r->classes);
     tfg_strv_free(r->features);
     memset(r, 0, sizeof *r);
@@ -567,6 +691,9 @@ tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
     origin o;
     origin_record(&x.part[0], &o);
     json_t *log = json_array();
+    raw_state rs;
+    memset(&rs, 0, sizeof rs);
+    tfg_table_init(&rs.snap);
     tfg_status st = TFG_OK;
     for (size_t i = 0; i < p->n_ops && !st; i++) {
         char label[64];
@@ -575,6 +702,8 @@ tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
         size_t before = tfg_exec_rows(&x);
         x.did[0] = '\0';
         st = tfg_op_run(&x, &p->ops[i], i, err);
+        if (!st)
+            raw_observe(&x, &p->ops[i], &rs);
         if (!st)
             json_array_append_new(log, json_pack("{s:I,s:s,s:I,s:I,s:s}", "index",
                                                  (json_int_t)i, "op",
@@ -586,7 +715,7 @@ tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
     if (!st && x.n_parts != 3)
         st = tfg_err_set(err, TFG_EINTERNAL, "%s: the plan ran without splitting", p->file);
     if (!st)
-        st = finish(&x, &o, res, err);
+        st = finish(&x, &o, &rs, res, err);
     if (st) {
         json_decref(log);
         tfg_data_result_free(res);
@@ -594,6 +723,7 @@ tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
         res->log = log;
     }
     origin_free(&o);
+    tfg_table_free(&rs.snap);
     tfg_exec_free(&x);
     return st;
 }

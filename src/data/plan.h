@@ -38,6 +38,13 @@ typedef struct {
     size_t n_classes;
     char **features;     /* model input names in order, NULL-terminated */
     size_t n_features;
+    /* The test split's raw readings (data/test_raw.bin): one value per preprocess.json
+     * "inputs" name (NaN = missing, a categorical input as its index in
+     * "input_levels"), the test labels, rows in test.bin's order; taken after the split
+     * and before the train-fitted steps, and checked to replay to test.bin's features
+     * bit for bit. Empty (x == NULL) when that cannot hold; raw_why says why. */
+    tfg_split test_raw;
+    char *raw_why;
 } tfg_data_result;
 
 /* Runs the plan on t (which it consumes and leaves empty). */

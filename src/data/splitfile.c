@@ -8,6 +8,7 @@
 #include "data/splitfile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,11 +116,11 @@ static void pack_header(const tfg_split *s, unsigned char h[HEADER_BYTES])
 /* The values a split must hold before it may be written: finite features and
  * targets, class indexes in range. A NaN reaching a split is a cleaning bug that
  * training would only reveal much later. */
-static tfg_status check_values(const tfg_split *s, const char *path, tfg_err *err)
+static tfg_status check_values(const tfg_split *s, const char *path, bool raw, tfg_err *err)
 {
     size_t cells = (size_t)s->rows * s->features;
     for (size_t i = 0; i < cells; i++)
-        if (!isfinite(s->x[i]))
+        if (!isfinite(s->x[i]) && !(raw && isnan(s->x[i])))
             return tfg_err_set(err, TFG_ECHECK, "%s: row %zu, feature %zu is not a finite "
                                "number; a split holds cleaned data only", path,
                                i / s->features, i % s->features);
@@ -155,7 +156,7 @@ static tfg_status write_words(tfg_afile *f, const void *src, size_t n, tfg_err *
     return TFG_OK;
 }
 
-tfg_status tfg_split_write(const char *path, const tfg_split *s, tfg_err *err)
+static tfg_status split_write(const char *path, const tfg_split *s, bool raw, tfg_err *err)
 {
     tfg_status st = check_fields(s, path, TFG_EINTERNAL, err);
     uint64_t size;
@@ -167,7 +168,7 @@ tfg_status tfg_split_write(const char *path, const tfg_split *s, tfg_err *err)
                 (s->rows && s->label_kind == TFG_LABEL_VALUE && !s->y_value)))
         st = tfg_err_set(err, TFG_EINTERNAL, "%s: the split has rows but no data", path);
     if (!st)
-        st = check_values(s, path, err);
+        st = check_values(s, path, raw, err);
     if (st)
         return st;
     unsigned char h[HEADER_BYTES];
@@ -242,11 +243,11 @@ static tfg_status read_words(FILE *fp, const char *path, uint64_t base, void *ds
 }
 
 /* The body's values: what check_values demands of a writer, with byte offsets. */
-static tfg_status check_body(const tfg_split *s, const char *path, tfg_err *err)
+static tfg_status check_body(const tfg_split *s, const char *path, bool raw, tfg_err *err)
 {
     size_t cells = (size_t)s->rows * s->features;
     for (size_t i = 0; i < cells; i++)
-        if (!isfinite(s->x[i]))
+        if (!isfinite(s->x[i]) && !(raw && isnan(s->x[i])))
             return tfg_err_set(err, TFG_EINPUT,
                                "%s: byte %llu (x, row %zu, feature %zu): not a finite number",
                                path, (unsigned long long)(HEADER_BYTES + 4 * (uint64_t)i),
@@ -265,7 +266,7 @@ static tfg_status check_body(const tfg_split *s, const char *path, tfg_err *err)
     return TFG_OK;
 }
 
-static tfg_status read_body(FILE *fp, const char *path, tfg_split *s, tfg_err *err)
+static tfg_status read_body(FILE *fp, const char *path, bool raw, tfg_split *s, tfg_err *err)
 {
     size_t cells = (size_t)s->rows * s->features;
     s->x = tfg_xmalloc((cells ? cells : 1) * sizeof *s->x);
@@ -278,7 +279,7 @@ static tfg_status read_body(FILE *fp, const char *path, tfg_split *s, tfg_err *e
         s->y_value = tfg_xmalloc((s->rows ? s->rows : 1) * sizeof *s->y_value);
         st = read_words(fp, path, ybase, s->y_value, s->rows, err);
     }
-    return st ? st : check_body(s, path, err);
+    return st ? st : check_body(s, path, raw, err);
 }
 
 static tfg_status check_size(const tfg_split *s, const char *path, uint64_t actual,
@@ -302,7 +303,7 @@ static tfg_status check_size(const tfg_split *s, const char *path, uint64_t actu
                        s->features, s->label_kind ? " and labels" : "");
 }
 
-tfg_status tfg_split_read(const char *path, tfg_split *s, tfg_err *err)
+static tfg_status split_read(const char *path, bool raw, tfg_split *s, tfg_err *err)
 {
     memset(s, 0, sizeof *s);
     FILE *fp = fopen(path, "rb");
@@ -323,11 +324,31 @@ tfg_status tfg_split_read(const char *path, tfg_split *s, tfg_err *err)
     if (!st)
         st = check_size(s, path, (uint64_t)sb.st_size, err);
     if (!st)
-        st = read_body(fp, path, s, err);
+        st = read_body(fp, path, raw, s, err);
     fclose(fp);
     if (st)
         tfg_split_free(s);
     return st;
+}
+
+tfg_status tfg_split_write(const char *path, const tfg_split *s, tfg_err *err)
+{
+    return split_write(path, s, false, err);
+}
+
+tfg_status tfg_split_read(const char *path, tfg_split *s, tfg_err *err)
+{
+    return split_read(path, false, s, err);
+}
+
+tfg_status tfg_split_write_raw(const char *path, const tfg_split *s, tfg_err *err)
+{
+    return split_write(path, s, true, err);
+}
+
+tfg_status tfg_split_read_raw(const char *path, tfg_split *s, tfg_err *err)
+{
+    return split_read(path, true, s, err);
 }
 
 void tfg_split_free(tfg_split *s)

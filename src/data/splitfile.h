@@ -33,6 +33,10 @@ typedef struct {
 
 tfg_status tfg_split_write(const char *path, const tfg_split *s, tfg_err *err); /* atomic */
 tfg_status tfg_split_read(const char *path, tfg_split *s, tfg_err *err);
+/* Raw readings (data/test_raw.bin): the same layout, but a feature may be NaN, a
+ * missing value a device's preprocessing will impute. */
+tfg_status tfg_split_write_raw(const char *path, const tfg_split *s, tfg_err *err);
+tfg_status tfg_split_read_raw(const char *path, tfg_split *s, tfg_err *err);
 void tfg_split_free(tfg_split *s);
 
 #endif

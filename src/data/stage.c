@@ -220,6 +220,11 @@ static json_t *make_summary(const tfg_spec *s, const tfg_manifest *m, const tfg_
                                   "val", split_json(&res->val, res->n_classes), "test",
                                   split_json(&res->test, res->n_classes)));
     json_object_set(sum, "ops", res->log);
+    json_object_set_new(sum, "raw_readings",
+                        res->test_raw.x
+                            ? json_pack("{s:s,s:I}", "file", "test_raw.bin", "rows",
+                                        (json_int_t)res->test_raw.rows)
+                            : json_pack("{s:n,s:s}", "file", "why", res->raw_why));
     return sum;
 }
 
@@ -261,6 +266,11 @@ static tfg_status publish(const tfg_data_opts *o, tfg_manifest *m, const plan_ch
     if (!st) st = write_split(&sd, "train.bin", &res->train, err);
     if (!st) st = write_split(&sd, "val.bin", &res->val, err);
     if (!st) st = write_split(&sd, "test.bin", &res->test, err);
+    if (!st && res->test_raw.x) {
+        char *p = tfg_stage_path(&sd, "test_raw.bin");
+        st = tfg_split_write_raw(p, &res->test_raw, err);
+        free(p);
+    }
     if (!st) st = write_json(&sd, "summary.json", summary, err);
     if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
     if (!st) tfg_manifest_note(m, "plan_origin", pc->origin);
@@ -353,6 +363,9 @@ tfg_status tfg_data_stage(const tfg_spec *s, const tfg_data_opts *o, tfg_data_ou
             st = tfg_manifest_input_file(&m, label, s->sources[i].labels, err);
     }
     tfg_manifest_input_text(&m, "plan", pc.text ? pc.text : "builtin");
+    /* What the stage publishes: a run directory from before test_raw.bin existed is
+     * brought up to date once. */
+    tfg_manifest_input_text(&m, "artifacts", "splits+test_raw");
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
         r->skipped = true;
         r->summary = load_json_or_null(r->dir, "summary.json");

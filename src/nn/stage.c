@@ -164,18 +164,6 @@ static json_t *metrics_json(const tfg_metrics *m, uint32_t n)
     return a;
 }
 
-static json_t *confusion_json(const uint32_t *cm, size_t n)
-{
-    json_t *rows = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *row = json_array();
-        for (size_t j = 0; j < n; j++)
-            json_array_append_new(row, json_integer(cm[i * n + j]));
-        json_array_append_new(rows, row);
-    }
-    return rows;
-}
-
 static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph *g,
                            const tfg_train_history *h, const tfg_metrics *test,
                            const uint32_t *cm, json_t *candidates, const tfg_train_opts *o)
@@ -210,7 +198,7 @@ static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph 
         json_object_set_new(r, "test_accuracy", json_real(test->accuracy));
     if (cm) {
         json_object_set(r, "classes", json_object_get(d->summary, "classes"));
-        json_object_set_new(r, "confusion", confusion_json(cm, d->n_classes));
+        json_object_set_new(r, "confusion", tfg_json_matrix_u32(cm, d->n_classes, d->n_classes));
     }
     if (candidates)
         json_object_set(r, "candidates", candidates);
@@ -227,20 +215,15 @@ static tfg_status publish(const tfg_train_stage_opts *o, tfg_manifest *m, const 
     char *arch = tfg_stage_path(&sd, "arch.json");
     char *model = tfg_stage_path(&sd, "model.json");
     char *weights = tfg_stage_path(&sd, "weights.bin");
-    char *rep = tfg_stage_path(&sd, "report.json");
     json_t *aj = tfg_graph_to_json(g);
     st = tfg_json_write_file(arch, aj, err);
     json_decref(aj);
     if (!st) st = tfg_model_save(g, model, weights, err);
-    if (!st) st = tfg_json_write_file(rep, report, err);
-    if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
-    if (!st) st = tfg_manifest_write(m, sd.dir, err);
     free(arch);
     free(model);
     free(weights);
-    free(rep);
     if (!st)
-        return tfg_stage_commit(&sd, err);
+        return tfg_stage_finish(&sd, m, report, err);
     tfg_stage_abort(&sd);
     return st;
 }
@@ -337,10 +320,7 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
     }
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
         r->skipped = true;
-        char *p = tfg_path_join(r->dir, "report.json");
-        if (tfg_json_load_file(p, &r->report, NULL) != TFG_OK)
-            r->report = NULL;
-        free(p);
+        r->report = tfg_stage_report_load(r->dir);
     } else if (!st) {
         st = run(s, o, &d, &a, &to, target, &m, r, err);
     }

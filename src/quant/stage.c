@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/alloc.h"
 #include "core/io.h"
@@ -234,18 +233,6 @@ static tfg_status try_candidate(inputs *in, const float *rep, size_t n, candidat
     return st;
 }
 
-static json_t *confusion_json(const uint32_t *cm, size_t n)
-{
-    json_t *rows = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *row = json_array();
-        for (size_t j = 0; j < n; j++)
-            json_array_append_new(row, json_integer(cm[i * n + j]));
-        json_array_append_new(rows, row);
-    }
-    return rows;
-}
-
 static const char *method_name(const tfg_calib_opts *c)
 {
     return c->method == TFG_CALIB_MINMAX ? "minmax" : "percentile";
@@ -266,8 +253,9 @@ static json_t *make_report(const tfg_spec *s, const inputs *in, const candidate 
         json_object_set_new(r, "int8_accuracy", json_real(q->accuracy));
         json_object_set_new(r, "drop_points", json_real(100.0 * (fm->accuracy - q->accuracy)));
         json_object_set(r, "class_names", json_object_get(in->summary, "classes"));
-        json_object_set_new(r, "confusion_float", confusion_json(fcm, in->test.n_classes));
-        json_object_set_new(r, "confusion_int8", confusion_json(q->confusion, in->test.n_classes));
+        size_t nc = in->test.n_classes;
+        json_object_set_new(r, "confusion_float", tfg_json_matrix_u32(fcm, nc, nc));
+        json_object_set_new(r, "confusion_int8", tfg_json_matrix_u32(q->confusion, nc, nc));
     } else {
         json_object_set_new(r, "float_mse", json_real(fm->loss));
         json_object_set_new(r, "int8_mse", json_real(q->mse));
@@ -305,19 +293,14 @@ static tfg_status publish(const char *out, tfg_manifest *m, const candidate *bes
     char *model = tfg_stage_path(&sd, "model.tflite");
     char *ti = tfg_stage_path(&sd, "test_input.bin");
     char *to = tfg_stage_path(&sd, "test_output.bin");
-    char *rep = tfg_stage_path(&sd, "report.json");
     st = tfg_write_atomic(model, best->model.file, best->model.file_len, err);
     if (!st) st = tfg_write_atomic(ti, q->inputs, ni * rows, err);
     if (!st) st = tfg_write_atomic(to, q->outputs, no * rows, err);
-    if (!st) st = tfg_json_write_file(rep, report, err);
-    if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
-    if (!st) st = tfg_manifest_write(m, sd.dir, err);
     free(model);
     free(ti);
     free(to);
-    free(rep);
     if (!st)
-        return tfg_stage_commit(&sd, err);
+        return tfg_stage_finish(&sd, m, report, err);
     tfg_stage_abort(&sd);
     return st;
 }
@@ -342,8 +325,7 @@ static size_t candidates_of(const qopts *q, candidate *c)
 static tfg_status run(const tfg_spec *s, const tfg_quant_stage_opts *o, inputs *in,
                       const qopts *q, tfg_manifest *m, tfg_quant_outcome *r, tfg_err *err)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = tfg_now();
     size_t n = (size_t)q->samples < in->train.rows ? (size_t)q->samples : in->train.rows;
     if (n == 0)
         return tfg_err_set(err, TFG_EINPUT, "the training split is empty: nothing to "
@@ -381,9 +363,8 @@ static tfg_status run(const tfg_spec *s, const tfg_quant_stage_opts *o, inputs *
                          100 * qe.accuracy, 100 * (fm.accuracy - qe.accuracy),
                          100 * fm.accuracy, q->max_drop);
     if (!st) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        json_t *report = make_report(s, in, &cands[best], cands, nc, n, &fm, fcm, &qe, secs);
+        json_t *report = make_report(s, in, &cands[best], cands, nc, n, &fm, fcm, &qe,
+                                     tfg_now() - t0);
         st = publish(o->out, m, &cands[best], &qe, in->test.rows, report, err);
         if (!st)
             r->report = json_incref(report);
@@ -428,10 +409,7 @@ tfg_status tfg_quant_stage(const tfg_spec *s, const tfg_quant_stage_opts *o,
     }
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
         r->skipped = true;
-        char *p = tfg_path_join(r->dir, "report.json");
-        if (tfg_json_load_file(p, &r->report, NULL) != TFG_OK)
-            r->report = NULL;
-        free(p);
+        r->report = tfg_stage_report_load(r->dir);
     } else if (!st) {
         st = run(s, o, &in, &q, &m, r, err);
     }

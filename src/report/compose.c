@@ -95,6 +95,30 @@ static const char *not_run_list(const tfg_run *r, char *buf, size_t n)
 
 /* ---- the result at a glance ---- */
 
+/* The application sketch's proof, one sentence per board it ran on. */
+static void sketch_result(const tfg_run *r, tfg_doc *d)
+{
+    const json_t *k = r->files[TFG_RUN_SKETCHREP].j;
+    if (!k)
+        return;
+    const char *res = jstr(k, "result");
+    if (res && strcmp(res, "passed")) {
+        tfg_doc_note(d, "The application sketch was rejected: %s",
+                     jstr(k, "error") ? jstr(k, "error") : "(no reason recorded)");
+        return;
+    }
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(k, "checks"), i, c)
+        tfg_doc_para(d, "The application sketch (%s), built by %s, ran on %s (%s): its printed "
+                        "prediction equals the host int8 prediction for all %lld test samples.",
+                     jstr(k, "source") ? jstr(k, "source") : "builtin template",
+                     jstr(c, "builder") ? jstr(c, "builder") : "tinyforge",
+                     jstr(c, "board") ? jstr(c, "board") : "the board",
+                     jstr(c, "machine") ? jstr(c, "machine") : "emulated",
+                     (long long)jint(c, "samples"));
+}
+
 static void section_result(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
 {
     tfg_doc_heading(d, 2, "Result");
@@ -120,6 +144,7 @@ static void section_result(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
         tfg_doc_para(d, "Not proven on a device yet. Stages not run: %s.",
                      not_run_list(r, missing, sizeof missing));
     }
+    sketch_result(r, d);
     tfg_doc_block *t = kv_table(d, "key-figures", "Key figures");
     set_pct(kv(t, "accuracy, float model (host)"), r->acc_float);
     set_pct(kv(t, "accuracy, int8 model (host)"), r->acc_int8);

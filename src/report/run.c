@@ -12,8 +12,8 @@
 #include "core/io.h"
 #include "core/json.h"
 
-static const char *const stage_names[TFG_RUN_STAGES] = {"data", "train", "quant", "build",
-                                                        "validate"};
+static const char *const stage_names[TFG_RUN_STAGES] = {"data",  "train",    "quant",
+                                                        "build", "validate", "sketch"};
 
 static const struct {
     tfg_run_stage stage;
@@ -22,7 +22,8 @@ static const struct {
     {TFG_RUN_DATA, "summary.json"},  {TFG_RUN_DATA, "profile.json"},
     {TFG_RUN_DATA, "plan.json"},     {TFG_RUN_TRAIN, "report.json"},
     {TFG_RUN_TRAIN, "arch.json"},    {TFG_RUN_QUANT, "report.json"},
-    {TFG_RUN_BUILD, "report.json"},  {TFG_RUN_VALIDATE, "report.json"}};
+    {TFG_RUN_BUILD, "report.json"},  {TFG_RUN_VALIDATE, "report.json"},
+    {TFG_RUN_SKETCH, "report.json"}};
 
 const char *tfg_run_stage_name(tfg_run_stage s)
 {
@@ -294,7 +295,7 @@ static tfg_status check_validate(const chk *k, const json_t *j)
     if (!st) st = count(k, j, "", "samples", true);
     if (!st) st = count(k, j, "", "matches", true);
     if (!st) st = count(k, j, "", "mismatches", true);
-    if (!st) st = num(k, j, "", "device_accuracy", true, 0, 1);
+    if (!st) st = num(k, j, "", "device_accuracy", false, 0, 1); /* classification only */
     static const char *const mem[] = {"flash", "ram"};
     for (int i = 0; !st && i < 2; i++) {
         st = shape(k, j, "", mem[i], false, JSON_OBJECT);
@@ -321,11 +322,30 @@ static tfg_status check_validate(const chk *k, const json_t *j)
     return st;
 }
 
+/* ---- sketch/ ---- */
+
+static tfg_status check_sketch_run(const chk *k, const json_t *o, const char *p)
+{
+    static const char *const s[] = {"board", "machine", "builder", NULL};
+    tfg_status st = TFG_OK;
+    for (int i = 0; !st && s[i]; i++)
+        st = str(k, o, p, s[i], false);
+    return st ? st : count(k, o, p, "samples", false);
+}
+
+static tfg_status check_sketch(const chk *k, const json_t *j)
+{
+    tfg_status st = str(k, j, "", "result", true);
+    if (!st) st = str(k, j, "", "source", false);
+    if (!st) st = str(k, j, "", "error", false);
+    return st ? st : each(k, j, "", "checks", check_sketch_run);
+}
+
 typedef tfg_status (*file_check)(const chk *k, const json_t *j);
 
 static const file_check file_checks[TFG_RUN_FILES] = {
-    check_summary, check_profile, check_plan,  check_train,
-    check_arch,    check_quant,   check_build, check_validate};
+    check_summary, check_profile, check_plan,     check_train, check_arch,
+    check_quant,   check_build,   check_validate, check_sketch};
 
 /* ---- loading ---- */
 
@@ -497,7 +517,8 @@ tfg_status tfg_run_load(const char *out, uint64_t board_flash, uint64_t board_ra
     if (st)
         return st;
     static const tfg_run_file_id stage_report[TFG_RUN_STAGES] = {
-        TFG_RUN_SUMMARY, TFG_RUN_TRAINREP, TFG_RUN_QUANTREP, TFG_RUN_BUILDREP, TFG_RUN_VALREP};
+        TFG_RUN_SUMMARY,  TFG_RUN_TRAINREP, TFG_RUN_QUANTREP,
+        TFG_RUN_BUILDREP, TFG_RUN_VALREP,   TFG_RUN_SKETCHREP};
     for (int s = 0; s < TFG_RUN_STAGES; s++) {
         const json_t *j = r->files[stage_report[s]].j;
         r->ran[s] = j != NULL;

@@ -10,7 +10,7 @@
  *
  * Files read (docs/report.md lists them with the fields used):
  *   data/summary.json data/profile.json data/plan.json   train/report.json train/arch.json
- *   quant/report.json build/report.json validate/report.json */
+ *   quant/report.json build/report.json validate/report.json sketch/report.json */
 #ifndef TFG_REPORT_RUN_H
 #define TFG_REPORT_RUN_H
 
@@ -27,10 +27,11 @@ typedef enum {
     TFG_RUN_QUANT,
     TFG_RUN_BUILD,
     TFG_RUN_VALIDATE,
+    TFG_RUN_SKETCH,
     TFG_RUN_STAGES
 } tfg_run_stage;
 
-/* "data", "train", "quant", "build", "validate". */
+/* "data", "train", "quant", "build", "validate", "sketch". */
 const char *tfg_run_stage_name(tfg_run_stage s);
 
 typedef enum {
@@ -42,6 +43,7 @@ typedef enum {
     TFG_RUN_QUANTREP,/* quant/report.json */
     TFG_RUN_BUILDREP,/* build/report.json */
     TFG_RUN_VALREP,  /* validate/report.json */
+    TFG_RUN_SKETCHREP, /* sketch/report.json */
     TFG_RUN_FILES
 } tfg_run_file_id;
 

@@ -51,7 +51,7 @@ static char *requests(const tfg_fw_run_opts *o, size_t *len)
 }
 
 /* The simavr runner: $TFG_SIMAVR_RUNNER, else beside the running program, else PATH. */
-static char *simavr_runner(void)
+char *tfg_target_simavr_runner(void)
 {
     const char *env = getenv("TFG_SIMAVR_RUNNER");
     if (env && *env)
@@ -364,7 +364,7 @@ tfg_status tfg_fw_run(const tfg_fw_run_opts *o, tfg_fw_run_result *r, tfg_err *e
                                           : TFG_FW_LINK_UART;
     char *prog = o->emulator         ? tfg_xstrdup(o->emulator)
                  : t->emu == TFG_EMU_QEMU ? tfg_xstrdup("qemu-system-arm")
-                                          : simavr_runner();
+                                          : tfg_target_simavr_runner();
     c.prog = prog;
     if (c.link == TFG_FW_LINK_SEMIHOST && !t->semihosting)
         st = tfg_err_set(err, TFG_EUSAGE, "%s has no semihosting: use the UART link", t->machine);

@@ -30,6 +30,10 @@ const tfg_machine *tfg_machine_find(tfg_emu_kind emu, const char *name);
  * contains a '/' and is executable. */
 bool tfg_target_on_path(const char *prog);
 
+/* The simavr runner program: $TFG_SIMAVR_RUNNER, else tfg-simavr-runner beside the
+ * running program, else the bare name (PATH). New string. */
+char *tfg_target_simavr_runner(void);
+
 /* The runtime/ folder of the source tree ($TFG_SRC/runtime if set). New string. */
 char *tfg_target_runtime_dir(void);
 

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/alloc.h"
 #include "core/io.h"
@@ -119,17 +118,10 @@ static tfg_status compare(const vin *v, const tfg_fw_run_result *res, size_t n, 
         if (p < nc && y < nc)
             cm[y * nc + p]++;
     }
-    json_t *rows = json_array();
-    for (size_t i = 0; i < nc; i++) {
-        json_t *row = json_array();
-        for (size_t j = 0; j < nc; j++)
-            json_array_append_new(row, json_integer(cm[i * nc + j]));
-        json_array_append_new(rows, row);
-    }
-    free(cm);
     json_object_set_new(report, "device_accuracy", json_real(n ? (double)right / n : 0));
     json_object_set(report, "class_names", json_object_get(v->quant_report, "class_names"));
-    json_object_set_new(report, "confusion", rows);
+    json_object_set_new(report, "confusion", tfg_json_matrix_u32(cm, nc, nc));
+    free(cm);
     return TFG_OK;
 }
 
@@ -188,8 +180,7 @@ static json_t *make_report(const tfg_board *b, const tfg_target *t, const tfg_fw
 static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_board *b,
                       vin *v, tfg_manifest *m, tfg_validate_outcome *out, tfg_err *err)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = tfg_now();
     tfg_target t;
     tfg_status st = tfg_target_for_board(b, &t, err);
     if (st)
@@ -235,20 +226,11 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
         free(p);
     }
     if (!st) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        json_object_set_new(report, "seconds",
-                            json_real((double)(t1.tv_sec - t0.tv_sec) +
-                                      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)));
-        char *p = tfg_stage_path(&sd, "report.json");
-        st = tfg_json_write_file(p, report, err);
-        free(p);
-    }
-    if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
-    if (!st) st = tfg_manifest_write(m, sd.dir, err);
-    if (!st)
-        st = tfg_stage_commit(&sd, err);
-    else
+        json_object_set_new(report, "seconds", json_real(tfg_now() - t0));
+        st = tfg_stage_finish(&sd, m, report, err);
+    } else {
         tfg_stage_abort(&sd);
+    }
     if (!st)
         out->report = json_incref(report);
     json_decref(report);
@@ -289,10 +271,7 @@ tfg_status tfg_validate_stage(const tfg_spec *s, const tfg_validate_opts *o,
     }
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
         r->skipped = true;
-        char *p = tfg_path_join(r->dir, "report.json");
-        if (tfg_json_load_file(p, &r->report, NULL) != TFG_OK)
-            r->report = NULL;
-        free(p);
+        r->report = tfg_stage_report_load(r->dir);
     } else if (!st) {
         st = run(s, o, b, &v, &m, r, err);
     }

@@ -98,16 +98,16 @@ else
 fi
 
 # Stages that have not run are shown as such.
-rm -rf "$RUN/validate" "$RUN/build"
+rm -rf "$RUN/validate" "$RUN/build" "$RUN/sketch"
 run "$TFG_BIN" report "$SPEC" --out "$RUN"
 expect_rc 0
 expect_out "build not run; validate not run;"
-ok; grep -qF 'Not proven on a device yet. Stages not run: build, validate.' "$RUN/report/report.html" || fail "the page does not say what has not run"
+ok; grep -qF 'Not proven on a device yet. Stages not run: build, validate, sketch.' "$RUN/report/report.html" || fail "the page does not say what has not run"
 ok; grep -qF '| **validate** | not run |' "$RUN/report/report.md" || fail "report.md stage table lacks 'not run'"
 # A run directory where nothing has run yet still gets a report.
 run "$TFG_BIN" report "$SPEC" --out "$T/empty"
 expect_rc 0
-ok; grep -qF 'Stages not run: data, train, quant, build, validate.' "$T/empty/report/report.html" || fail "empty run: no 'not run'"
+ok; grep -qF 'Stages not run: data, train, quant, build, validate, sketch.' "$T/empty/report/report.html" || fail "empty run: no 'not run'"
 ok; [ ! -e "$T/empty/report/confusion.png" ] || fail "empty run has a confusion picture"
 
 # A malformed artifact: exit 3, one error naming the file and field, the old report kept.

@@ -1,7 +1,7 @@
 # test_validate.sh — the device proof through the CLI: `tinyforge run` takes fruit from
-# CSV to validated firmware and a report in under 10 s with every stage timed; the
-# firmware's output bytes equal the host int8 bytes on mps2-an386 and mps2-an505 for
-# fruit and digits; instruction counts repeat exactly; a wrong host reference, an
+# CSV to validated firmware, a proven application sketch and a report in under 10 s
+# with every stage timed; the firmware's output bytes equal the host int8 bytes on
+# mps2-an386 and mps2-an505 for fruit and digits; instruction counts repeat exactly; a wrong host reference, an
 # emulator missing from PATH, an unknown board and a model too big for the Uno each
 # give a clear error and the right exit code, and leave the published stage alone.
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +15,7 @@ secs=$(python3 -c "print($(date +%s.%N) - $start)")
 cat "$T/out"
 echo "fruit: tinyforge run took $secs s"
 ok; python3 -c "import sys; sys.exit(0 if $secs < 10 else 1)" || fail "tinyforge run took $secs s (>= 10 s)"
-for s in data train quantize build validate report; do
+for s in data train quantize build validate sketch report; do
   ok; grep -qE "^$s +[0-9]+\.[0-9]+ s" "$T/out" || fail "no timed line for stage $s"
 done
 V=$R/validate/report.json
@@ -26,6 +26,8 @@ ok; [ "$(json_get "$V" "j['emulator']")" = mps2-an386 ] || fail "the Nano 33 BLE
 ok; [ "$(json_get "$V" "j['device_accuracy'] == json.load(open('$R/quant/report.json'))['int8_accuracy']")" = True ] || fail "device accuracy differs from the host int8 accuracy"
 ok; [ -s "$R/report/report.html" ] || fail "no report"
 ok; grep -q "mps2-an386" "$R/report/report.html" || fail "the report does not name the emulator"
+ok; grep -q "The application sketch (builtin template)" "$R/report/report.md" || fail "the report does not show the sketch's proof"
+ok; [ "$(json_get "$R/sketch/report.json" "j['result']")" = passed ] || fail "the builtin sketch did not pass"
 
 # Unchanged: every stage skipped; the second run's JSON says so.
 run "$TFG_BIN" --json run "$SPEC" --out "$R"

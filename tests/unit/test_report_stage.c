@@ -15,7 +15,7 @@
 static const char *const fixture_files[] = {
     "data/summary.json", "data/profile.json", "data/plan.json",     "train/report.json",
     "train/arch.json",   "quant/report.json", "build/report.json", "validate/report.json",
-    NULL};
+    "sketch/report.json", NULL};
 
 static const char *src_dir(void)
 {
@@ -157,7 +157,7 @@ static void test_nothing_run(void)
         CHECK_MSG(st == TFG_OK, "%s", err.msg);
         if (!st) {
             char *html = tfg_doc_html(&d);
-            CHECK_HAS(html, "Stages not run: data, train, quant, build, validate.");
+            CHECK_HAS(html, "Stages not run: data, train, quant, build, validate, sketch.");
             CHECK_HAS(html, "The data stage has not run");
             CHECK(strstr(html, "<img") == NULL);
             CHECK_INT(d.png.len, 0);
@@ -176,8 +176,8 @@ static void test_partial_run(void)
 {
     char *dir = make_run(true);
     tfg_err err;
-    static const char *const later[] = {"quant", "build", "validate"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const later[] = {"quant", "build", "validate", "sketch"};
+    for (int i = 0; i < 4; i++) {
         char *p = tfg_path_join(dir, later[i]);
         tfg_rmtree(p, &err);
         free(p);

@@ -368,6 +368,28 @@ static void test_writer_refuses(void)
     free(deep);
 }
 
+/* Raw readings keep NaN (a missing value); a cleaned split reader still refuses it, and
+ * infinities stay refused by both. */
+static void test_raw_readings(void)
+{
+    char *path = tmp_path("raw.bin");
+    tfg_split s, back;
+    tfg_err err;
+    make_class_split(&s);
+    s.x[3] = NAN;
+    CHECK_INT(tfg_split_write_raw(path, &s, &err), TFG_OK);
+    CHECK_INT(tfg_split_read_raw(path, &back, &err), TFG_OK);
+    CHECK(back.rows == 3 && isnan(back.x[3]) && back.x[4] == s.x[4]);
+    CHECK(back.y_class[0] == 2);
+    tfg_split_free(&back);
+    CHECK_INT(tfg_split_read(path, &back, &err), TFG_EINPUT);
+    CHECK_HAS(err.msg, "row 0, feature 3");
+    s.x[3] = INFINITY;
+    CHECK_INT(tfg_split_write_raw(path, &s, &err), TFG_ECHECK);
+    tfg_split_free(&s);
+    free(path);
+}
+
 static void cleanup(void)
 {
     tfg_rmtree(tmpdir, NULL);
@@ -383,4 +405,5 @@ static void setup(void)
 }
 
 TFG_TEST_MAIN(setup, test_layout, test_roundtrips, test_truncation, test_bad_header_fields,
-              test_overflow_header, test_bad_values, test_writer_refuses, cleanup)
+              test_overflow_header, test_bad_values, test_writer_refuses, test_raw_readings,
+              cleanup)

@@ -1,0 +1,161 @@
+/* cmd_new.c — `tinyforge new "REQUEST" --data FILE`: a spec from a request in plain
+ * words, proposed by a backend (builtin by default) and accepted only when the spec
+ * validator holds (src/pilot). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/alloc.h"
+#include "core/io.h"
+#include "pilot/pilot.h"
+
+static const char usage[] =
+    "usage: tinyforge new \"REQUEST\" --data FILE [--out SPEC] [--backend NAME] [options]\n"
+    "\n"
+    "Writes a spec (README: \"The spec\") for a request in plain words and a CSV file. The\n"
+    "backend proposes, the validator checks: the schema, a known board, budgets within it,\n"
+    "the data file exactly the one given, the label and feature columns present, a\n"
+    "classification label that holds classes. A rejected proposal goes back with the\n"
+    "error (up to --attempts times), then the builtin writer (rules over the request's\n"
+    "words and the CSV header) answers. Every attempt is logged in RUN/llm/pilot.jsonl and\n"
+    "every LLM call in RUN/llm/trace.jsonl (`tinyforge trace RUN`).\n"
+    "\n"
+    "options:\n"
+    "  --data FILE       the CSV the application learns from (required)\n"
+    "  --out SPEC        where to write the spec (default spec.json; not overwritten\n"
+    "                    without --force)\n"
+    "  --backend NAME    ask this backend first (default builtin)\n"
+    "  --config FILE     LLM backends (default $TINYFORGE_LLM_CONFIG or\n"
+    "                    ~/.config/tinyforge/llm.json)\n"
+    "  --run DIR         where the LLM cache, trace and pilot log go (default runs/new)\n"
+    "  --attempts N      proposals per backend before the next one (default 5)\n"
+    "  --llm-data WHAT   what of the data a prompt may carry: none (column names only),\n"
+    "                    profile (default), sample_rows (also 5 rows)\n"
+    "  --offline         answer from the LLM cache only\n"
+    "  --force           overwrite SPEC\n"
+    "  --json            one JSON object on stdout\n"
+    "\n"
+    "example:\n"
+    "  tinyforge new \"tell apple, banana and orange apart by colour on an Arduino Nano 33\"\n"
+    "      --data examples/fruit/fruit.csv --out fruit.json\n";
+
+typedef struct {
+    const char *data, *out, *backend, *config, *run, *llm_data;
+    int attempts;
+    bool offline, force;
+} new_opts;
+
+static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},    {"out", required_argument, NULL, 'o'},
+        {"backend", required_argument, NULL, 'b'}, {"config", required_argument, NULL, 'c'},
+        {"run", required_argument, NULL, 'r'},     {"attempts", required_argument, NULL, 'a'},
+        {"llm-data", required_argument, NULL, 'l'}, {"offline", no_argument, NULL, 'F'},
+        {"force", no_argument, NULL, 'f'},         {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    int opt, code;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "d:o:b:c:r:a:l:FfjhqvJ", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': o->data = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'b': o->backend = optarg; break;
+        case 'c': o->config = optarg; break;
+        case 'r': o->run = optarg; break;
+        case 'l': o->llm_data = optarg; break;
+        case 'F': o->offline = true; break;
+        case 'f': o->force = true; break;
+        case 'a':
+            o->attempts = atoi(optarg);
+            if (o->attempts < 1 || o->attempts > 50)
+                return tfg_cli_usage(c, "new", "--attempts: expected 1..50, got '%s'", optarg);
+            break;
+        default:
+            if ((code = tfg_cli_common_opt(c, opt, "new", usage, argv[optind - 1])) >= 0)
+                return code;
+        }
+    }
+    if (optind != argc - 1)
+        return tfg_cli_usage(c, "new", optind >= argc ? "missing \"REQUEST\""
+                                                      : "one \"REQUEST\" expected (quote it)");
+    if (!o->data)
+        return tfg_cli_usage(c, "new", "--data FILE is required");
+    return -1;
+}
+
+static tfg_status policy_for(const new_opts *o, const tfg_llm_config *cfg, tfg_pilot_policy *p,
+                             tfg_err *err)
+{
+    json_t *routing = json_object();
+    if (o->backend)
+        json_object_set_new(routing, "spec", json_pack("[s]", o->backend));
+    if (o->attempts)
+        json_object_set_new(routing, "attempts", json_integer(o->attempts));
+    if (o->llm_data)
+        json_object_set_new(routing, "llm_data", json_string(o->llm_data));
+    tfg_status st = tfg_pilot_policy_parse(routing, "command line", cfg, p, err);
+    json_decref(routing);
+    return st;
+}
+
+static void print_result(const tfg_cli *c, const new_opts *o, const tfg_pilot_result *r)
+{
+    if (c->json) {
+        tfg_cli_print_json(json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:f}", "status", "ok",
+                                     "spec", o->out, "backend", r->backend, "attempts",
+                                     r->attempts, "tokens_in", (json_int_t)r->tokens_in,
+                                     "tokens_out", (json_int_t)r->tokens_out, "cost", r->cost));
+        return;
+    }
+    if (c->verbose < 0)
+        return;
+    printf("spec written: %s (proposed by %s, %d attempt%s", o->out, r->backend, r->attempts,
+           r->attempts == 1 ? "" : "s");
+    for (int k = 1; k < TFG_PILOT_CLASSES; k++)
+        if (r->classes[k])
+            printf("; %d rejected as %s", r->classes[k], tfg_pilot_class_name((tfg_pilot_class)k));
+    printf(")\nnext: tinyforge check %s && tinyforge run %s\n", o->out, o->out);
+}
+
+int tfg_cmd_new(int argc, char **argv, tfg_cli *c)
+{
+    new_opts o = {.out = "spec.json", .run = "runs/new"};
+    int code = parse(argc, argv, c, &o);
+    if (code >= 0)
+        return code;
+    tfg_err err;
+    if (tfg_exists(o.out) && !o.force) {
+        tfg_err_set(&err, TFG_EUSAGE, "%s exists; --force overwrites it", o.out);
+        return tfg_cli_fail(c, &err);
+    }
+    tfg_boards boards = {0};
+    tfg_llm_config cfg = {0};
+    tfg_llm_prices prices = {0};
+    tfg_pilot_policy policy = {0};
+    tfg_pilot *p = NULL;
+    tfg_pilot_result r;
+    tfg_status st = tfg_boards_load(tfg_boards_default_path(), &boards, &err);
+    if (!st) st = tfg_pilot_config_load(NULL, o.config, &cfg, &err);
+    if (!st) st = tfg_llm_prices_load(tfg_llm_prices_default_path(), &prices, &err);
+    if (!st) st = policy_for(&o, &cfg, &policy, &err);
+    if (!st) {
+        tfg_pilot_opts po = {.out = o.run, .boards = &boards, .config = &cfg, .prices = &prices,
+                             .policy = &policy, .offline = o.offline, .request = argv[optind],
+                             .data_file = o.data, .spec_out = o.out};
+        st = tfg_pilot_open(&p, &po, &err);
+    }
+    if (!st) st = tfg_pilot_run_stage(p, "spec", &r, &err);
+    code = st ? tfg_cli_fail(c, &err) : TFG_EXIT_OK;
+    if (!st)
+        print_result(c, &o, &r);
+    tfg_pilot_close(p);
+    tfg_pilot_policy_free(&policy);
+    tfg_llm_prices_free(&prices);
+    tfg_llm_config_free(&cfg);
+    tfg_boards_free(&boards);
+    return code;
+}

@@ -1,0 +1,42 @@
+/* bench.h — the study bench (issue 8, part 5): the same stage run many times by one
+ * backend, each run in its own directory, in parallel worker processes, summed into the
+ * table that studies of LLM-assisted TinyML publish: success rate, mean and standard
+ * deviation of the time to an accepted proposal, tokens and cost per run, and the
+ * failure classes of the rejected attempts.
+ *
+ * A run of one stage starts from the same prerequisites (the builtin's data and model
+ * stages, prepared once in <out>/base and linked into each run); "all" runs spec, data,
+ * model and quantize in a chain in one directory. The backend is measured alone: its
+ * route is just itself (no escalation), so a failure counts as one. */
+#ifndef TFG_PILOT_BENCH_H
+#define TFG_PILOT_BENCH_H
+
+#include <jansson.h>
+
+#include "pilot/pilot.h"
+
+typedef struct {
+    const tfg_spec *spec;
+    const tfg_boards *boards;
+    const tfg_llm_config *config;
+    const tfg_llm_prices *prices;
+    const char *stage;       /* "spec", "data", "model", "quantize" or "all" */
+    int runs;                /* repetitions per stage (e.g. 30) */
+    int jobs;                /* worker processes (1: in this process) */
+    const char *backend;     /* the backend measured */
+    int attempts;            /* per run (0: the spec's routing.attempts or 5) */
+    const char *out;         /* the bench directory */
+    const char *request;     /* spec stage: the request (default: the spec's description) */
+    uint32_t epochs;         /* model stage: overrides training.epochs when > 0 */
+    bool offline;
+    tfg_progress *progress;  /* may be NULL: one step per finished run */
+} tfg_bench_opts;
+
+/* Runs the study and writes <out>/bench.csv (one row per run and stage), bench.md (the
+ * table) and bench.json (the table as data). *summary gets bench.json's object:
+ * {"backend", "runs", "stages": [{"stage", "runs", "ok", "success", "seconds_mean",
+ * "seconds_std", "tokens_in_mean", "tokens_out_mean", "cost_mean", "attempts_mean",
+ * "classes": {CLASS: count}}], "markdown": TEXT}. */
+tfg_status tfg_pilot_bench(const tfg_bench_opts *o, json_t **summary, tfg_err *err);
+
+#endif

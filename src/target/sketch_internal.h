@@ -1,0 +1,29 @@
+/* sketch_internal.h — what the sketch files of the target library share (sketch.c
+ * writes sketches and the library, sketch_scan.c is the static check, sketch_check.c
+ * builds and runs). Not part of the API. */
+#ifndef TFG_TARGET_SKETCH_INTERNAL_H
+#define TFG_TARGET_SKETCH_INTERNAL_H
+
+#include <jansson.h>
+
+#include "core/error.h"
+#include "spec/spec.h"
+#include "target/sketch.h"
+
+/* The deny-list and include check; TFG_SKETCH_PASSED or the class, with the reason
+ * ("fruit.ino:12: calls system(): ...") in why. lib_header is the library's header
+ * name ("tinyforge_fruit.h"). */
+tfg_sketch_class tfg_sketch_scan(const char *src, const char *name, const char *lib_header,
+                                 char *why, size_t n);
+
+/* "tinyforge_<name>.h" (the spec's name made an identifier). New string. */
+char *tfg_sketch_lib_name(const tfg_spec *s);
+
+/* The library header's text: model, preprocessing, runtime and sensor declarations
+ * (with C linkage for C++ sketches) and the class names. New string. */
+char *tfg_sketch_lib_header(const tfg_spec *s, const json_t *pp, bool has_preprocess);
+
+/* Copies src to dst (whole file). */
+tfg_status tfg_sketch_copy(const char *src, const char *dst, tfg_err *err);
+
+#endif

@@ -1,0 +1,61 @@
+# test_sketch.sh — the application sketch (issue 6 part 4, issue 8's sketch validator):
+# the builtin fruit sketch passes on mps2-an386 (Cortex-M4), on the Uno via simavr built
+# by tinyforge and via the exported library with arduino-builder; every bad sketch of
+# tests/data/sketches/ is rejected with its failure class; the raw readings replay.
+. "$(dirname "$0")/lib.sh"
+SPEC=$TFG_SRC/examples/fruit/spec.json
+R=$T/fruit
+BAD=$TFG_SRC/tests/data/sketches
+for s in data train quantize build; do run "$TFG_BIN" -q $s "$SPEC" --out "$R"; expect_rc 0; done
+
+# The raw readings: one row per test row, and preprocess.json replayed on each gives
+# test.bin's features bit for bit (the data stage checks it too; this checks the files).
+ok; python3 - "$R/data" <<'PY' || fail "test_raw.bin does not replay to test.bin"
+import json, struct, sys, math
+d = sys.argv[1]
+def split(p):
+    b = open(p, 'rb').read(); rows, feats = struct.unpack('<II', b[12:20])
+    return rows, feats, [struct.unpack('<%df' % feats, b[64 + 4*feats*i: 64 + 4*feats*(i+1)]) for i in range(rows)]
+rr, rf, raw = split(d + '/test_raw.bin'); tr, tf, test = split(d + '/test.bin')
+assert rr == tr and rr > 0, (rr, tr)
+assert json.load(open(d + '/summary.json'))['raw_readings']['rows'] == rr
+PY
+
+# The builtin sketch: Cortex-M4, both runs (as given, then rotated model + reversed samples).
+run "$TFG_BIN" sketch "$SPEC" --out "$R"
+expect_rc 0
+expect_out "44 samples"
+ok; [ "$(json_get "$R/sketch/report.json" "j['checks'][0]['passes'][1]['matches']")" = 44 ] || fail "second run did not match"
+ok; [ -s "$R/sketch/fruit.ino" ] && [ -s "$R/sketch/libraries/tinyforge_fruit/library.properties" ] && [ -s "$R/sketch/libraries/tinyforge_fruit/examples/fruit/fruit.ino" ] && [ -s "$R/sketch/libraries/tinyforge_fruit/src/model.c" ] || fail "sketch or library files missing"
+ok; grep -q "bubblewrap\|none:" "$R/sketch/report.json" || fail "the report does not say how the emulator was sandboxed"
+
+# The Uno: tinyforge's own AVR build and arduino-builder with the exported library.
+run "$TFG_BIN" sketch "$SPEC" --out "$R" --board arduino_uno --arduino-builder
+expect_rc 0
+ok; [ "$(json_get "$R/sketch/report.json" "[c['builder'] for c in j['checks'] if c['result'] == 'passed']")" = "['tinyforge', 'arduino-builder']" ] || fail "Uno builds did not both pass: $(cat "$R/sketch/report.json")"
+
+# Bad sketches: each rejected with its class (exit 1), never accepted.
+python3 - "$R/quant/test_output.bin" "$BAD/label_table.ino" "$T/label_table.ino" <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read(); rows = [b[i:i+3] for i in range(0, len(b), 3)]
+def s8(x): return x - 256 if x > 127 else x
+table = [max(range(3), key=lambda k: (s8(r[k]), -k)) for r in rows]
+open(sys.argv[3], 'w').write(open(sys.argv[2]).read().replace('@TABLE@', ','.join(map(str, table))))
+PY
+check_bad() { # FILE CLASS TEXT
+  run "$TFG_BIN" sketch "$SPEC" --out "$R" --source "$1" --timeout 6
+  expect_rc 1
+  expect_err "error: $2"
+  [ -z "${3:-}" ] || expect_err "$3"
+  ok; [ "$(json_get "$R/sketch/report.json" "j['result']")" = rejected ] || fail "$1: report does not say rejected"
+}
+check_bad "$BAD/compile_error.ino" "compile error" "compile_error.ino:"
+check_bad "$BAD/system_call.ino" "unsafe output" "calls system()"
+check_bad "$BAD/fopen.ino" "unsafe output" "stdio.h"
+check_bad "$BAD/semihosting.ino" "unsafe output" "__asm__"
+check_bad "$BAD/constant.ino" "silent failure" "constant class"
+check_bad "$T/label_table.ino" "silent failure" "do not follow the model"
+check_bad "$BAD/infinite_loop.ino" "unsafe output" "did not finish"
+check_bad "$BAD/overrun.ino" "unsafe output" "crashed"
+check_bad "$BAD/wrong_sensor.ino" "embedded-ML misuse" "sensor"
+finish
