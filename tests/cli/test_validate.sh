@@ -1,7 +1,7 @@
 # test_validate.sh — the device proof through the CLI: `tinyforge run` takes fruit from
 # CSV to validated firmware, a proven application sketch and a report in under 10 s
 # with every stage timed; the firmware's output bytes equal the host int8 bytes on
-# mps2-an386 and mps2-an505 for fruit and digits; instruction counts repeat exactly; a wrong host reference, an
+# mps2-an386 and mps2-an505 for fruit and digits, and on the Uno (simavr) for fruit; instruction counts repeat exactly; a wrong host reference, an
 # emulator missing from PATH, an unknown board and a model too big for the Uno each
 # give a clear error and the right exit code, and leave the published stage alone.
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +45,11 @@ run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board mps2-an505
 expect_rc 0
 ok; [ "$(json_get "$V" "j['emulator']")" = mps2-an505 ] || fail "--board mps2-an505 did not run on mps2-an505"
 ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit differs on mps2-an505"
+# The Uno: the fruit model on the ATmega328P under simavr (cycles, not instructions).
+run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board uno
+expect_rc 0
+ok; [ "$(json_get "$V" "[j['emulator'], j['mismatches'], j['work']['unit']]")" = "['atmega328p', 0, 'cycles']" ] || fail "fruit on the Uno: $(cat "$V")"
+ok; cmp -s "$R/validate/device_output.bin" "$R/quant/test_output.bin" || fail "fruit on the Uno: device bytes differ"
 D=$T/digits; DSPEC=$TFG_SRC/examples/digits/spec.json
 for s in data train quantize build; do run "$TFG_BIN" -q $s "$DSPEC" --out "$D"; expect_rc 0; done
 for m in mps2-an386 mps2-an505; do
