@@ -80,5 +80,5 @@ print(f"{sys.argv[2]:7s} {sys.argv[3]:11s} {j['matches']:>4}/{j['samples']:<4} "
 PY
   done
 done
-echo "equal = device output bytes == host int8 bytes; est_ms = instructions at the spec board's"
-echo "clock (one instruction per cycle: a floor, not a promise; M33 rows use the an505's 20 MHz)."
+echo "equal = device output bytes == host int8 bytes; est_ms = instructions at the emulated"
+echo "machine's own clock (an386 25 MHz, an505 20 MHz), one instruction per cycle: a floor."
