@@ -84,6 +84,11 @@ typedef struct {
 
 int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *st);
 
+/* --board NAME of a command (validate, sketch): the board, or NULL with the error printed
+ * (closest names suggested) and *code set to its exit code. */
+const tfg_board *tfg_cli_board(const tfg_cli *c, const tfg_cli_run *run, const char *name,
+                               int *code);
+
 int tfg_cmd_data(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_train(int argc, char **argv, tfg_cli *c);
 int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c);

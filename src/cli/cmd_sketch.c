@@ -81,13 +81,7 @@ int tfg_cmd_sketch(int argc, char **argv, tfg_cli *c)
     if ((code = tfg_cli_run_begin(c, argc, argv, optind, "sketch", out, &run)))
         return code;
     tfg_err err;
-    if (board && !(o.board = tfg_boards_find(&run.boards, board))) {
-        char near[256];
-        tfg_boards_suggest(&run.boards, board, near, sizeof near);
-        err.code = TFG_EINPUT;
-        snprintf(err.msg, sizeof err.msg, "--board: unknown board '%s'; closest known: %s "
-                 "(all boards: tinyforge boards)", board, near);
-        code = tfg_cli_fail(c, &err);
+    if (board && !(o.board = tfg_cli_board(c, &run, board, &code))) {
         tfg_cli_run_end(&run);
         return code;
     }

@@ -110,3 +110,19 @@ int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *s
     tfg_cli_run_end(&run);
     return code;
 }
+
+const tfg_board *tfg_cli_board(const tfg_cli *c, const tfg_cli_run *run, const char *name,
+                               int *code)
+{
+    const tfg_board *b = tfg_boards_find(&run->boards, name);
+    if (b)
+        return b;
+    char near[256];
+    tfg_boards_suggest(&run->boards, name, near, sizeof near);
+    tfg_err err;
+    err.code = TFG_EINPUT;
+    snprintf(err.msg, sizeof err.msg, "--board: unknown board '%s'; closest known: %s (all "
+             "boards: tinyforge boards)", name, near);
+    *code = tfg_cli_fail(c, &err);
+    return NULL;
+}

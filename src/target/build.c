@@ -18,7 +18,6 @@
 #include "target/target_internal.h"
 
 #define AVR_STACK_BYTES 256u /* AVR reserves no stack; this much is counted for it */
-#define MAX_ARGS 160
 
 typedef struct {
     uint64_t input, output, arena, weights;
@@ -139,35 +138,6 @@ static tfg_status precheck(const tfg_target *t, const model_facts *f, tfg_err *e
 
 /* ---- running the tools ------------------------------------------------------------------ */
 
-static bool line_has(const char *p, size_t len, const char *word)
-{
-    size_t w = strlen(word);
-    for (size_t i = 0; i + w <= len; i++)
-        if (memcmp(p + i, word, w) == 0)
-            return true;
-    return false;
-}
-
-/* The first few lines of compiler output that say "error", for the message. */
-static char *first_errors(const char *text)
-{
-    tfg_buf b;
-    tfg_buf_init(&b);
-    int n = 0;
-    for (const char *p = text; *p && n < 3;) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (line_has(p, len, "error") || line_has(p, len, "overflow")) {
-            tfg_buf_printf(&b, "%s%.*s", n ? " | " : "", (int)(len > 300 ? 300 : len), p);
-            n++;
-        }
-        p += len + (e ? 1 : 0);
-    }
-    if (n == 0)
-        tfg_buf_printf(&b, "%.300s", text);
-    return tfg_buf_take(&b);
-}
-
 static tfg_status run_tool(build_ctx *c, const char *const *argv, char **out, tfg_err *err)
 {
     double timeout = c->o->timeout_s > 0 ? c->o->timeout_s : 120;
@@ -189,7 +159,7 @@ static tfg_status run_tool(build_ctx *c, const char *const *argv, char **out, tf
     if (st == TFG_ETIMEOUT) {
         tfg_err_set(err, TFG_ETIMEOUT, "%s did not finish within %.0f s", argv[0], timeout);
     } else if (!st && (!r.exited || r.exit_code != 0)) {
-        char *first = first_errors(r.errout);
+        char *first = tfg_tool_first_errors(r.errout);
         st = tfg_err_set(err, TFG_EPROC, "%s failed (%s %d): %s", argv[0],
                          r.exited ? "exit status" : "signal", r.exited ? r.exit_code : r.signal,
                          first);
@@ -241,59 +211,35 @@ static tfg_status section_sizes(build_ctx *c, const char *file, section_sums *s,
 
 /* ---- compile and link --------------------------------------------------------------------- */
 
-typedef struct {
-    const char *v[MAX_ARGS];
-    char *owned[MAX_ARGS];
-    int n, n_owned;
-} argv_t;
-
-static void arg(argv_t *a, const char *s)
-{
-    if (a->n < MAX_ARGS - 1)
-        a->v[a->n++] = s;
-}
-
-static void arg_own(argv_t *a, char *s)
-{
-    a->owned[a->n_owned++] = s;
-    arg(a, s);
-}
-
-static void argv_free(argv_t *a)
-{
-    for (int i = 0; i < a->n_owned; i++)
-        free(a->owned[i]);
-}
-
 /* Compiler, CPU and common flags, include paths and defines. */
-static void common_flags(build_ctx *c, argv_t *a)
+static void common_flags(build_ctx *c, tfg_argv *a)
 {
     bool avr = c->t->emu == TFG_EMU_SIMAVR;
-    arg(a, avr ? "avr-gcc" : "arm-none-eabi-gcc");
+    tfg_argv_add(a, avr ? "avr-gcc" : "arm-none-eabi-gcc");
     for (size_t i = 0; c->t->cflags[i]; i++)
-        arg(a, c->t->cflags[i]);
-    arg(a, "-std=c99");
-    arg(a, avr ? "-Os" : "-O2");
-    arg(a, "-ffunction-sections");
-    arg(a, "-fdata-sections");
-    arg(a, "-Wall");
-    arg(a, "-Wextra");
-    arg(a, "-DNDEBUG");
+        tfg_argv_add(a, c->t->cflags[i]);
+    tfg_argv_add(a, "-std=c99");
+    tfg_argv_add(a, avr ? "-Os" : "-O2");
+    tfg_argv_add(a, "-ffunction-sections");
+    tfg_argv_add(a, "-fdata-sections");
+    tfg_argv_add(a, "-Wall");
+    tfg_argv_add(a, "-Wextra");
+    tfg_argv_add(a, "-DNDEBUG");
     if (avr)
-        arg_own(a, tfg_xasprintf("-DF_CPU=%" PRIu64 "UL", c->t->clock_hz));
+        tfg_argv_own(a, tfg_xasprintf("-DF_CPU=%" PRIu64 "UL", c->t->clock_hz));
     if (c->m->define)
-        arg_own(a, tfg_xasprintf("-D%s", c->m->define));
+        tfg_argv_own(a, tfg_xasprintf("-D%s", c->m->define));
     if (c->link == TFG_FW_LINK_SEMIHOST)
-        arg(a, "-DTFG_FW_SEMIHOST");
+        tfg_argv_add(a, "-DTFG_FW_SEMIHOST");
     for (size_t i = 0; c->o->extra_cflags && c->o->extra_cflags[i]; i++)
-        arg(a, c->o->extra_cflags[i]);
-    arg_own(a, tfg_xasprintf("-I%s", c->o->model_dir));
-    arg_own(a, tfg_xasprintf("-I%s", c->runtime));
-    arg_own(a, tfg_xasprintf("-I%s/board", c->runtime));
+        tfg_argv_add(a, c->o->extra_cflags[i]);
+    tfg_argv_own(a, tfg_xasprintf("-I%s", c->o->model_dir));
+    tfg_argv_own(a, tfg_xasprintf("-I%s", c->runtime));
+    tfg_argv_own(a, tfg_xasprintf("-I%s/board", c->runtime));
 }
 
 /* Every .c file of dir onto the command line. */
-static tfg_status add_sources(argv_t *a, const char *dir, tfg_err *err)
+static tfg_status add_sources(tfg_argv *a, const char *dir, tfg_err *err)
 {
     char **names;
     size_t n;
@@ -301,49 +247,49 @@ static tfg_status add_sources(argv_t *a, const char *dir, tfg_err *err)
     if (st)
         return st;
     for (size_t i = 0; i < n; i++)
-        arg_own(a, tfg_path_join(dir, names[i]));
+        tfg_argv_own(a, tfg_path_join(dir, names[i]));
     tfg_strv_free(names);
     return TFG_OK;
 }
 
 static tfg_status compile_model(build_ctx *c, const char *obj, tfg_err *err)
 {
-    argv_t a = {0};
+    tfg_argv a = {0};
     common_flags(c, &a);
-    arg(&a, "-c");
-    arg_own(&a, tfg_path_join(c->o->model_dir, "model.c"));
-    arg(&a, "-o");
-    arg(&a, obj);
+    tfg_argv_add(&a, "-c");
+    tfg_argv_own(&a, tfg_path_join(c->o->model_dir, "model.c"));
+    tfg_argv_add(&a, "-o");
+    tfg_argv_add(&a, obj);
     a.v[a.n] = NULL;
     tfg_status st = run_tool(c, a.v, NULL, err);
-    argv_free(&a);
+    tfg_argv_free(&a);
     return st;
 }
 
 static tfg_status link_firmware(build_ctx *c, const char *obj, tfg_fw_info *info, tfg_err *err)
 {
-    argv_t a = {0};
+    tfg_argv a = {0};
     common_flags(c, &a);
-    arg(&a, obj);
+    tfg_argv_add(&a, obj);
     tfg_status st = add_sources(&a, c->runtime, err);
     if (!st)
         st = add_sources(&a, c->bsp_dir, err);
     if (!st) {
-        arg_own(&a, tfg_xasprintf("%s/board/fw_main.c", c->runtime));
+        tfg_argv_own(&a, tfg_xasprintf("%s/board/fw_main.c", c->runtime));
         if (c->t->emu == TFG_EMU_QEMU) {
-            arg(&a, "-nostartfiles");
-            arg(&a, "--specs=nano.specs");
-            arg_own(&a, tfg_xasprintf("-L%s", c->bsp_dir));
-            arg_own(&a, tfg_xasprintf("-T%s", c->m->ldscript));
+            tfg_argv_add(&a, "-nostartfiles");
+            tfg_argv_add(&a, "--specs=nano.specs");
+            tfg_argv_own(&a, tfg_xasprintf("-L%s", c->bsp_dir));
+            tfg_argv_own(&a, tfg_xasprintf("-T%s", c->m->ldscript));
         }
-        arg(&a, "-Wl,--gc-sections");
-        arg_own(&a, tfg_xasprintf("-Wl,-Map=%s", info->map));
-        arg(&a, "-o");
-        arg(&a, info->elf);
+        tfg_argv_add(&a, "-Wl,--gc-sections");
+        tfg_argv_own(&a, tfg_xasprintf("-Wl,-Map=%s", info->map));
+        tfg_argv_add(&a, "-o");
+        tfg_argv_add(&a, info->elf);
         a.v[a.n] = NULL;
         st = run_tool(c, a.v, NULL, err);
     }
-    argv_free(&a);
+    tfg_argv_free(&a);
     return st;
 }
 

@@ -31,7 +31,6 @@
 #include "target/sketch_internal.h"
 #include "target/target_internal.h"
 
-#define MAX_ARGS 200
 #define AVR_STACK_BYTES 256u
 
 typedef struct {
@@ -147,56 +146,6 @@ static const char *class_name(const ck *c, size_t k)
 
 /* ---- tools ------------------------------------------------------------------------------ */
 
-typedef struct {
-    const char *v[MAX_ARGS];
-    char *owned[MAX_ARGS];
-    int n, n_owned;
-} argv_t;
-
-static void arg(argv_t *a, const char *s)
-{
-    if (a->n < MAX_ARGS - 1)
-        a->v[a->n++] = s;
-    a->v[a->n] = NULL;
-}
-
-static void arg_own(argv_t *a, char *s)
-{
-    a->owned[a->n_owned++] = s;
-    arg(a, s);
-}
-
-static void argv_free(argv_t *a)
-{
-    for (int i = 0; i < a->n_owned; i++)
-        free(a->owned[i]);
-    memset(a, 0, sizeof *a);
-}
-
-/* The first lines of compiler output that say "error". */
-static void first_errors(const char *text, char *dst, size_t n)
-{
-    size_t used = 0;
-    int k = 0;
-    dst[0] = '\0';
-    for (const char *p = text; *p && k < 3;) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char line[320];
-        snprintf(line, sizeof line, "%.*s", (int)(len > 300 ? 300 : len), p);
-        if (strstr(line, "error") || strstr(line, "undefined reference") ||
-            strstr(line, "/ld: ")) {
-            used += (size_t)snprintf(dst + used, n - used, "%s%s", k ? " | " : "", line);
-            if (used >= n)
-                break;
-            k++;
-        }
-        p += len + (e ? 1 : 0);
-    }
-    if (!k)
-        snprintf(dst, n, "%.300s", text);
-}
-
 /* Runs a compiler; on its failure the sketch is rejected with cls (returns TFG_OK with
  * c->cls set). TFG_EPROC only when the tool itself is missing or hangs. */
 static tfg_status tool(ck *c, const char *const *argv, tfg_sketch_class cls, char **out,
@@ -220,9 +169,9 @@ static tfg_status tool(ck *c, const char *const *argv, tfg_sketch_class cls, cha
     tfg_buf_append(&c->log, r.errout, r.err_len);
     tfg_buf_append(&c->log, r.out, r.out_len);
     if (!r.exited || r.exit_code != 0) {
-        char first[700];
-        first_errors(r.err_len ? r.errout : r.out, first, sizeof first);
+        char *first = tfg_tool_first_errors(r.err_len ? r.errout : r.out);
         reject(c, cls, "%s", first);
+        free(first);
     } else if (out) {
         *out = r.out;
         r.out = NULL;
@@ -238,13 +187,13 @@ static bool avr(const ck *c)
     return c->t.emu == TFG_EMU_SIMAVR;
 }
 
-static void cpu_flags(ck *c, argv_t *a)
+static void cpu_flags(ck *c, tfg_argv *a)
 {
     for (size_t i = 0; c->t.cflags[i]; i++)
-        arg(a, c->t.cflags[i]);
-    arg(a, avr(c) ? "-Os" : "-O2");
-    arg(a, "-ffunction-sections");
-    arg(a, "-fdata-sections");
+        tfg_argv_add(a, c->t.cflags[i]);
+    tfg_argv_add(a, avr(c) ? "-Os" : "-O2");
+    tfg_argv_add(a, "-ffunction-sections");
+    tfg_argv_add(a, "-fdata-sections");
 }
 
 /* The sketch's include folder: the project's headers and nothing else. */
@@ -302,74 +251,74 @@ static tfg_status compile_sketch(ck *c, const char *dir, const char *inc, tfg_er
                                c->o->source);
     tfg_status st = tfg_write_atomic(cpp, text, strlen(text), err);
     free(text);
-    argv_t a = {0};
-    arg(&a, avr(c) ? "avr-g++" : "arm-none-eabi-g++");
+    tfg_argv a = {0};
+    tfg_argv_add(&a, avr(c) ? "avr-g++" : "arm-none-eabi-g++");
     cpu_flags(c, &a);
     static const char *const cxx[] = {"-std=gnu++11", "-fno-exceptions", "-fno-rtti",
                                       "-fno-threadsafe-statics", "-fno-use-cxa-atexit", "-Wall",
                                       "-Wextra", "-Werror", NULL};
     for (int i = 0; cxx[i]; i++)
-        arg(&a, cxx[i]);
+        tfg_argv_add(&a, cxx[i]);
     if (!avr(c))
-        arg(&a, "-fstack-protector-strong"); /* a smashed stack is named, not obeyed */
-    arg_own(&a, tfg_xasprintf("-I%s", inc));
-    arg(&a, "-c");
-    arg(&a, cpp);
-    arg(&a, "-o");
-    arg_own(&a, tfg_path_join(dir, "sketch.o"));
+        tfg_argv_add(&a, "-fstack-protector-strong"); /* a smashed stack is named, not obeyed */
+    tfg_argv_own(&a, tfg_xasprintf("-I%s", inc));
+    tfg_argv_add(&a, "-c");
+    tfg_argv_add(&a, cpp);
+    tfg_argv_add(&a, "-o");
+    tfg_argv_own(&a, tfg_path_join(dir, "sketch.o"));
     if (!st)
         st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
-    argv_free(&a);
+    tfg_argv_free(&a);
     free(cpp);
     if (!st && !c->cls && !avr(c))
         st = no_constructors(c, dir, err);
     return st;
 }
 
-static void c_flags(ck *c, argv_t *a)
+static void c_flags(ck *c, tfg_argv *a)
 {
-    arg(a, avr(c) ? "avr-gcc" : "arm-none-eabi-gcc");
+    tfg_argv_add(a, avr(c) ? "avr-gcc" : "arm-none-eabi-gcc");
     cpu_flags(c, a);
-    arg(a, "-std=c99");
-    arg(a, "-DNDEBUG");
+    tfg_argv_add(a, "-std=c99");
+    tfg_argv_add(a, "-DNDEBUG");
     uint64_t per_ms = avr(c) ? c->t.clock_hz / 1000u
                              : (uint64_t)1000000000u / c->t.work_per_tick / 1000u;
-    arg_own(a, tfg_xasprintf("-DTFG_TICKS_PER_MS=%" PRIu64 "UL", per_ms));
+    tfg_argv_own(a, tfg_xasprintf("-DTFG_TICKS_PER_MS=%" PRIu64 "UL", per_ms));
     if (avr(c))
-        arg_own(a, tfg_xasprintf("-DF_CPU=%" PRIu64 "UL", c->t.clock_hz));
+        tfg_argv_own(a, tfg_xasprintf("-DF_CPU=%" PRIu64 "UL", c->t.clock_hz));
     if (c->m->define)
-        arg_own(a, tfg_xasprintf("-D%s", c->m->define));
-    arg_own(a, tfg_xasprintf("-I%s", c->build));
-    arg_own(a, tfg_xasprintf("-I%s/arduino", c->runtime));
-    arg_own(a, tfg_xasprintf("-I%s/board", c->runtime));
+        tfg_argv_own(a, tfg_xasprintf("-D%s", c->m->define));
+    tfg_argv_own(a, tfg_xasprintf("-I%s", c->build));
+    tfg_argv_own(a, tfg_xasprintf("-I%s/arduino", c->runtime));
+    tfg_argv_own(a, tfg_xasprintf("-I%s/board", c->runtime));
 }
 
 /* model.c alone: on pass 2 its entry points are renamed for tfg_perturb.c's wrappers. */
 static tfg_status compile_model(ck *c, const char *dir, bool rotated, tfg_err *err)
 {
-    argv_t a = {0};
+    tfg_argv a = {0};
     c_flags(c, &a);
     if (rotated) {
-        arg(&a, "-Dtfg_model_invoke=tfg_model_invoke_unrotated");
-        arg(&a, "-Dtfg_model_invoke_f32=tfg_model_invoke_f32_unrotated");
+        tfg_argv_add(&a, "-Dtfg_model_invoke=tfg_model_invoke_unrotated");
+        tfg_argv_add(&a, "-Dtfg_model_invoke_f32=tfg_model_invoke_f32_unrotated");
     }
-    arg(&a, "-c");
-    arg_own(&a, tfg_path_join(c->build, "model.c"));
-    arg(&a, "-o");
-    arg_own(&a, tfg_path_join(dir, "model.o"));
+    tfg_argv_add(&a, "-c");
+    tfg_argv_own(&a, tfg_path_join(c->build, "model.c"));
+    tfg_argv_add(&a, "-o");
+    tfg_argv_own(&a, tfg_path_join(dir, "model.o"));
     tfg_status st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
-    argv_free(&a);
+    tfg_argv_free(&a);
     return st;
 }
 
-static tfg_status add_c_files(argv_t *a, const char *dir, const char *skip, tfg_err *err)
+static tfg_status add_c_files(tfg_argv *a, const char *dir, const char *skip, tfg_err *err)
 {
     char **names;
     size_t n;
     tfg_status st = tfg_list_files(dir, ".c", &names, &n, err);
     for (size_t i = 0; !st && i < n; i++)
         if (!skip || strcmp(names[i], skip))
-            arg_own(a, tfg_path_join(dir, names[i]));
+            tfg_argv_own(a, tfg_path_join(dir, names[i]));
     if (!st)
         tfg_strv_free(names);
     return st;
@@ -377,30 +326,30 @@ static tfg_status add_c_files(argv_t *a, const char *dir, const char *skip, tfg_
 
 static tfg_status link_fw(ck *c, const char *dir, bool rotated, const char *elf, tfg_err *err)
 {
-    argv_t a = {0};
+    tfg_argv a = {0};
     c_flags(c, &a);
-    arg_own(&a, tfg_path_join(dir, "sketch.o"));
-    arg_own(&a, tfg_path_join(dir, "model.o"));
+    tfg_argv_own(&a, tfg_path_join(dir, "sketch.o"));
+    tfg_argv_own(&a, tfg_path_join(dir, "model.o"));
     tfg_status st = add_c_files(&a, c->build, "model.c", err);
     char *bsp = tfg_xasprintf("%s/board/%s", c->runtime, c->m->bsp);
     if (!st)
         st = add_c_files(&a, bsp, NULL, err);
-    arg_own(&a, tfg_xasprintf("%s/arduino/tfg_arduino.c", c->runtime));
-    arg_own(&a, tfg_xasprintf("%s/arduino/tfg_sensor.c", c->runtime));
+    tfg_argv_own(&a, tfg_xasprintf("%s/arduino/tfg_arduino.c", c->runtime));
+    tfg_argv_own(&a, tfg_xasprintf("%s/arduino/tfg_sensor.c", c->runtime));
     if (rotated)
-        arg_own(&a, tfg_xasprintf("%s/arduino/tfg_perturb.c", c->runtime));
+        tfg_argv_own(&a, tfg_xasprintf("%s/arduino/tfg_perturb.c", c->runtime));
     if (!avr(c)) {
-        arg(&a, "-nostartfiles");
-        arg(&a, "--specs=nano.specs");
-        arg_own(&a, tfg_xasprintf("-L%s", bsp));
-        arg_own(&a, tfg_xasprintf("-T%s", c->m->ldscript));
+        tfg_argv_add(&a, "-nostartfiles");
+        tfg_argv_add(&a, "--specs=nano.specs");
+        tfg_argv_own(&a, tfg_xasprintf("-L%s", bsp));
+        tfg_argv_own(&a, tfg_xasprintf("-T%s", c->m->ldscript));
     }
-    arg(&a, "-Wl,--gc-sections");
-    arg(&a, "-o");
-    arg(&a, elf);
+    tfg_argv_add(&a, "-Wl,--gc-sections");
+    tfg_argv_add(&a, "-o");
+    tfg_argv_add(&a, elf);
     if (!st)
         st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
-    argv_free(&a);
+    tfg_argv_free(&a);
     free(bsp);
     return st;
 }
@@ -466,23 +415,23 @@ static tfg_status build_arduino(ck *c, const char *dir, const char *elf, json_t 
     tfg_status st = tfg_mkdirs(sk_dir, err);
     if (!st) st = tfg_mkdirs(bp, err);
     if (!st) st = tfg_write_atomic(ino, c->o->source, strlen(c->o->source), err);
-    argv_t a = {0};
-    arg(&a, "arduino-builder");
+    tfg_argv a = {0};
+    tfg_argv_add(&a, "arduino-builder");
     static const char *const fixed[] = {
         "-compile", "-hardware", "/usr/share/arduino/hardware", "-hardware",
         "/usr/share/arduino-builder", "-tools", "/usr/share/arduino-builder", "-fqbn",
         "arduino:avr:uno", "-prefs=compiler.cpp.extra_flags=-DDECIMAL_DIG=9",
         "-prefs=compiler.warning_flags=-Wall -Wextra -Werror", NULL};
     for (int i = 0; fixed[i]; i++)
-        arg(&a, fixed[i]);
-    arg(&a, "-libraries");
-    arg(&a, c->o->library_dir);
-    arg(&a, "-build-path");
-    arg(&a, bp);
-    arg(&a, ino);
+        tfg_argv_add(&a, fixed[i]);
+    tfg_argv_add(&a, "-libraries");
+    tfg_argv_add(&a, c->o->library_dir);
+    tfg_argv_add(&a, "-build-path");
+    tfg_argv_add(&a, bp);
+    tfg_argv_add(&a, ino);
     if (!st)
         st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
-    argv_free(&a);
+    tfg_argv_free(&a);
     if (!st && !c->cls) {
         char *built = tfg_xasprintf("%s/%s.ino.elf", bp, name);
         st = tfg_sketch_copy(built, elf, err);
@@ -548,7 +497,7 @@ static char *requests(const ck *c, bool reversed, size_t *len)
 static tfg_status launch(ck *c, const char *elf, const char *req, size_t req_len,
                          tfg_proc_result *r, tfg_err *err)
 {
-    argv_t a = {0};
+    tfg_argv a = {0};
     char *emu = c->t.emu == TFG_EMU_QEMU ? tfg_xstrdup("qemu-system-arm")
                                          : tfg_target_simavr_runner();
     const char *fw = elf;
@@ -564,50 +513,50 @@ static tfg_status launch(ck *c, const char *elf, const char *req, size_t req_len
                                          "--proc", "/proc", "--tmpfs", "/tmp", "--unshare-all",
                                          "--die-with-parent", "--new-session", NULL};
         for (int i = 0; bw[i]; i++)
-            arg(&a, bw[i]);
-        arg(&a, "--ro-bind");
-        arg(&a, elf);
-        arg(&a, "/tmp/firmware.elf");
+            tfg_argv_add(&a, bw[i]);
+        tfg_argv_add(&a, "--ro-bind");
+        tfg_argv_add(&a, elf);
+        tfg_argv_add(&a, "/tmp/firmware.elf");
         fw = "/tmp/firmware.elf";
         if (strchr(emu, '/')) {
             /* a program given by path (the simavr runner of a build tree, which may
              * itself live under /tmp): bound in beside the firmware, so the fresh /tmp
              * does not hide it */
-            arg(&a, "--ro-bind");
-            arg(&a, emu);
-            arg(&a, "/tmp/emulator");
+            tfg_argv_add(&a, "--ro-bind");
+            tfg_argv_add(&a, emu);
+            tfg_argv_add(&a, "/tmp/emulator");
             bound = emu; /* argv points into it until the run is over */
             emu = tfg_xstrdup("/tmp/emulator");
         }
-        arg(&a, "--");
+        tfg_argv_add(&a, "--");
     }
-    arg(&a, emu);
+    tfg_argv_add(&a, emu);
     char clock[32];
     if (c->t.emu == TFG_EMU_QEMU) {
         static const char *const q[] = {"-display", "none", "-monitor", "none", "-serial",
                                         "stdio", "-icount", "shift=0,align=off,sleep=off",
                                         "-semihosting-config", "enable=off", "-no-reboot",
                                         NULL};
-        arg(&a, "-M");
-        arg(&a, c->t.machine);
+        tfg_argv_add(&a, "-M");
+        tfg_argv_add(&a, c->t.machine);
         for (int i = 0; q[i]; i++)
-            arg(&a, q[i]);
-        arg(&a, "-kernel");
+            tfg_argv_add(&a, q[i]);
+        tfg_argv_add(&a, "-kernel");
     } else {
         snprintf(clock, sizeof clock, "%" PRIu64, c->t.clock_hz);
-        arg(&a, "-m");
-        arg(&a, c->t.machine);
-        arg(&a, "-f");
-        arg(&a, clock);
+        tfg_argv_add(&a, "-m");
+        tfg_argv_add(&a, c->t.machine);
+        tfg_argv_add(&a, "-f");
+        tfg_argv_add(&a, clock);
     }
-    arg(&a, fw);
+    tfg_argv_add(&a, fw);
     double timeout = c->o->timeout_s > 0 ? c->o->timeout_s : 20 + 0.05 * (double)c->n;
     tfg_proc_opts po = {.argv = a.v, .stdin_data = req, .stdin_len = req_len,
                         .timeout_s = timeout, .max_output = 1u << 20};
     tfg_status st = tfg_proc_run(&po, r, err);
     if (st == TFG_ETIMEOUT)
         st = TFG_OK; /* r->timed_out: judged below */
-    argv_free(&a);
+    tfg_argv_free(&a);
     free(bound);
     free(emu);
     return st;

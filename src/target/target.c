@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "codegen/stage.h"
 #include "target/target_internal.h"
 
 #define MIB (1024u * 1024u)
@@ -54,8 +55,7 @@ bool tfg_target_on_path(const char *prog)
 
 char *tfg_target_runtime_dir(void)
 {
-    const char *src = getenv("TFG_SRC");
-    return tfg_xasprintf("%s/runtime", src && *src ? src : TFG_SOURCE_DIR);
+    return tfg_xstrdup(tfg_runtime_dir()); /* the build stage's: one place decides */
 }
 
 /* "qemu:mps2-an386" -> kind and machine name. */

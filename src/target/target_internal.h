@@ -34,7 +34,8 @@ bool tfg_target_on_path(const char *prog);
  * running program, else the bare name (PATH). New string. */
 char *tfg_target_simavr_runner(void);
 
-/* The runtime/ folder of the source tree ($TFG_SRC/runtime if set). New string. */
+/* The runtime/ folder (codegen/stage.h tfg_runtime_dir: $TINYFORGE_RUNTIME, else the
+ * source tree this binary was built from). New string. */
 char *tfg_target_runtime_dir(void);
 
 /* ---- frames.c: the host's reader of the firmware's replies --------------------------- */
@@ -61,5 +62,24 @@ tfg_frame_status tfg_frame_next(const uint8_t *buf, size_t len, size_t *pos, tfg
 
 /* Appends one frame to a growing byte buffer (the host's requests). */
 void tfg_frame_put(tfg_buf *b, uint8_t type, const void *payload, uint16_t len);
+
+/* An argv for an external tool (tools.c): arguments borrowed, or owned and freed with
+ * it; v stays NULL-terminated. Past TFG_ARGV_MAX arguments further ones are dropped, so
+ * the limit is far above any command tinyforge builds. */
+#define TFG_ARGV_MAX 256
+typedef struct {
+    const char *v[TFG_ARGV_MAX];
+    char *owned[TFG_ARGV_MAX];
+    int n, n_owned;
+} tfg_argv;
+
+void tfg_argv_add(tfg_argv *a, const char *s);
+void tfg_argv_own(tfg_argv *a, char *s);
+void tfg_argv_free(tfg_argv *a);
+
+/* Up to three lines of a compiler's or linker's output that report the problem
+ * (error, undefined reference, region overflow), " | "-joined, each cut at 300 bytes;
+ * the first 300 bytes when none does. A new string. */
+char *tfg_tool_first_errors(const char *text);
 
 #endif
