@@ -257,7 +257,10 @@ tfg_status tfg_table_append(tfg_table *dst, const tfg_table *src, const char *sr
         }
     }
     if (dst->pin || src->pin) {
+        bool fresh = !dst->pin; /* the rows already there were never pinned */
         dst->pin = tfg_xrealloc(dst->pin, n ? n : 1);
+        if (fresh)
+            memset(dst->pin, TFG_SPLIT_NONE, dst->n_rows);
         if (!src->pin)
             memset(dst->pin + dst->n_rows, TFG_SPLIT_NONE, src->n_rows);
         else
