@@ -1,9 +1,9 @@
 /* cmd_run.c — `tinyforge run SPEC`: the whole lifecycle, data -> train -> quantize ->
  * build -> validate -> sketch -> report, each stage skipped when its inputs did not
  * change, with the time each one took. With a "routing" section in the spec the data,
- * model and quantize stages go through the pilot (proposals from the routed backends,
- * validated, repaired, escalated to builtin); without one the stages run as their own
- * commands do. */
+ * model, quantize and sketch stages it routes go through the pilot (proposals from the
+ * routed backends, validated, repaired, escalated to builtin); the others run as their
+ * own commands do. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +31,10 @@ static const char usage[] =
     "The sketch stage runs for classification specs whose data plan keeps raw readings.\n"
     "Prints one line per stage with its time, then where the report is.\n"
     "\n"
-    "With a \"routing\" section in the spec (docs/pilot.md), the data, train and quantize\n"
-    "stages take proposals from the backends routed to them (an LLM: a data plan, an\n"
-    "architecture, quantization settings), validate, repair and escalate to builtin;\n"
+    "With a \"routing\" section in the spec (docs/pilot.md), the data, train, quantize and\n"
+    "sketch stages take proposals from the backends routed to them (an LLM: a data plan,\n"
+    "an architecture, quantization settings, the application sketch), validate, repair\n"
+    "and escalate to builtin;\n"
     "DIR/llm/ holds the cache, the trace and the pilot's log. Without one, nothing leaves\n"
     "the machine.\n"
     "\n"
@@ -196,6 +197,8 @@ static tfg_status stage(int k, const tfg_spec *s, const char *out, bool force, t
     case 5: {
         if (!sketch_applies(s, out, l))
             return TFG_OK;
+        if (rt->p && tfg_pilot_policy_route(&rt->policy, "sketch"))
+            return pilot_stage(rt, "sketch", l, err);
         tfg_sketch_stage_opts o = {.out = out, .force = force, .progress = p};
         tfg_sketch_outcome r;
         st = tfg_sketch_stage(s, &o, &r, err);

@@ -1,6 +1,6 @@
 /* stages.c — the table of stages the pilot serves, in lifecycle order, and the small
- * helpers their prompts share. A new stage (the sketch of issue 6) is one more
- * tfg_pilot_stage_def in its own file and one more line in the table below. */
+ * helpers their prompts share. A new stage is one more tfg_pilot_stage_def in its own
+ * file (as stage_sketch.c is) and one more line in the table below. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +11,14 @@
 #include "core/json.h"
 #include "pilot/internal.h"
 
+/* stage_sketch.c: the application sketch, proven on the emulated board. */
+extern const tfg_pilot_stage_def tfg_pilot_stage_sketch;
+
 static const tfg_pilot_stage_def *const table[] = {
     &tfg_pilot_stage_spec, &tfg_pilot_stage_data, &tfg_pilot_stage_model,
-    &tfg_pilot_stage_quantize, NULL};
+    &tfg_pilot_stage_quantize, &tfg_pilot_stage_sketch, NULL};
 
-static const char *const names[] = {"spec", "data", "model", "quantize", NULL};
+static const char *const names[] = {"spec", "data", "model", "quantize", "sketch", NULL};
 
 const tfg_pilot_stage_def *tfg_pilot_stage_find(const char *name)
 {

@@ -318,7 +318,7 @@ tfg_status tfg_sketch_write(const tfg_spec *s, const char *out, const char *dir,
 
 static tfg_status one_check(const tfg_spec *s, const tfg_sketch_stage_opts *o, const char *src,
                             const char *name, const char *dir, bool ab, json_t *checks,
-                            tfg_err *err)
+                            tfg_sketch_class *failure, tfg_err *err)
 {
     char *work = tfg_xasprintf("%s/check-%s", dir, ab ? "arduino-builder" : "tinyforge");
     char *libs = tfg_path_join(dir, "libraries");
@@ -330,6 +330,7 @@ static tfg_status one_check(const tfg_spec *s, const tfg_sketch_stage_opts *o, c
                                 .library_dir = libs, .progress = o->progress};
     tfg_sketch_check_result r;
     tfg_status st = tfg_sketch_check(s, &co, &r, err);
+    *failure = r.failure;
     json_array_append(checks, r.report);
     tfg_sketch_check_result_free(&r);
     free(work);
@@ -359,8 +360,19 @@ static tfg_status sketch_inputs(const tfg_spec *s, const tfg_sketch_stage_opts *
     return st;
 }
 
+/* What report.json's "source" says. */
+static const char *source_label(const tfg_sketch_stage_opts *o)
+{
+    if (o->source_file)
+        return o->source_file;
+    if (o->source)
+        return o->source_name ? o->source_name : "given source";
+    return "builtin template";
+}
+
 static tfg_status check_in(const tfg_spec *s, const tfg_sketch_stage_opts *o, const char *dir,
-                           const char *given, json_t **report, tfg_err *err)
+                           const char *given, json_t **report, tfg_sketch_class *failure,
+                           tfg_err *err)
 {
     char *ino = tfg_xasprintf("%s.ino", s->name), *src = NULL;
     size_t len;
@@ -373,12 +385,11 @@ static tfg_status check_in(const tfg_spec *s, const tfg_sketch_stage_opts *o, co
     json_t *checks = json_array();
     const char *name = o->source_file ? o->source_file : ino;
     if (!st)
-        st = one_check(s, o, src, name, dir, false, checks, err);
+        st = one_check(s, o, src, name, dir, false, checks, failure, err);
     if (!st && o->arduino_builder)
-        st = one_check(s, o, src, name, dir, true, checks, err);
-    *report = json_pack("{s:s,s:s,s:s,s:o}", "stage", "sketch", "source",
-                        o->source_file ? o->source_file : "builtin template", "result",
-                        st == TFG_OK ? "passed" : "rejected", "checks", checks);
+        st = one_check(s, o, src, name, dir, true, checks, failure, err);
+    *report = json_pack("{s:s,s:s,s:s,s:o}", "stage", "sketch", "source", source_label(o),
+                        "result", st == TFG_OK ? "passed" : "rejected", "checks", checks);
     if (st)
         json_object_set_new(*report, "error", json_string(err->msg));
     free(ino);
@@ -396,6 +407,8 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
     tfg_status st = TFG_OK;
     if (o->source_file)
         st = tfg_read_file(o->source_file, (size_t)1 << 20, &src, &len, err);
+    else if (o->source)
+        src = tfg_xstrdup(o->source);
     tfg_manifest m;
     tfg_manifest_init(&m, "sketch");
     if (!st)
@@ -407,11 +420,11 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
         tfg_stagedir sd;
         st = tfg_stage_begin(&sd, o->out, "sketch", err);
         if (!st) {
-            st = check_in(s, o, sd.dir, src, &r->report, err);
+            st = check_in(s, o, sd.dir, src, &r->report, &r->failure, err);
             tfg_err e2;
             if (!st)
                 st = tfg_stage_finish(&sd, &m, r->report, err);
-            else if (st == TFG_ECHECK && r->report) {
+            else if (st == TFG_ECHECK && r->report && !o->publish_passed_only) {
                 /* rejected: publish the report that says why, but no manifest */
                 char *p = tfg_stage_path(&sd, "report.json");
                 if (tfg_json_write_file(p, r->report, &e2) || tfg_stage_commit(&sd, &e2))

@@ -43,6 +43,10 @@ typedef enum {
  * exceeded" (or "passed"). */
 const char *tfg_sketch_class_name(tfg_sketch_class c);
 
+/* "tinyforge_<name>.h": the header a sketch includes (the spec's name made an
+ * identifier). New string. */
+char *tfg_sketch_lib_name(const tfg_spec *s);
+
 /* The builtin sketch's source for the run in out (reads build/preprocess.h and
  * data/preprocess.json). New string in *src. TFG_EUSAGE for a window plan (no single
  * reading to read). */
@@ -91,19 +95,28 @@ typedef struct {
     double timeout_s;         /* per emulator run; <= 0: the check's default */
     tfg_progress *progress;
     bool force;               /* run even when nothing changed */
+    /* The pilot's way in (source_file unset): the sketch as text, what report.json's
+     * "source" calls it, and whether a rejected sketch leaves <out>/sketch/ untouched
+     * (a rejected proposal publishes nothing; `tinyforge sketch` publishes the report
+     * that says why). Messages name the text "<spec name>.ino". */
+    const char *source;
+    const char *source_name;
+    bool publish_passed_only;
 } tfg_sketch_stage_opts;
 
 typedef struct {
     bool skipped;             /* up to date: the last run's result */
     char *dir;                /* <out>/sketch */
     json_t *report;           /* report.json; also set for a rejected sketch */
+    tfg_sketch_class failure; /* why a rejected sketch (TFG_ECHECK) was rejected */
 } tfg_sketch_outcome;
 
 /* Writes <out>/sketch/ (sketch, library, report.json) at once, like every stage, and
  * checks the sketch. A passed sketch is recorded in a manifest and skipped next time
  * while its inputs (the generated model, the raw readings, the host outputs, the
  * source, the board) stay the same. A rejected one is TFG_ECHECK with the class in the
- * report, which is published too (without a manifest, so the next run checks again). */
+ * report and r->failure; the report is published too (without a manifest, so the next
+ * run checks again) unless o->publish_passed_only. */
 tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
                             tfg_sketch_outcome *r, tfg_err *err);
 void tfg_sketch_outcome_free(tfg_sketch_outcome *r);

@@ -1,13 +1,17 @@
 /* test_pilot_corpus.c — the pilot against the scripted LLM server with the fault corpus
  * (tests/llmserver/faults/<stage>.json): every faulty reply of every stage is rejected
- * with its class, in order, the correct reply after them is accepted (repair), the
+ * with its class (and, where the corpus says, with a message naming what is wrong), in
+ * order, the correct reply after them is accepted (repair), the
  * repair message carries the validator's error back, every attempt is in the trace
  * with tokens and cost; when every attempt fails the route escalates to builtin and the
  * stage still succeeds; and a cached run replays with the server stopped, giving the
- * same artifacts byte for byte. Data: examples/fruit with a RAM budget of 8 KiB. */
+ * same artifacts byte for byte. The sketch stage's replies are built and run on the
+ * emulated board (QEMU), so its corpus takes most of this test's time. Data:
+ * examples/fruit with a RAM budget of 8 KiB. */
 #include "../check.h"
 #include "test_llm_fixture.h"
 
+#include "codegen/stage.h"
 #include "core/hash.h"
 #include "core/json.h"
 #include "pilot/pilot.h"
@@ -111,30 +115,77 @@ static void prerequisites(env *e, const char *stage)
     tfg_err err;
     if (!strcmp(stage, "model") || !strcmp(stage, "quantize"))
         CHECK_MSG(run_stage(e, "data", false, &r, &err) == TFG_OK, "%s", err.msg);
-    if (!strcmp(stage, "quantize"))
+    bool sketch = !strcmp(stage, "sketch");
+    if (!strcmp(stage, "model") || !strcmp(stage, "quantize") || sketch)
+        CHECK_MSG(run_stage(e, "data", false, &r, &err) == TFG_OK, "%s", err.msg);
+    if (!strcmp(stage, "quantize") || sketch)
         CHECK_MSG(run_stage(e, "model", false, &r, &err) == TFG_OK, "%s", err.msg);
+    if (sketch) {
+        CHECK_MSG(run_stage(e, "quantize", false, &r, &err) == TFG_OK, "%s", err.msg);
+        tfg_build_stage_opts bo = {.out = e->run};
+        tfg_build_outcome b;
+        CHECK_MSG(tfg_build_stage(&e->spec, &bo, &b, &err) == TFG_OK, "%s", err.msg);
+        tfg_build_outcome_free(&b);
+    }
 }
 
-/* "@DATA@" -> the data file. */
-static char *fill(const char *text, const char *data)
+/* Every "key" in text replaced by value (a new string). */
+static char *replace_all(const char *text, const char *key, const char *value)
 {
     tfg_buf b;
     tfg_buf_init(&b);
-    for (const char *p = text, *q; *p; p = q + 6) {
-        q = strstr(p, "@DATA@");
+    size_t k = strlen(key);
+    for (const char *p = text, *q; *p; p = q + k) {
+        q = strstr(p, key);
         if (!q) {
             tfg_buf_printf(&b, "%s", p);
             break;
         }
         tfg_buf_append(&b, p, (size_t)(q - p));
-        tfg_buf_printf(&b, "%s", data);
+        tfg_buf_printf(&b, "%s", value);
     }
     return tfg_buf_take(&b);
 }
 
+/* The host int8 model's class per test sample ("0,2,1,..."; first maximum), from the
+ * run's quant/test_output.bin, for the sketch corpus' label table; "" before the
+ * quantize stage. */
+static char *host_labels(const char *run, size_t classes)
+{
+    char *path = tfg_path_join(run, "quant/test_output.bin");
+    tfg_buf b;
+    tfg_buf_init(&b);
+    if (tfg_exists(path)) {
+        char *bytes;
+        size_t len;
+        tfg_err err;
+        CHECK(tfg_read_file(path, SIZE_MAX, &bytes, &len, &err) == TFG_OK);
+        for (size_t i = 0; i + classes <= len; i += classes) {
+            size_t best = 0;
+            for (size_t k = 1; k < classes; k++)
+                if ((int8_t)bytes[i + k] > (int8_t)bytes[i + best])
+                    best = k;
+            tfg_buf_printf(&b, "%s%zu", i ? "," : "", best);
+        }
+        free(bytes);
+    }
+    free(path);
+    return tfg_buf_take(&b);
+}
+
+/* "@DATA@" -> the data file, "@LABELS@" -> the host's classes of the test samples. */
+static char *fill(const char *text, const char *data, const char *labels)
+{
+    char *a = replace_all(text, "@DATA@", data);
+    char *b = replace_all(a, "@LABELS@", labels);
+    free(a);
+    return b;
+}
+
 /* The server script: the first n cases of the corpus (all when n is 0), then the
  * correct reply unless without_correct. */
-static char *script_of(const json_t *corpus, size_t n, bool with_correct, const char *data)
+static char *script_of(const json_t *corpus, size_t n, bool with_correct, const char *data,
+                       const char *labels)
 {
     json_t *steps = json_array();
     const json_t *cases = json_object_get(corpus, "cases");
@@ -142,13 +193,13 @@ static char *script_of(const json_t *corpus, size_t n, bool with_correct, const 
         n = json_array_size(cases);
     for (size_t i = 0; i < n; i++) {
         char *c = fill(json_string_value(json_object_get(json_array_get(cases, i), "content")),
-                       data);
+                       data, labels);
         json_array_append_new(steps, json_pack("{s:s, s:[i,i]}", "content", c, "usage",
                                                (int)(100 + i), 20));
         free(c);
     }
     if (with_correct) {
-        char *c = fill(json_string_value(json_object_get(corpus, "correct")), data);
+        char *c = fill(json_string_value(json_object_get(corpus, "correct")), data, labels);
         json_array_append_new(steps, json_pack("{s:s, s:[i,i]}", "content", c, "usage", 300, 40));
         free(c);
     }
@@ -180,6 +231,45 @@ static json_t *read_log(const char *run)
     return a;
 }
 
+/* The accepted sketch is the one published: <out>/sketch/fruit.ino is the correct
+ * reply's code, its report says passed on every sample, and the manifest is there. */
+static void check_sketch_published(env *e, const json_t *corpus, const char *labels)
+{
+    char *reply = fill(json_string_value(json_object_get(corpus, "correct")), e->data, labels);
+    char *code = NULL;
+    tfg_err err;
+    CHECK(tfg_pilot_extract_code(reply, &code, &err) == TFG_OK);
+    char *ino = tfg_xasprintf("%s/sketch/fruit.ino", e->run), *text = fx_read(ino);
+    CHECK_STR(text, code);
+    char *rep = tfg_xasprintf("%s/sketch/report.json", e->run);
+    json_t *r = NULL;
+    CHECK_MSG(tfg_json_load_file(rep, &r, &err) == TFG_OK, "%s", err.msg);
+    CHECK_STR(json_string_value(json_object_get(r, "result")), "passed");
+    const json_t *passes = json_object_get(json_array_get(json_object_get(r, "checks"), 0),
+                                           "passes");
+    CHECK_INT(json_array_size(passes), 2);
+    size_t i;
+    const json_t *ps;
+    size_t samples = labels[0] ? 1 : 0;
+    for (const char *c = labels; *c; c++)
+        samples += *c == ',';
+    CHECK(samples > 0);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(json_object_get(r, "checks"), 0),
+                                                 "samples")),
+              (json_int_t)samples);
+    json_array_foreach(passes, i, ps)
+        CHECK_INT(json_integer_value(json_object_get(ps, "matches")), (json_int_t)samples);
+    char *man = tfg_xasprintf("%s/sketch/manifest.json", e->run);
+    CHECK(tfg_exists(man));
+    free(man);
+    json_decref(r);
+    free(rep);
+    free(text);
+    free(ino);
+    free(code);
+    free(reply);
+}
+
 static void corpus_stage(const char *stage)
 {
     env e;
@@ -188,7 +278,8 @@ static void corpus_stage(const char *stage)
     json_t *corpus = load_corpus(stage);
     const json_t *cases = json_object_get(corpus, "cases");
     size_t n = json_array_size(cases);
-    char *script = script_of(corpus, 0, true, e.data);
+    char *labels = host_labels(e.run, 3); /* fruit: apple, banana, orange */
+    char *script = script_of(corpus, 0, true, e.data, labels);
     env_server(&e, script, stage, (int)n + 1);
     free(script);
     tfg_pilot_result r;
@@ -214,6 +305,13 @@ static void corpus_stage(const char *stage)
                       stage, k, json_string_value(json_object_get(c, "what")),
                       got ? got : "none", want,
                       json_string_value(json_object_get(rec, "message")));
+            const char *says = json_string_value(json_object_get(c, "says"));
+            const char *msg = json_string_value(json_object_get(rec, "message"));
+            if (says)
+                CHECK_MSG(msg && strstr(msg, says), "%s case %zu (%s): the message does not "
+                          "say '%s': %s", stage, k,
+                          json_string_value(json_object_get(c, "what")), says,
+                          msg ? msg : "(none)");
             CHECK(json_integer_value(json_object_get(rec, "tokens_in")) == (json_int_t)(100 + k));
         } else {
             CHECK_STR(json_string_value(json_object_get(rec, "outcome")), "accepted");
@@ -231,6 +329,9 @@ static void corpus_stage(const char *stage)
     CHECK_INT(fx_count_lines(e.srv.log, "\"problems\": []"), (int)n + 1);
     free(needle);
     free(trace);
+    if (!strcmp(stage, "sketch"))
+        check_sketch_published(&e, corpus, labels);
+    free(labels);
     fx_server_stop(&e.srv);
     json_decref(corpus);
     env_close(&e);
@@ -240,6 +341,53 @@ static void test_corpus_spec(void) { corpus_stage("spec"); }
 static void test_corpus_data(void) { corpus_stage("data"); }
 static void test_corpus_model(void) { corpus_stage("model"); }
 static void test_corpus_quantize(void) { corpus_stage("quantize"); }
+static void test_corpus_sketch(void) { corpus_stage("sketch"); }
+
+/* The sketch stage with one attempt for a reply the deny-list rejects: escalation to
+ * builtin, whose template passes; what is published is the template, and the pilot's
+ * context carried no host path of the run. */
+static void test_sketch_escalation(void)
+{
+    env e;
+    env_open(&e);
+    prerequisites(&e, "sketch");
+    json_t *corpus = load_corpus("sketch");
+    const json_t *bad = NULL, *c;
+    size_t i;
+    json_array_foreach(json_object_get(corpus, "cases"), i, c)
+        if (!strcmp(json_string_value(json_object_get(c, "what")), "system()"))
+            bad = c;
+    CHECK(bad != NULL);
+    json_t *one = json_pack("{s:[O]}", "cases", bad);
+    char *script = script_of(one, 0, false, e.data, "");
+    env_server(&e, script, "sketch", 1);
+    free(script);
+    tfg_pilot_result r;
+    tfg_err err;
+    CHECK_MSG(run_stage(&e, "sketch", false, &r, &err) == TFG_OK, "%s", err.msg);
+    CHECK(r.ok && !strcmp(r.backend, "builtin"));
+    CHECK_INT(r.attempts, 2);
+    CHECK_INT(r.escalations, 1);
+    CHECK_INT(r.classes[TFG_PILOT_UNSAFE], 1);
+    char *ino = tfg_xasprintf("%s/sketch/fruit.ino", e.run), *text = fx_read(ino);
+    CHECK_HAS(text, "the application sketch tinyforge");
+    free(text);
+    free(ino);
+    char *rep = tfg_xasprintf("%s/sketch/report.json", e.run), *rj = fx_read(rep);
+    CHECK_HAS(rj, "\"result\": \"passed\"");
+    free(rj);
+    free(rep);
+    /* what went to the server: the model's API, not the run directory */
+    char *log = fx_read(e.srv.log);
+    CHECK_HAS(log, "tfg_model_invoke");
+    CHECK_HAS(log, "TFG_MODEL_INPUT_SCALE");
+    CHECK(!strstr(log, e.run));
+    free(log);
+    fx_server_stop(&e.srv);
+    json_decref(one);
+    json_decref(corpus);
+    env_close(&e);
+}
 
 /* Two faulty replies with two attempts: escalation reaches builtin, which succeeds. */
 static void test_escalation(void)
@@ -247,7 +395,7 @@ static void test_escalation(void)
     env e;
     env_open(&e);
     json_t *corpus = load_corpus("data");
-    char *script = script_of(corpus, 2, false, e.data);
+    char *script = script_of(corpus, 2, false, e.data, "");
     env_server(&e, script, "data", 2);
     free(script);
     tfg_pilot_result r;
@@ -292,7 +440,7 @@ static void test_replay(void)
     env e;
     env_open(&e);
     json_t *corpus = load_corpus("data");
-    char *script = script_of(corpus, 1, true, e.data);
+    char *script = script_of(corpus, 1, true, e.data, "");
     env_server(&e, script, "data", 3);
     free(script);
     tfg_pilot_result r;
@@ -323,4 +471,4 @@ static void test_replay(void)
 }
 
 TFG_TEST_MAIN(test_corpus_spec, test_corpus_data, test_corpus_model, test_corpus_quantize,
-              test_escalation, test_replay)
+              test_corpus_sketch, test_sketch_escalation, test_escalation, test_replay)
