@@ -16,8 +16,9 @@ void tfg_hal_uart_putc(uint8_t c);
 /* Waits until every byte handed to the UART has left it. */
 void tfg_hal_uart_flush(void);
 /* A free-running tick counter for measuring work (ticks, wrapping at 2^32). On QEMU's
- * mps2 machines it counts the CMSDK timer (a fixed number of instructions per tick
- * under -icount); on AVR it counts CPU cycles. */
+ * mps2 machines it counts the CMSDK timer, on the micro:bit the nRF51's TIMER0 (each a
+ * fixed number of instructions per tick under -icount: 40, 50, 125; docs/target.md);
+ * on AVR it counts CPU cycles. */
 uint32_t tfg_hal_ticks(void);
 /* Ends the program with status (0 ok). Never returns. */
 void tfg_hal_exit(int status);

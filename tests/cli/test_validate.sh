@@ -89,4 +89,10 @@ expect_err "qemu-system-arm"
 run "$TFG_BIN" validate "$SPEC" --out "$R" --board mps2-an50
 expect_rc 3
 expect_err "closest known"
+# >>> micro:bit (issue 6 part 1): fruit on the Cortex-M0 with 16 KiB, byte-equal to the host
+run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board microbit
+expect_rc 0
+ok; [ "$(json_get "$V" "[j['emulator'], j['mismatches'], j['ram']['limit']]")" = "['microbit', 0, 16384]" ] || fail "fruit on the micro:bit: $(cat "$V")"
+ok; cmp -s "$R/validate/device_output.bin" "$R/quant/test_output.bin" || fail "fruit on the micro:bit: device bytes differ"
+# <<< micro:bit
 finish

@@ -4,9 +4,12 @@
  * ../shared/models go through import -> codegen -> firmware on QEMU mps2-an386
  * (Cortex-M4) and mps2-an505 (Cortex-M33), and every output byte the emulated board
  * sends back equals TFLM's reference output; the work per inference is identical across
- * three runs. A tiny FC model (tflite_builder.h) always runs: against the in-process
- * interpreter on both link modes (semihosting and UART only) and on the Pico's
- * Cortex-M0+ flags, and with faults injected into the firmware (a hang, a damaged
+ * three runs. On the micro:bit (Cortex-M0, 16 KiB RAM) the model's arena, buffers and
+ * stack decide: a model that cannot fit is refused before compiling, with the numbers;
+ * one that fits runs and equals TFLM's outputs too. A tiny FC model (tflite_builder.h)
+ * always runs: against the in-process interpreter on both link modes (semihosting and
+ * UART only), on the Pico's Cortex-M0+ flags and on the micro:bit's Cortex-M0, and with
+ * faults injected into the firmware (a hang, a damaged
  * frame, a crash), an emulator missing from PATH and boards too small, each of which
  * must end in its own error and status, never a hang. The board table's stand-ins are
  * checked too. Builds are shared between checks to keep the test short. */
@@ -53,8 +56,14 @@ static bool target_for(const char *board, tfg_target *t)
     return st == TFG_OK;
 }
 
+/* What the generated model itself needs, from the code generator. */
+typedef struct {
+    size_t weights;         /* flash: weights, biases, parameters */
+    size_t arena, io;       /* RAM: the arena, the input and output buffers */
+} model_sizes;
+
 /* Emits m into <tmp>/<name>/ ; returns that dir (caller frees) or NULL. */
-static char *emit_model(const tfg_tflite *m, const char *name)
+static char *emit_model(const tfg_tflite *m, const char *name, model_sizes *sz)
 {
     tfg_codegen_out co;
     tfg_err err;
@@ -72,6 +81,9 @@ static char *emit_model(const tfg_tflite *m, const char *name)
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
     free(h);
     free(c);
+    sz->weights = co.flash_bytes;
+    sz->arena = co.arena_bytes;
+    sz->io = co.input_bytes + co.output_bytes;
     tfg_codegen_out_free(&co);
     if (st) {
         free(dir);
@@ -141,6 +153,18 @@ static void test_boards(void)
         CHECK_INT(t.work_per_tick, 50);
         tfg_target_free(&t);
     }
+    if (target_for("bbc_microbit", &t)) {
+        CHECK_STR(t.board_id, "qemu_microbit");
+        CHECK_STR(t.machine, "microbit");
+        CHECK_STR(t.cflags[0], "-mcpu=cortex-m0");
+        CHECK_INT(t.flash_limit, 262144);
+        CHECK_INT(t.ram_limit, 16384);
+        CHECK_INT(t.emu_ram, 16384);
+        CHECK_INT(t.clock_hz, 16000000);
+        CHECK_INT(t.work_per_tick, 125); /* nRF51 TIMER0 at 8 MHz: docs/target.md */
+        CHECK(t.semihosting);
+        tfg_target_free(&t);
+    }
     /* Every board of the table has a stand-in this version can build for. */
     for (size_t i = 0; i < g_boards.n; i++) {
         tfg_err err;
@@ -156,6 +180,7 @@ static void test_boards(void)
     b.emulator = "qemu:mps2-an999";
     CHECK_INT(tfg_target_for_board(&b, &t, &err), TFG_EINPUT);
     CHECK_HAS(err.msg, "mps2-an999");
+    CHECK_HAS(err.msg, "microbit");
     b.emulator = "renode:stm32";
     CHECK_INT(tfg_target_for_board(&b, &t, &err), TFG_EINPUT);
 }
@@ -272,7 +297,8 @@ static void test_tiny(void)
     tfg_tflite m;
     if (!tiny_model(&m))
         return;
-    char *dir = emit_model(&m, "tiny_model");
+    model_sizes sz;
+    char *dir = emit_model(&m, "tiny_model", &sz);
     int8_t in[TINY_N * 4];
     tfg_rng rng;
     tfg_rng_seed(&rng, 7);
@@ -285,6 +311,8 @@ static void test_tiny(void)
         tiny_round(dir, "qemu_mps2_an505", TFG_FW_LINK_SEMIHOST, in, want);
         tiny_round(dir, "qemu_mps2_an500", TFG_FW_LINK_SEMIHOST, in, want);
         tiny_round(dir, "raspberry_pi_pico", TFG_FW_LINK_DEFAULT, in, want);
+        tiny_round(dir, "microbit", TFG_FW_LINK_SEMIHOST, in, want);
+        tiny_round(dir, "microbit", TFG_FW_LINK_UART, in, want);
         tiny_round(dir, "arduino_uno", TFG_FW_LINK_DEFAULT, in, want);
         tiny_faults(dir, in);
     }
@@ -456,6 +484,109 @@ static void mlperf_on(const char *name, const char *model_dir, const char *board
     tfg_target_free(&t);
 }
 
+/* 1234567 -> "1,234,567", as the build's messages write bytes. */
+static const char *commas(char *buf, unsigned long long v)
+{
+    char raw[32];
+    int n = snprintf(raw, sizeof raw, "%llu", v), o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+#define ARM_STACK 4096u /* what cortex-m.ld reserves, counted in every ARM firmware's RAM */
+
+/* The same model on a micro:bit with less RAM. One byte short of what the model and the
+ * stack need: refused before compiling. Exactly that much: it compiles, and the linked
+ * sections (the firmware's own data too) are over, said with the numbers, not with a
+ * linker's region overflow. */
+static void microbit_short_of_ram(const char *model_dir, size_t need)
+{
+    tfg_board small;
+    tfg_board_copy(&small, tfg_boards_find(&g_boards, "microbit"));
+    for (size_t k = 0; k < 2; k++) {
+        small.ram_bytes = need - 1 + k;
+        tfg_target t;
+        tfg_err err;
+        tfg_status st = tfg_target_for_board(&small, &t, &err);
+        CHECK_MSG(st == TFG_OK, "%s", err.msg);
+        if (st)
+            break;
+        char *out = tfg_path_join(g_tmp, k ? "microbit_short_link" : "microbit_short_pre");
+        tfg_fw_build_opts bo = {.target = &t, .model_dir = model_dir, .out_dir = out};
+        tfg_fw_info info;
+        char a[32], b[32], msg[160];
+        CHECK_INT(tfg_fw_build(&bo, &info, &err), TFG_ECHECK);
+        printf("micro:bit with %llu bytes of RAM: %s\n", (unsigned long long)small.ram_bytes,
+               err.msg);
+        if (k == 0) {
+            snprintf(msg, sizeof msg, "needs at least %s bytes of RAM, 1 more than the board's "
+                     "%s", commas(a, need), commas(b, need - 1));
+            CHECK(!tfg_exists(out)); /* nothing was compiled */
+        } else {
+            snprintf(msg, sizeof msg, "bytes of RAM, ");
+            CHECK_HAS(err.msg, commas(a, need));
+            CHECK(strstr(err.msg, "at least") == NULL && strstr(err.msg, "overflow") == NULL);
+        }
+        CHECK_HAS(err.msg, msg);
+        free(out);
+        tfg_target_free(&t);
+    }
+    tfg_board_free(&small);
+}
+
+/* The micro:bit's 256 KiB of flash and 16 KiB of RAM decide from the model's own
+ * numbers: weights over the flash, or arena + buffers + stack over the RAM, are refused
+ * before anything compiles, naming the bytes and the largest part; a model under both
+ * runs, every output equal to TFLM's and its work identical over three runs. */
+static void on_microbit(const char *name, const char *model_dir, const model_sizes *sz,
+                        const int8_t *in, const int8_t *want, size_t n)
+{
+    tfg_target t;
+    if (!target_for("microbit", &t))
+        return;
+    size_t ram = sz->arena + sz->io + ARM_STACK;
+    printf("%s on the micro:bit: weights %zu of %llu bytes of flash; arena %zu + buffers %zu "
+           "+ stack %u = %zu of %llu bytes of RAM\n", name, sz->weights,
+           (unsigned long long)t.flash_limit, sz->arena, sz->io, ARM_STACK, ram,
+           (unsigned long long)t.ram_limit);
+    bool flash_over = sz->weights > t.flash_limit;
+    if (!flash_over && ram <= t.ram_limit) {
+        tfg_target_free(&t);
+        mlperf_on(name, model_dir, "microbit", in, want, n, 3);
+        microbit_short_of_ram(model_dir, ram);
+        return;
+    }
+    char *out = tfg_path_join(g_tmp, "microbit_too_big");
+    tfg_fw_build_opts bo = {.target = &t, .model_dir = model_dir, .out_dir = out};
+    tfg_fw_info info;
+    tfg_err err;
+    char a[32], b[32], c[32], msg[200];
+    CHECK_INT(tfg_fw_build(&bo, &info, &err), TFG_ECHECK);
+    printf("%s on the micro:bit: %s\n", name, err.msg);
+    CHECK_HAS(err.msg, "does not fit the QEMU micro:bit (Cortex-M0)");
+    if (flash_over) {
+        snprintf(msg, sizeof msg, "it needs at least %s bytes of flash, %s more than the "
+                 "board's %s; the largest part is the weights", commas(a, sz->weights),
+                 commas(b, sz->weights - t.flash_limit), commas(c, t.flash_limit));
+    } else {
+        const char *big = sz->arena >= sz->io && sz->arena >= ARM_STACK ? "arena"
+                          : sz->io >= ARM_STACK                       ? "input and output buffers"
+                                                                      : "stack";
+        snprintf(msg, sizeof msg, "it needs at least %s bytes of RAM, %s more than the "
+                 "board's %s; the largest part is the %s", commas(a, ram),
+                 commas(b, ram - t.ram_limit), commas(c, t.ram_limit), big);
+    }
+    CHECK_HAS(err.msg, msg);
+    CHECK(!tfg_exists(out)); /* nothing was compiled */
+    free(out);
+    tfg_target_free(&t);
+}
+
 static void mlperf_model(const char *name, const char *folder, const char *file)
 {
     char *dir = tfg_test_shared_model(folder);
@@ -466,7 +597,8 @@ static void mlperf_model(const char *name, const char *folder, const char *file)
     tfg_err err;
     tfg_status st = tfg_tflite_read(path, &m, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
-    char *model_dir = st ? NULL : emit_model(&m, name);
+    model_sizes sz = {0};
+    char *model_dir = st ? NULL : emit_model(&m, name, &sz);
     if (model_dir) {
         tfg_tflite_runner *r;
         if (!tfg_tflite_runner_new(&m, &r, &err)) {
@@ -478,6 +610,7 @@ static void mlperf_model(const char *name, const char *folder, const char *file)
             if (in && want && n == n_out) {
                 mlperf_on(name, model_dir, "qemu_mps2_an386", in, want, n, 3);
                 mlperf_on(name, model_dir, "qemu_mps2_an505", in, want, n, 1);
+                on_microbit(name, model_dir, &sz, in, want, n);
             }
             free(in);
             free(want);
