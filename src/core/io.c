@@ -374,3 +374,13 @@ void tfg_stage_abort(tfg_stagedir *s)
     free(s->dir);
     s->final = s->dir = NULL;
 }
+
+char *tfg_path_absolute(const char *p)
+{
+    if (p[0] == '/')
+        return tfg_xstrdup(p);
+    char *cwd = getcwd(NULL, 0);
+    char *abs = cwd ? tfg_path_join(cwd, p) : tfg_xstrdup(p);
+    free(cwd);
+    return abs;
+}

@@ -46,6 +46,9 @@ bool tfg_is_dir(const char *path);
 /* New strings; the caller frees. */
 char *tfg_path_join(const char *a, const char *b);
 char *tfg_path_dirname(const char *path);
+/* p as an absolute path (p itself when it already is; else the current directory
+ * joined with it), so it survives a child process started in another directory. */
+char *tfg_path_absolute(const char *p);
 /* b relative to the directory of file a, unless b is absolute. */
 char *tfg_path_beside(const char *a, const char *b);
 

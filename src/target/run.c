@@ -73,6 +73,7 @@ char *tfg_target_simavr_runner(void)
 typedef struct {
     const tfg_fw_run_opts *o;
     const char *prog;
+    char *elf;          /* o->elf made absolute: the emulator runs in the work dir */
     tfg_fw_link link;
     tfg_proc_result pr;
     bool timed_out;
@@ -262,7 +263,7 @@ static void build_argv(run_ctx *c, const char **argv, char *machine_arg, size_t 
     if (t->emu == TFG_EMU_QEMU) {
         const char *fixed[] = {"-M", t->machine, "-display", "none", "-monitor", "none",
                                "-serial", "stdio", "-icount", "shift=0,align=off,sleep=off",
-                               "-kernel", c->o->elf, NULL};
+                               "-kernel", c->elf, NULL};
         for (int i = 0; fixed[i]; i++)
             argv[a++] = fixed[i];
         if (c->link == TFG_FW_LINK_SEMIHOST) {
@@ -277,7 +278,7 @@ static void build_argv(run_ctx *c, const char **argv, char *machine_arg, size_t 
         argv[a++] = t->machine;
         argv[a++] = "-f";
         argv[a++] = machine_arg;
-        argv[a++] = c->o->elf;
+        argv[a++] = c->elf;
     }
     argv[a] = NULL;
 }
@@ -366,6 +367,7 @@ tfg_status tfg_fw_run(const tfg_fw_run_opts *o, tfg_fw_run_result *r, tfg_err *e
                  : t->emu == TFG_EMU_QEMU ? tfg_xstrdup("qemu-system-arm")
                                           : tfg_target_simavr_runner();
     c.prog = prog;
+    c.elf = tfg_path_absolute(o->elf);
     if (c.link == TFG_FW_LINK_SEMIHOST && !t->semihosting)
         st = tfg_err_set(err, TFG_EUSAGE, "%s has no semihosting: use the UART link", t->machine);
     else if (!tfg_target_on_path(prog))
@@ -385,6 +387,7 @@ tfg_status tfg_fw_run(const tfg_fw_run_opts *o, tfg_fw_run_result *r, tfg_err *e
         tfg_err_prefix(err, "%s on %s", t->board_id, t->machine);
     }
     free(prog);
+    free(c.elf);
     return st;
 }
 

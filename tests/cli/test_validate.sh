@@ -29,6 +29,10 @@ ok; grep -q "mps2-an386" "$R/report/report.html" || fail "the report does not na
 ok; grep -q "The application sketch (builtin template)" "$R/report/report.md" || fail "the report does not show the sketch's proof"
 ok; [ "$(json_get "$R/sketch/report.json" "j['result']")" = passed ] || fail "the builtin sketch did not pass"
 
+# A relative run directory, as `make demo` gives (the emulator runs in another folder).
+(cd "$T" && "$TFG_BIN" -q run "$SPEC" --out rel >"$T/rel.out" 2>&1); rel_rc=$?
+ok; [ $rel_rc = 0 ] && [ "$(json_get "$T/rel/validate/report.json" "j['mismatches']")" = 0 ] || fail "run with a relative --out: $(cat "$T/rel.out")"
+
 # Unchanged: every stage skipped; the second run's JSON says so.
 run "$TFG_BIN" --json run "$SPEC" --out "$R"
 expect_rc 0
