@@ -84,6 +84,12 @@ typedef struct {
 
 int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *st);
 
+/* An integer option's value in lo..hi (hi LONG_MAX: no upper bound): -1 with *out set,
+ * else the usage error printed and its exit code ("--epochs wants a number from 1 to
+ * 100000, got '0'"). */
+int tfg_cli_int_opt(const tfg_cli *c, const char *cmd, const char *opt, const char *arg,
+                    long lo, long hi, long *out);
+
 /* --board NAME of a command (validate, sketch): the board, or NULL with the error printed
  * (closest names suggested) and *code set to its exit code. */
 const tfg_board *tfg_cli_board(const tfg_cli *c, const tfg_cli_run *run, const char *name,

@@ -46,12 +46,11 @@ typedef struct {
 
 static int number(tfg_cli *c, const char *opt, const char *arg, int lo, int hi, int *out)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (*end || v < lo || v > hi)
-        return tfg_cli_usage(c, "bench", "%s: expected %d..%d, got '%s'", opt, lo, hi, arg);
-    *out = (int)v;
-    return -1;
+    long v;
+    int code = tfg_cli_int_opt(c, "bench", opt, arg, lo, hi, &v);
+    if (code < 0)
+        *out = (int)v;
+    return code;
 }
 
 static int parse(int argc, char **argv, tfg_cli *c, bench_args *a)

@@ -1,6 +1,7 @@
 /* cmd_sketch.c — `tinyforge sketch SPEC`: the application sketch (builtin template or a
  * given .ino) and its Arduino library, proven on the board's emulated stand-in. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,9 @@ int tfg_cmd_sketch(int argc, char **argv, tfg_cli *c)
             break;
         }
         case 'n': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1)
-                return tfg_cli_usage(c, "sketch", "--samples wants a number >= 1, got '%s'",
-                                     optarg);
+            long n;
+            if ((code = tfg_cli_int_opt(c, "sketch", "--samples", optarg, 1, LONG_MAX, &n)) >= 0)
+                return code;
             o.max_samples = (size_t)n;
             break;
         }

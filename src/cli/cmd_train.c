@@ -99,11 +99,9 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
         case 'o': out = optarg; break;
         case 'a': o.arch_file = optarg; break;
         case 'e': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1 || n > 100000)
-                return tfg_cli_usage(c, "train", "--epochs wants a number from 1 to 100000, got '%s'",
-                                     optarg);
+            long n;
+            if ((code = tfg_cli_int_opt(c, "train", "--epochs", optarg, 1, 100000, &n)) >= 0)
+                return code;
             o.epochs = (uint32_t)n;
             break;
         }

@@ -1,6 +1,7 @@
 /* cmd_validate.c — `tinyforge validate SPEC`: the generated C as firmware on the board's
  * emulated stand-in, every test sample compared with the host int8 result. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,9 @@ int tfg_cmd_validate(int argc, char **argv, tfg_cli *c)
         case 'b': board = optarg; break;
         case 'u': o.link = TFG_FW_LINK_UART; break;
         case 'n': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1)
-                return tfg_cli_usage(c, "validate", "--samples wants a number >= 1, got '%s'",
-                                     optarg);
+            long n;
+            if ((code = tfg_cli_int_opt(c, "validate", "--samples", optarg, 1, LONG_MAX, &n)) >= 0)
+                return code;
             o.max_samples = (size_t)n;
             break;
         }

@@ -1,6 +1,7 @@
 /* common.c — what the subcommands share: spec loading, the common options, the set-up
  * around a stage and its --json result. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +126,18 @@ const tfg_board *tfg_cli_board(const tfg_cli *c, const tfg_cli_run *run, const c
              "boards: tinyforge boards)", name, near);
     *code = tfg_cli_fail(c, &err);
     return NULL;
+}
+
+int tfg_cli_int_opt(const tfg_cli *c, const char *cmd, const char *opt, const char *arg,
+                    long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if ((!*arg || *end || v < lo || v > hi) && hi == LONG_MAX)
+        return tfg_cli_usage(c, cmd, "%s wants a number >= %ld, got '%s'", opt, lo, arg);
+    if (!*arg || *end || v < lo || v > hi)
+        return tfg_cli_usage(c, cmd, "%s wants a number from %ld to %ld, got '%s'", opt, lo,
+                             hi, arg);
+    *out = v;
+    return -1;
 }
