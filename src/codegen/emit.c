@@ -37,7 +37,7 @@ typedef struct {
     tfg_err *err;
 } gen;
 
-static bool is_ident(const char *s)
+bool tfg_codegen_is_ident(const char *s)
 {
     if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
         return false;
@@ -45,6 +45,14 @@ static bool is_ident(const char *s)
         if (!(isalnum((unsigned char)*s) || *s == '_'))
             return false;
     return true;
+}
+
+char *tfg_codegen_upper(const char *s)
+{
+    char *u = tfg_xstrdup(s);
+    for (char *p = u; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return u;
 }
 
 static bool tensor_is_const(const gen *g, int32_t t)
@@ -440,7 +448,7 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
     memset(out, 0, sizeof *out);
     const char *prefix = o && o->prefix ? o->prefix : "tfg_model";
     const char *header = o && o->header_name ? o->header_name : "model.h";
-    if (!is_ident(prefix))
+    if (!tfg_codegen_is_ident(prefix))
         return tfg_err_set(err, TFG_EUSAGE, "code generator prefix '%s' is not a C "
                            "identifier (letters, digits, '_', not starting with a digit)",
                            prefix);
@@ -451,9 +459,7 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
     if (st)
         return st;
     gen g = {.m = m, .prefix = prefix, .err = err};
-    g.upper = tfg_xstrdup(prefix);
-    for (char *c = g.upper; *c; c++)
-        *c = (char)toupper((unsigned char)*c);
+    g.upper = tfg_codegen_upper(prefix);
     tfg_buf_init(&g.decl);
     tfg_buf_init(&g.body);
     st = emit_all(&g, r);

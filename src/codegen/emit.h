@@ -17,6 +17,7 @@
 #ifndef TFG_CODEGEN_EMIT_H
 #define TFG_CODEGEN_EMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -43,5 +44,10 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
                             tfg_codegen_out *out, tfg_err *err);
 
 void tfg_codegen_out_free(tfg_codegen_out *out);
+
+/* Names in generated code: true when s is a C identifier; s in upper case (for macros,
+ * a new string). Shared by every generator in codegen/. */
+bool tfg_codegen_is_ident(const char *s);
+char *tfg_codegen_upper(const char *s);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/emit.h"
 #include "core/alloc.h"
 
 typedef struct {
@@ -249,30 +250,12 @@ static tfg_status steps(pgen *g, const json_t *pp)
     return TFG_OK;
 }
 
-static bool is_ident(const char *s)
-{
-    if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
-        return false;
-    for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_'))
-            return false;
-    return true;
-}
-
-static char *upper(const char *s)
-{
-    char *u = tfg_xstrdup(s);
-    for (char *p = u; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    return u;
-}
-
 tfg_status tfg_codegen_preprocess(const json_t *pp, const char *file, const char *prefix,
                                   char **h, char **c, tfg_err *err)
 {
     *h = *c = NULL;
     prefix = prefix ? prefix : "tfg_model";
-    if (!is_ident(prefix))
+    if (!tfg_codegen_is_ident(prefix))
         return tfg_err_set(err, TFG_EUSAGE, "'%s' is not a C identifier", prefix);
     pgen g = {.file = file ? file : "preprocess.json", .err = err};
     tfg_buf_init(&g.body);
@@ -298,7 +281,7 @@ tfg_status tfg_codegen_preprocess(const json_t *pp, const char *file, const char
             tfg_buf_printf(&out, "    features[%zu] = v%d;\n", i, s->var);
     }
     if (!st) {
-        char *U = upper(prefix);
+        char *U = tfg_codegen_upper(prefix);
         size_t n_in = json_array_size(json_object_get(pp, "inputs"));
         size_t n_f = json_array_size(features);
         tfg_buf hb, cb;
