@@ -167,6 +167,18 @@ tfg_status tfg_write_atomic(const char *path, const void *data, size_t len, tfg_
     return tfg_afile_commit(&f, err);
 }
 
+tfg_status tfg_copy_file(const char *src, const char *dst, size_t max, tfg_err *err)
+{
+    char *data;
+    size_t len;
+    tfg_status st = tfg_read_file(src, max, &data, &len, err);
+    if (!st) {
+        st = tfg_write_atomic(dst, data, len, err);
+        free(data);
+    }
+    return st;
+}
+
 tfg_status tfg_mkdirs(const char *path, tfg_err *err)
 {
     char *p = tfg_xstrdup(path);

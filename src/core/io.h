@@ -21,6 +21,8 @@
 tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, tfg_err *err);
 
 tfg_status tfg_write_atomic(const char *path, const void *data, size_t len, tfg_err *err);
+/* dst = a copy of src (at most max bytes), written atomically. */
+tfg_status tfg_copy_file(const char *src, const char *dst, size_t max, tfg_err *err);
 
 /* A file written in pieces and published atomically on commit. */
 typedef struct {

@@ -39,6 +39,30 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* Milliseconds until the deadline or the idle limit, whichever comes first (-1: none);
+ * sets *timed_out (and *idle for the idle limit) when one has passed. */
+static int wait_left(const tfg_proc_opts *o, double t0, double last_output, bool *timed_out,
+                     bool *idle)
+{
+    double now = tfg_now(), left = -1;
+    if (o->timeout_s > 0)
+        left = o->timeout_s - (now - t0);
+    if (o->idle_timeout_s > 0) {
+        double quiet = o->idle_timeout_s - (now - last_output);
+        if (left < 0 || quiet < left) {
+            left = quiet;
+            *idle = quiet <= 0;
+        }
+    }
+    if (left < 0 && o->timeout_s <= 0 && o->idle_timeout_s <= 0)
+        return -1;
+    if (left <= 0) {
+        *timed_out = true;
+        return 0;
+    }
+    return (int)(left * 1000) + 1;
+}
+
 tfg_status tfg_proc_run(const tfg_proc_opts *o, tfg_proc_result *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
@@ -102,7 +126,8 @@ tfg_status tfg_proc_run(const tfg_proc_opts *o, tfg_proc_result *r, tfg_err *err
     size_t fed = 0;
     if (!o->stdin_data || o->stdin_len == 0)
         close_fd(&fin);
-    bool timed_out = false;
+    bool timed_out = false, idle = false;
+    double last_output = t0;
     void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
     while (fout >= 0 || ferr >= 0) {
         struct pollfd p[3];
@@ -113,15 +138,9 @@ tfg_status tfg_proc_run(const tfg_proc_opts *o, tfg_proc_result *r, tfg_err *err
             iout = n, p[n++] = (struct pollfd){.fd = fout, .events = POLLIN};
         if (ferr >= 0)
             ierr = n, p[n++] = (struct pollfd){.fd = ferr, .events = POLLIN};
-        int wait_ms = -1;
-        if (o->timeout_s > 0) {
-            double left = o->timeout_s - (tfg_now() - t0);
-            if (left <= 0) {
-                timed_out = true;
-                break;
-            }
-            wait_ms = (int)(left * 1000) + 1;
-        }
+        int wait_ms = wait_left(o, t0, last_output, &timed_out, &idle);
+        if (timed_out)
+            break;
         int rc = poll(p, (nfds_t)n, wait_ms);
         if (rc < 0 && errno == EINTR)
             continue;
@@ -140,14 +159,14 @@ tfg_status tfg_proc_run(const tfg_proc_opts *o, tfg_proc_result *r, tfg_err *err
         if (iout >= 0 && p[iout].revents) {
             ssize_t k = read(fout, chunk, sizeof chunk);
             if (k > 0)
-                take(&so, chunk, (size_t)k);
+                take(&so, chunk, (size_t)k), last_output = tfg_now();
             else if (k == 0 || errno != EINTR)
                 close_fd(&fout);
         }
         if (ierr >= 0 && p[ierr].revents) {
             ssize_t k = read(ferr, chunk, sizeof chunk);
             if (k > 0)
-                take(&se, chunk, (size_t)k);
+                take(&se, chunk, (size_t)k), last_output = tfg_now();
             else if (k == 0 || errno != EINTR)
                 close_fd(&ferr);
         }
@@ -158,16 +177,15 @@ tfg_status tfg_proc_run(const tfg_proc_opts *o, tfg_proc_result *r, tfg_err *err
     close_fd(&ferr);
 
     int status = 0;
-    if (!timed_out && o->timeout_s > 0) {
+    if (!timed_out && (o->timeout_s > 0 || o->idle_timeout_s > 0)) {
         /* Output is closed but the child may still run (it closed its stdout). */
         for (;;) {
             pid_t w = waitpid(pid, &status, WNOHANG);
             if (w == pid)
                 break;
-            if (tfg_now() - t0 >= o->timeout_s) {
-                timed_out = true;
+            wait_left(o, t0, last_output, &timed_out, &idle);
+            if (timed_out)
                 break;
-            }
             struct timespec ts = {0, 2000000};
             nanosleep(&ts, NULL);
         }
@@ -183,6 +201,7 @@ tfg_status tfg_proc_run(const tfg_proc_opts *o, tfg_proc_result *r, tfg_err *err
 reaped:
     r->seconds = tfg_now() - t0;
     r->timed_out = timed_out;
+    r->idle = idle;
     r->truncated = so.truncated || se.truncated;
     r->exited = WIFEXITED(status) && !timed_out;
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -191,6 +210,9 @@ reaped:
     r->out = tfg_buf_take(&so.buf);
     r->err_len = se.buf.len;
     r->errout = tfg_buf_take(&se.buf);
+    if (idle)
+        return tfg_err_set(err, TFG_ETIMEOUT, "'%s' printed nothing for %.1f s and was stopped",
+                           o->argv[0], o->idle_timeout_s);
     if (timed_out)
         return tfg_err_set(err, TFG_ETIMEOUT, "'%s' did not finish within %.1f s and was stopped",
                            o->argv[0], o->timeout_s);

@@ -14,6 +14,9 @@ typedef struct {
     const char *stdin_data;   /* may be NULL: the child gets an empty stdin */
     size_t stdin_len;
     double timeout_s;         /* <= 0: no limit */
+    double idle_timeout_s;    /* > 0: also stopped after printing nothing (stdout or
+                                 stderr) for this long: a hang, told apart from long
+                                 work that keeps printing */
     const char *cwd;          /* NULL: inherit */
     size_t max_output;        /* per stream; 0 means 64 MiB. Extra output is dropped. */
 } tfg_proc_opts;
@@ -23,6 +26,7 @@ typedef struct {
     int exit_code;
     int signal;       /* the signal that ended it, else 0 */
     bool timed_out;
+    bool idle;        /* timed_out because it printed nothing for idle_timeout_s */
     bool truncated;   /* output went past max_output */
     char *out, *errout; /* NUL-terminated */
     size_t out_len, err_len;

@@ -22,18 +22,6 @@
 #include "target/sketch_internal.h"
 #include "target/target_internal.h"
 
-tfg_status tfg_sketch_copy(const char *src, const char *dst, tfg_err *err)
-{
-    char *data;
-    size_t len;
-    tfg_status st = tfg_read_file(src, (size_t)64 << 20, &data, &len, err);
-    if (!st) {
-        st = tfg_write_atomic(dst, data, len, err);
-        free(data);
-    }
-    return st;
-}
-
 /* The spec's name as a C identifier: letters, digits and '_'. */
 static char *ident(const char *name)
 {
@@ -210,7 +198,7 @@ static tfg_status copy_into(const char *from_dir, const char *name, const char *
                             tfg_err *err)
 {
     char *a = tfg_path_join(from_dir, name), *b = tfg_path_join(to_dir, name);
-    tfg_status st = tfg_sketch_copy(a, b, err);
+    tfg_status st = tfg_copy_file(a, b, TFG_SKETCH_COPY_MAX, err);
     free(a);
     free(b);
     return st;

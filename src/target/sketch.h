@@ -28,6 +28,9 @@
 #include "core/progress.h"
 #include "spec/spec.h"
 
+/* Seconds without a line from the sketch after which its run counts as hung. */
+#define TFG_SKETCH_IDLE_S 15.0
+
 /* Why a sketch was rejected (the pilot's failure classes). */
 typedef enum {
     TFG_SKETCH_PASSED = 0,
@@ -64,7 +67,9 @@ typedef struct {
     const tfg_board *board;   /* NULL: the spec's board */
     const char *work_dir;     /* firmware is built here (created) */
     size_t max_samples;       /* 0: every test sample */
-    double timeout_s;         /* per emulator run; <= 0: 20 s + 0.05 s per sample */
+    double timeout_s;         /* per emulator run; <= 0: 20 s + 0.5 s per sample; and
+                                 any run is stopped after TFG_SKETCH_IDLE_S without a
+                                 line (a hang) */
     bool arduino_builder;     /* AVR only: build with Debian's arduino-builder from the
                                  exported library (must exist: tfg_sketch_write) */
     const char *library_dir;  /* for arduino_builder: the libraries folder */

@@ -205,14 +205,14 @@ static tfg_status make_inc(ck *c, const char *inc, tfg_err *err)
     for (int i = 0; !st && from_build[i]; i++) {
         char *a = tfg_path_join(c->build, from_build[i]), *b = tfg_path_join(inc, from_build[i]);
         if (tfg_exists(a))
-            st = tfg_sketch_copy(a, b, err);
+            st = tfg_copy_file(a, b, TFG_SKETCH_COPY_MAX, err);
         free(a);
         free(b);
     }
     for (int i = 0; !st && from_shim[i]; i++) {
         char *a = tfg_xasprintf("%s/arduino/%s", c->runtime, from_shim[i]);
         char *b = tfg_path_join(inc, from_shim[i]);
-        st = tfg_sketch_copy(a, b, err);
+        st = tfg_copy_file(a, b, TFG_SKETCH_COPY_MAX, err);
         free(a);
         free(b);
     }
@@ -434,7 +434,7 @@ static tfg_status build_arduino(ck *c, const char *dir, const char *elf, json_t 
     tfg_argv_free(&a);
     if (!st && !c->cls) {
         char *built = tfg_xasprintf("%s/%s.ino.elf", bp, name);
-        st = tfg_sketch_copy(built, elf, err);
+        st = tfg_copy_file(built, elf, TFG_SKETCH_COPY_MAX, err);
         free(built);
     }
     if (!st && !c->cls)
@@ -550,9 +550,13 @@ static tfg_status launch(ck *c, const char *elf, const char *req, size_t req_len
         tfg_argv_add(&a, clock);
     }
     tfg_argv_add(&a, fw);
-    double timeout = c->o->timeout_s > 0 ? c->o->timeout_s : 20 + 0.05 * (double)c->n;
+    /* A hang is silence: a sketch prints a line per reading, so a long test set on a slow
+     * model (Fashion-MNIST: ~5 readings/s under -icount) keeps talking and only a cap
+     * far above the device's own pace bounds the whole run. */
+    double timeout = c->o->timeout_s > 0 ? c->o->timeout_s : 20 + 0.5 * (double)c->n;
     tfg_proc_opts po = {.argv = a.v, .stdin_data = req, .stdin_len = req_len,
-                        .timeout_s = timeout, .max_output = 1u << 20};
+                        .timeout_s = timeout, .idle_timeout_s = TFG_SKETCH_IDLE_S,
+                        .max_output = 1u << 20};
     tfg_status st = tfg_proc_run(&po, r, err);
     if (st == TFG_ETIMEOUT)
         st = TFG_OK; /* r->timed_out: judged below */
@@ -640,6 +644,10 @@ static void judge(ck *c, const tfg_proc_result *r, bool rotated, json_t *pass)
     } else if (!strncmp(p.shim, "#tfg-error sensor", 17)) {
         reject(c, TFG_SKETCH_ML_MISUSE, "the sketch misused the sensor %s(%s)", what,
                p.shim + 11);
+    } else if (r->timed_out && r->idle) {
+        reject(c, TFG_SKETCH_UNSAFE_OUTPUT, "the sketch printed nothing %sfor %.0f s and did "
+               "not finish (an infinite loop or a blocking wait?): %zu predictions printed "
+               "for %zu readings", what, TFG_SKETCH_IDLE_S, p.n_pred, c->n);
     } else if (r->timed_out) {
         reject(c, TFG_SKETCH_UNSAFE_OUTPUT, "the sketch did not finish %swithin the time limit "
                "(an infinite loop or a blocking wait?): %zu predictions printed for %zu "

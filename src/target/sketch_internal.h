@@ -23,7 +23,7 @@ char *tfg_sketch_lib_name(const tfg_spec *s);
  * (with C linkage for C++ sketches) and the class names. New string. */
 char *tfg_sketch_lib_header(const tfg_spec *s, const json_t *pp, bool has_preprocess);
 
-/* Copies src to dst (whole file). */
-tfg_status tfg_sketch_copy(const char *src, const char *dst, tfg_err *err);
+/* The largest file the sketch stage copies (firmware, generated sources). */
+#define TFG_SKETCH_COPY_MAX ((size_t)64 << 20)
 
 #endif

@@ -606,6 +606,26 @@ static void test_proc_limits(void)
     CHECK_HAS(err.msg, "'sleep'");
     tfg_proc_result_free(&r);
 
+    /* The idle limit stops a silent child long before its deadline ... */
+    const char *quiet[] = {"sh", "-c", "echo start; sleep 5", NULL};
+    tfg_proc_opts q = {.argv = quiet, .timeout_s = 20, .idle_timeout_s = 0.4};
+    t0 = tfg_now();
+    CHECK_INT(tfg_proc_run(&q, &r, &err), TFG_ETIMEOUT);
+    took = tfg_now() - t0;
+    CHECK_MSG(took < 2.0, "took %.2f s", took);
+    CHECK(r.timed_out && r.idle);
+    CHECK_STR(r.out, "start\n");
+    CHECK_HAS(err.msg, "printed nothing for 0.4 s");
+    tfg_proc_result_free(&r);
+    /* ... but not one that keeps printing for longer than the idle limit */
+    const char *chatty[] = {"sh", "-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 0.2; done",
+                            NULL};
+    tfg_proc_opts ch = {.argv = chatty, .timeout_s = 20, .idle_timeout_s = 0.9};
+    CHECK_INT(tfg_proc_run(&ch, &r, &err), TFG_OK);
+    CHECK(r.exited && !r.timed_out && !r.idle);
+    CHECK_INT(r.out_len, 12);
+    tfg_proc_result_free(&r);
+
     /* 1 MiB of output arrives whole */
     const char *head[] = {"head", "-c", "1048576", "/dev/zero", NULL};
     tfg_proc_opts h = {.argv = head, .timeout_s = 20};

@@ -48,6 +48,8 @@ static void on_tx(struct avr_irq_t *irq, uint32_t value, void *param)
     if (g_out_len == sizeof g_out)
         flush_out();
     g_out[g_out_len++] = (unsigned char)value;
+    if (value == '\n') /* line by line: the caller tells a hang by silence */
+        flush_out();
 }
 
 static void on_xon(struct avr_irq_t *irq, uint32_t value, void *param)
