@@ -72,5 +72,10 @@ bench-device: build
 bench-fuzz: build-san
 	bench/fuzz/run.sh $(SAN_BUILD)
 
+# The pilot's study table with builtin: every stage, 30 runs, fruit, digits, Fashion-MNIST.
+.PHONY: bench-pilot
+bench-pilot: build
+	bench/pilot/run.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) runs

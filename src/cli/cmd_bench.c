@@ -17,22 +17,28 @@ static const char usage[] =
     "accepted proposal (validation included), tokens and cost per run, attempts, and the\n"
     "failure classes of rejected attempts (backend, format, spec, compile, misuse, budget,\n"
     "silent, unsafe; docs/pilot.md). The backend is measured alone: no escalation to\n"
-    "builtin. Runs of model and quantize start from the builtin's earlier stages, made once.\n"
+    "builtin. Runs of model, quantize and sketch start from the builtin's earlier stages,\n"
+    "made once in OUT/base. Trainings go through a cache fresh for each bench\n"
+    "(OUT/train-cache): the model stage's validator trains every proposal, and training is\n"
+    "bit-reproducible, so runs that propose the same architecture train it once.\n"
     "Writes OUT/bench.csv (one row per run), OUT/bench.md and OUT/bench.json.\n"
     "\n"
     "options:\n"
-    "  --stage STAGE     spec, data, model, quantize, or all (the four chained per run);\n"
-    "                    default all\n"
+    "  --stage STAGE     spec, data, model, quantize, sketch, or all (the five chained per\n"
+    "                    run, with the build before the sketch); default all\n"
     "  --runs N          runs per stage (default 30)\n"
     "  --backend NAME    the backend measured (default builtin)\n"
     "  -j, --jobs J      worker processes (default 1; -J too)\n"
     "  --attempts N      proposals per run before it counts as failed (default: the spec's\n"
     "                    routing.attempts, else 5)\n"
     "  --epochs N        model stage: training epochs (default: the spec's)\n"
+    "  --samples N       sketch stage: test samples streamed to the sketch per pass\n"
+    "                    (default every one; the validate stage proves the model on all)\n"
     "  --request TEXT    spec stage: the request (default: the spec's description)\n"
     "  --config FILE     LLM backends (the spec's \"backends\" section wins)\n"
     "  --out DIR         bench directory (default runs/<name>-bench)\n"
     "  --offline         answer from each run's LLM cache only\n"
+    "  --no-train-cache  train every proposal, even one trained in an earlier run\n"
     "  --json            the table as one JSON object\n"
     "\n"
     "example:\n"
@@ -40,8 +46,8 @@ static const char usage[] =
 
 typedef struct {
     const char *stage, *backend, *config, *out, *request;
-    int runs, jobs, attempts, epochs;
-    bool offline;
+    int runs, jobs, attempts, epochs, samples;
+    bool offline, no_train_cache;
 } bench_args;
 
 static int number(tfg_cli *c, const char *opt, const char *arg, int lo, int hi, int *out)
@@ -61,12 +67,13 @@ static int parse(int argc, char **argv, tfg_cli *c, bench_args *a)
         {"attempts", required_argument, NULL, 'a'}, {"epochs", required_argument, NULL, 'e'},
         {"request", required_argument, NULL, 'r'}, {"config", required_argument, NULL, 'c'},
         {"out", required_argument, NULL, 'o'},     {"offline", no_argument, NULL, 'F'},
+        {"no-train-cache", no_argument, NULL, 'N'}, {"samples", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'Z'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int opt, code = -1;
     optind = 1;
     opterr = 0;
-    while (code < 0 && (opt = getopt_long(argc, argv, "s:n:b:j:J:a:e:r:c:o:Fhqv", longopts,
+    while (code < 0 && (opt = getopt_long(argc, argv, "s:n:b:j:J:a:e:r:c:o:S:FNhqv", longopts,
                                           NULL)) != -1) {
         switch (opt) {
         case 's': a->stage = optarg; break;
@@ -75,12 +82,14 @@ static int parse(int argc, char **argv, tfg_cli *c, bench_args *a)
         case 'c': a->config = optarg; break;
         case 'o': a->out = optarg; break;
         case 'F': a->offline = true; break;
+        case 'N': a->no_train_cache = true; break;
         case 'n': code = number(c, "--runs", optarg, 1, 100000, &a->runs); break;
         case 'j':
         case 'J': code = number(c, "--jobs", optarg, 1, 256, &a->jobs); break;
         case 'Z': c->json = true; break;
         case 'a': code = number(c, "--attempts", optarg, 1, 50, &a->attempts); break;
         case 'e': code = number(c, "--epochs", optarg, 1, 100000, &a->epochs); break;
+        case 'S': code = number(c, "--samples", optarg, 1, 100000000, &a->samples); break;
         default: code = tfg_cli_common_opt(c, opt, "bench", usage, argv[optind - 1]);
         }
     }
@@ -108,7 +117,9 @@ int tfg_cmd_bench(int argc, char **argv, tfg_cli *c)
                             .prices = &prices, .stage = a.stage, .runs = a.runs,
                             .jobs = a.jobs, .backend = a.backend, .attempts = a.attempts,
                             .out = out, .request = a.request, .epochs = (uint32_t)a.epochs,
-                            .offline = a.offline, .progress = run.progress};
+                            .sketch_samples = (size_t)a.samples,
+                            .offline = a.offline, .no_train_cache = a.no_train_cache,
+                            .progress = run.progress};
         st = tfg_pilot_bench(&o, &sum, &err);
     }
     if (st) {

@@ -9,7 +9,8 @@
 #include "nn/stage.h"
 
 static const char usage[] =
-    "usage: tinyforge train SPEC [--arch FILE] [--epochs N] [--out DIR] [--force] [--json]\n"
+    "usage: tinyforge train SPEC [--arch FILE] [--epochs N] [--out DIR] [--cache DIR] [--force]\n"
+    "       [--json]\n"
     "\n"
     "Trains a small network natively (no Python) on DIR/data/{train,val}.bin, written by\n"
     "`tinyforge data`, keeps the epoch with the best validation accuracy (early stopping\n"
@@ -33,6 +34,9 @@ static const char usage[] =
     "  --epochs N   override training.epochs\n"
     "  --out DIR    run directory (default: runs/<spec name>)\n"
     "  --force      run even when nothing changed\n"
+    "  --cache DIR  a training cache shared by run directories: a training whose inputs\n"
+    "               (splits, settings, architecture, budget) match a finished entry is\n"
+    "               not run again; its files are published (report.json \"cache\")\n"
     "  --json       print the final metrics (test_accuracy, ...) as one JSON object\n"
     "\n"
     "example:\n"
@@ -88,13 +92,14 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
         {"out", required_argument, NULL, 'o'}, {"arch", required_argument, NULL, 'a'},
         {"epochs", required_argument, NULL, 'e'}, {"force", no_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+        {"cache", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0}};
     tfg_train_stage_opts o = {0};
     const char *out = NULL;
     int opt, code;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:a:e:fjhqv", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:a:e:c:fjhqv", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o': out = optarg; break;
         case 'a': o.arch_file = optarg; break;
@@ -106,6 +111,7 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
             break;
         }
         case 'f': o.force = true; break;
+        case 'c': o.cache_dir = optarg; break;
         default:
             if ((code = tfg_cli_common_opt(c, opt, "train", usage, argv[optind - 1])) >= 0)
                 return code;
@@ -126,6 +132,9 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
         if (r.skipped)
             printf("train: up to date (data, architecture and settings unchanged since the "
                    "last run); skipped. --force trains again.\n\n");
+        if (r.cached)
+            printf("train: the same inputs were trained before; published from the cache "
+                   "(%s).\n\n", o.cache_dir);
         if (r.report && c->verbose >= 0)
             print_report(r.report);
         printf("artifacts: %s/\n", r.dir);

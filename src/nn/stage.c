@@ -2,11 +2,14 @@
  * published atomically and skipped when nothing changed (see stage.h). */
 #include "nn/stage.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "core/manifest.h"
@@ -230,7 +233,7 @@ static tfg_status publish(const tfg_train_stage_opts *o, tfg_manifest *m, const 
 
 static tfg_status run(const tfg_spec *s, const tfg_train_stage_opts *o, data_in *d,
                       const arch_in *a, tfg_train_opts *to, double target, tfg_manifest *m,
-                      tfg_train_outcome *r, tfg_err *err)
+                      const char *cache_key, tfg_train_outcome *r, tfg_err *err)
 {
     tfg_arch_need need = {.classification = d->train.label_kind == TFG_LABEL_CLASS,
                           .input = d->input,
@@ -267,6 +270,9 @@ static tfg_status run(const tfg_spec *s, const tfg_train_stage_opts *o, data_in 
     tfg_progress_finish(o->progress);
     if (!st) {
         json_t *report = make_report(s, d, &g, &h, &test, cm, candidates, to);
+        if (cache_key)
+            json_object_set_new(report, "cache", json_pack("{s:s, s:b}", "key", cache_key,
+                                                           "hit", 0));
         st = publish(o, m, &g, report, err);
         if (!st)
             r->report = json_incref(report);
@@ -276,6 +282,120 @@ static tfg_status run(const tfg_spec *s, const tfg_train_stage_opts *o, data_in 
     json_decref(candidates);
     tfg_train_history_free(&h);
     tfg_graph_free(&g);
+    return st;
+}
+
+/* ---- the training cache (stage.h) --------------------------------------------------- */
+
+/* The hash of what the manifest records as inputs, and of the tool's version. */
+static char *cache_key(const tfg_manifest *m)
+{
+    char *canon = tfg_json_canonical(json_object_get(m->j, "inputs"));
+    char *text = tfg_xasprintf("%s\n%s", TFG_VERSION, canon);
+    char hex[TFG_SHA256_HEX];
+    tfg_sha256_hex(text, strlen(text), hex);
+    free(canon);
+    free(text);
+    return tfg_xstrdup(hex);
+}
+
+/* Waits for and holds <cache>/<key>.lock (released when *fd is closed). */
+static tfg_status cache_lock(const char *cache, const char *key, int *fd, tfg_err *err)
+{
+    tfg_status st = tfg_mkdirs(cache, err);
+    if (st)
+        return st;
+    char *path = tfg_xasprintf("%s/%s.lock", cache, key);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (*fd < 0 || fcntl(*fd, F_SETLKW, &fl) != 0)
+        st = tfg_err_set(err, TFG_EIO, "%s: cannot lock the training cache entry", path);
+    free(path);
+    return st;
+}
+
+/* Every file of from (manifest.json only when with_manifest) into to. */
+static tfg_status copy_files(const char *from, const char *to, bool with_manifest,
+                             tfg_err *err)
+{
+    char **names = NULL;
+    size_t n = 0;
+    tfg_status st = tfg_list_files(from, "", &names, &n, err);
+    for (size_t i = 0; !st && i < n; i++) {
+        if (!with_manifest && !strcmp(names[i], "manifest.json"))
+            continue;
+        char *a = tfg_path_join(from, names[i]), *b = tfg_path_join(to, names[i]);
+        st = tfg_copy_file(a, b, (size_t)1 << 30, err);
+        free(a);
+        free(b);
+    }
+    tfg_strv_free(names);
+    return st;
+}
+
+/* Publishes a cache entry as <out>/train, its report marked as a hit. */
+static tfg_status publish_cached(const tfg_train_stage_opts *o, tfg_manifest *m,
+                                 const char *entry, const char *key, tfg_train_outcome *r,
+                                 tfg_err *err)
+{
+    json_t *report = tfg_stage_report_load(entry);
+    if (!report)
+        return tfg_err_set(err, TFG_EIO, "%s/report.json: cannot read the cached training",
+                           entry);
+    json_object_set_new(report, "cache", json_pack("{s:s, s:b}", "key", key, "hit", 1));
+    tfg_stagedir sd;
+    tfg_status st = tfg_stage_begin(&sd, o->out, "train", err);
+    if (!st) {
+        st = copy_files(entry, sd.dir, false, err);
+        if (!st)
+            st = tfg_stage_finish(&sd, m, report, err);
+        else
+            tfg_stage_abort(&sd);
+    }
+    if (!st) {
+        r->cached = true;
+        r->report = json_incref(report);
+    }
+    json_decref(report);
+    return st;
+}
+
+/* A finished training (dir) becomes the cache entry <cache>/<key>, whole or not at all. */
+static tfg_status cache_store(const char *cache, const char *key, const char *dir,
+                              tfg_err *err)
+{
+    tfg_stagedir sd;
+    tfg_status st = tfg_stage_begin(&sd, cache, key, err);
+    if (st)
+        return st;
+    st = copy_files(dir, sd.dir, true, err);
+    if (!st)
+        return tfg_stage_commit(&sd, err);
+    tfg_stage_abort(&sd);
+    return st;
+}
+
+/* Trains (or takes the cache's entry for these inputs) and publishes. */
+static tfg_status run_cached(const tfg_spec *s, const tfg_train_stage_opts *o, data_in *d,
+                             const arch_in *a, tfg_train_opts *to, double target,
+                             tfg_manifest *m, tfg_train_outcome *r, tfg_err *err)
+{
+    if (!o->cache_dir)
+        return run(s, o, d, a, to, target, m, NULL, r, err);
+    char *key = cache_key(m), *entry = tfg_path_join(o->cache_dir, key);
+    int lock = -1;
+    tfg_status st = cache_lock(o->cache_dir, key, &lock, err);
+    if (!st && tfg_manifest_up_to_date(m, entry)) {
+        st = publish_cached(o, m, entry, key, r, err);
+    } else if (!st) {
+        st = run(s, o, d, a, to, target, m, key, r, err);
+        if (!st)
+            st = cache_store(o->cache_dir, key, r->dir, err);
+    }
+    if (lock >= 0)
+        close(lock);
+    free(key);
+    free(entry);
     return st;
 }
 
@@ -322,7 +442,7 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
         r->skipped = true;
         r->report = tfg_stage_report_load(r->dir);
     } else if (!st) {
-        st = run(s, o, &d, &a, &to, target, &m, r, err);
+        st = run_cached(s, o, &d, &a, &to, target, &m, r, err);
     }
     tfg_manifest_free(&m);
     arch_free(&a);

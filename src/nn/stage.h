@@ -9,7 +9,17 @@
  *                 matrix, size estimates against the board, candidates tried
  *   manifest.json input and output hashes: an unchanged stage is skipped
  *
- * A run killed midway leaves the previous artifacts as they were (staging directory). */
+ * A run killed midway leaves the previous artifacts as they were (staging directory).
+ *
+ * The training cache (opts.cache_dir): training is bit-reproducible for the same inputs
+ * on one machine (train.h), so a training whose inputs — the split files, the training
+ * settings, the architecture, the budget: exactly what manifest.json records — match a
+ * finished entry of the cache is not run again; the entry's files are published, and
+ * report.json's "cache" says so ({"key", "hit": true}; "seconds" stays the original
+ * training's). An entry is <cache>/<key>/ with the stage's files and manifest, written
+ * whole after a training (staging directory + rename) and used only while its manifest's
+ * output hashes hold. Processes that need the same key take turns (a lock file per key),
+ * so parallel validations of one architecture train once. The bench uses it (pilot). */
 #ifndef TFG_NN_STAGE_H
 #define TFG_NN_STAGE_H
 
@@ -25,11 +35,13 @@ typedef struct {
     const char *arch_file;  /* architecture JSON to train, or NULL */
     uint32_t epochs;        /* overrides training.epochs when > 0 */
     bool force;             /* run even when nothing changed */
+    const char *cache_dir;  /* NULL, or the training cache (above) */
     tfg_progress *progress; /* may be NULL */
 } tfg_train_stage_opts;
 
 typedef struct {
     bool skipped;
+    bool cached;    /* published from the training cache */
     char *dir;      /* <out>/train */
     json_t *report; /* report.json (also loaded when skipped) */
 } tfg_train_outcome;

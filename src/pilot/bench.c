@@ -11,12 +11,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "codegen/stage.h"
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "pilot/bench.h"
 
-static const char *const chain[] = {"spec", "data", "model", "quantize", NULL};
+static const char *const chain[] = {"spec", "data", "model", "quantize", "sketch", NULL};
+
+/* What a run of one stage starts from: the base's stage directories, linked. */
+static const char *const prereq_model[] = {"data", NULL};
+static const char *const prereq_quantize[] = {"data", "train", NULL};
+static const char *const prereq_sketch[] = {"data", "train", "quant", "build", NULL};
+
+static const char *const *prereqs(const char *stage)
+{
+    return !strcmp(stage, "model")      ? prereq_model
+           : !strcmp(stage, "quantize") ? prereq_quantize
+           : !strcmp(stage, "sketch")   ? prereq_sketch
+                                        : NULL;
+}
 
 /* ---- one run ------------------------------------------------------------------------ */
 
@@ -24,7 +38,8 @@ typedef struct {
     const tfg_bench_opts *o;
     const tfg_pilot_policy *policy;
     char *base;         /* absolute path of <out>/base */
-    const char *data_file;
+    char *train_cache;  /* absolute path of <out>/train-cache, or NULL */
+    const tfg_source *data, *test; /* the spec's sources the spec stage is given */
 } bench_ctx;
 
 static json_t *row_json(const char *stage, int run, const tfg_pilot_result *r,
@@ -56,6 +71,17 @@ static tfg_status link_prereq(const bench_ctx *b, const char *dir, const char *s
     return st;
 }
 
+/* The build stage, which is not the pilot's (nothing in it is proposed): in a chain it
+ * runs between quantize and sketch, and its time counts to the sketch's row. */
+static tfg_status build_stage(const tfg_spec *s, const char *dir, tfg_err *err)
+{
+    tfg_build_stage_opts bo = {.out = dir};
+    tfg_build_outcome r;
+    tfg_status st = tfg_build_stage(s, &bo, &r, err);
+    tfg_build_outcome_free(&r);
+    return st;
+}
+
 /* One run: the stages of `stages` in order in dir; one row each (after the first
  * failure of a chain, the later stages are not run and count as failed). */
 static json_t *one_run(const bench_ctx *b, const char *dir, const char *const *stages, int run)
@@ -67,14 +93,23 @@ static json_t *one_run(const bench_ctx *b, const char *dir, const char *const *s
     tfg_pilot_opts po = {.out = dir, .spec = b->o->spec, .boards = b->o->boards,
                          .config = b->o->config, .prices = b->o->prices, .policy = b->policy,
                          .offline = b->o->offline, .request = b->o->request,
-                         .data_file = b->data_file, .spec_out = spec_out,
-                         .epochs = b->o->epochs};
+                         .data_file = b->data->path, .labels_file = b->data->labels,
+                         .test_file = b->test ? b->test->path : NULL,
+                         .test_labels_file = b->test ? b->test->labels : NULL,
+                         .spec_out = spec_out, .epochs = b->o->epochs,
+                         .train_cache = b->train_cache,
+                         .sketch_samples = b->o->sketch_samples};
     tfg_status st = tfg_pilot_open(&p, &po, &err);
     for (size_t i = 0; stages[i]; i++) {
         tfg_pilot_result r;
         memset(&r, 0, sizeof r);
+        double t0 = tfg_now();
+        if (!st && i > 0 && !strcmp(stages[i], "sketch"))
+            st = build_stage(b->o->spec, dir, &err);
+        double t_build = tfg_now() - t0;
         if (!st)
             st = tfg_pilot_run_stage(p, stages[i], &r, &err);
+        r.seconds += t_build;
         json_array_append_new(rows, row_json(stages[i], run, &r, st, &err));
     }
     tfg_pilot_close(p);
@@ -94,10 +129,9 @@ static tfg_status job_run(const bench_ctx *b, const job *jb, tfg_err *err)
     if (!st) st = tfg_mkdirs(jb->dir, err);
     const char *one[] = {jb->stage, NULL};
     bool all = !strcmp(jb->stage, "all");
-    if (!st && !all && (!strcmp(jb->stage, "model") || !strcmp(jb->stage, "quantize")))
-        st = link_prereq(b, jb->dir, "data", err);
-    if (!st && !all && !strcmp(jb->stage, "quantize"))
-        st = link_prereq(b, jb->dir, "train", err);
+    const char *const *pre = all ? NULL : prereqs(jb->stage);
+    for (size_t i = 0; !st && pre && pre[i]; i++)
+        st = link_prereq(b, jb->dir, pre[i], err);
     if (st)
         return st;
     json_t *rows = one_run(b, jb->dir, all ? chain : one, jb->run);
@@ -276,18 +310,17 @@ static tfg_status summarize(const tfg_bench_opts *o, const job *v, size_t n, jso
             json_decref(r);
         }
     }
-    const char *order[] = {"spec", "data", "model", "quantize", NULL};
     json_t *stages = json_array();
-    for (size_t s = 0; !st && order[s]; s++) {
+    for (size_t s = 0; !st && chain[s]; s++) {
         agg a;
         memset(&a, 0, sizeof a);
         size_t i;
         const json_t *r;
         json_array_foreach(rows, i, r)
-            if (!strcmp(json_string_value(json_object_get(r, "stage")), order[s]))
+            if (!strcmp(json_string_value(json_object_get(r, "stage")), chain[s]))
                 agg_add(&a, r);
         if (a.n > 0)
-            json_array_append_new(stages, agg_json(order[s], &a));
+            json_array_append_new(stages, agg_json(chain[s], &a));
     }
     char *md = markdown(stages, o->backend);
     char *p_csv = tfg_path_join(o->out, "bench.csv"), *p_md = tfg_path_join(o->out, "bench.md"),
@@ -311,22 +344,30 @@ static tfg_status summarize(const tfg_bench_opts *o, const job *v, size_t n, jso
 
 /* ---- the study ---------------------------------------------------------------------- */
 
-/* The builtin's data (and model) stages once in <out>/base, for runs that start later. */
-static tfg_status prepare_base(const tfg_bench_opts *o, const char *base, tfg_err *err)
+/* The builtin's earlier stages once in <out>/base, for runs that start later. */
+static tfg_status prepare_base(const tfg_bench_opts *o, const char *base,
+                               const char *train_cache, tfg_err *err)
 {
-    bool need_train = !strcmp(o->stage, "quantize");
-    bool need_data = need_train || !strcmp(o->stage, "model");
-    if (!need_data)
+    const char *const *pre = prereqs(o->stage);
+    if (!pre)
         return TFG_OK;
+    bool need_train = false, need_quant = false;
+    for (size_t i = 0; pre[i]; i++) {
+        need_train |= !strcmp(pre[i], "train");
+        need_quant |= !strcmp(pre[i], "quant");
+    }
     tfg_pilot_policy policy;
     tfg_pilot_policy_default(&policy);
     tfg_pilot_opts po = {.out = base, .spec = o->spec, .boards = o->boards, .config = o->config,
-                         .policy = &policy, .epochs = o->epochs};
+                         .policy = &policy, .epochs = o->epochs, .train_cache = train_cache,
+                         .progress = o->progress};
     tfg_pilot *p = NULL;
     tfg_pilot_result r;
     tfg_status st = tfg_pilot_open(&p, &po, err);
     if (!st) st = tfg_pilot_run_stage(p, "data", &r, err);
     if (!st && need_train) st = tfg_pilot_run_stage(p, "model", &r, err);
+    if (!st && need_quant) st = tfg_pilot_run_stage(p, "quantize", &r, err);
+    if (!st && need_quant) st = build_stage(o->spec, base, err);
     tfg_pilot_close(p);
     tfg_pilot_policy_free(&policy);
     return st ? tfg_err_prefix(err, "bench: preparing the builtin's earlier stages") : TFG_OK;
@@ -339,7 +380,8 @@ static tfg_status check_opts(const tfg_bench_opts *o, tfg_err *err)
         known |= !strcmp(o->stage, chain[i]);
     if (!known)
         return tfg_err_set(err, TFG_EUSAGE,
-                           "bench: unknown stage '%s' (spec, data, model, quantize or all)",
+                           "bench: unknown stage '%s' (spec, data, model, quantize, sketch "
+                           "or all)",
                            o->stage);
     if (o->runs < 1 || o->jobs < 1)
         return tfg_err_set(err, TFG_EUSAGE, "bench: runs and jobs must be at least 1");
@@ -365,11 +407,25 @@ tfg_status tfg_pilot_bench(const tfg_bench_opts *o, json_t **summary, tfg_err *e
         policy.attempts = o->attempts;
     char abs[PATH_MAX];
     char *base = tfg_path_join(o->out, "base");
+    bench_ctx b = {.o = o, .policy = &policy};
+    for (size_t i = 0; i < o->spec->n_sources; i++) {
+        const tfg_source *src = &o->spec->sources[i];
+        if (src->split == TFG_SPLIT_TEST && !b.test)
+            b.test = src;
+        else if (src->split != TFG_SPLIT_TEST && !b.data)
+            b.data = src;
+    }
+    if (!b.data)
+        b.data = &o->spec->sources[0];
     st = tfg_mkdirs(o->out, err);
-    if (!st) st = prepare_base(o, base, err);
     if (!st && !realpath(o->out, abs))
         st = tfg_err_set(err, TFG_EIO, "%s: cannot resolve the bench directory", o->out);
-    bench_ctx b = {.o = o, .policy = &policy, .data_file = o->spec->sources[0].path};
+    if (!st && !o->no_train_cache) {
+        /* fresh for every bench: an entry is only reused within one study */
+        b.train_cache = tfg_path_join(abs, "train-cache");
+        st = tfg_rmtree(b.train_cache, err);
+    }
+    if (!st) st = prepare_base(o, base, b.train_cache, err);
     bench_ctx *bp = &b;
     tfg_bench_opts local = *o;
     if (!local.request)
@@ -393,6 +449,7 @@ tfg_status tfg_pilot_bench(const tfg_bench_opts *o, json_t **summary, tfg_err *e
         free(v[i].dir);
     free(v);
     free(b.base);
+    free(b.train_cache);
     free(base);
     tfg_pilot_policy_free(&policy);
     return st;

@@ -4,10 +4,17 @@
  * deviation of the time to an accepted proposal, tokens and cost per run, and the
  * failure classes of the rejected attempts.
  *
- * A run of one stage starts from the same prerequisites (the builtin's data and model
- * stages, prepared once in <out>/base and linked into each run); "all" runs spec, data,
- * model and quantize in a chain in one directory. The backend is measured alone: its
- * route is just itself (no escalation), so a failure counts as one. */
+ * A run of one stage starts from the same prerequisites (the builtin's data, model and
+ * quantize stages and the build, as far as the stage needs them, prepared once in
+ * <out>/base and linked into each run); "all" runs spec, data, model, quantize and
+ * sketch in a chain in one directory (the build between quantize and sketch, its time
+ * counted to the sketch). The backend is measured alone: its route is just itself (no
+ * escalation), so a failure counts as one.
+ *
+ * Trainings go through a training cache in <out>/train-cache (nn/stage.h), fresh for
+ * each bench: the model stage's validator trains every proposal, and training is
+ * bit-reproducible, so 30 runs proposing the same architecture train it once (the
+ * first) and validate the same weights 30 times; report.json's "cache" says which. */
 #ifndef TFG_PILOT_BENCH_H
 #define TFG_PILOT_BENCH_H
 
@@ -20,7 +27,7 @@ typedef struct {
     const tfg_boards *boards;
     const tfg_llm_config *config;
     const tfg_llm_prices *prices;
-    const char *stage;       /* "spec", "data", "model", "quantize" or "all" */
+    const char *stage;       /* "spec", "data", "model", "quantize", "sketch" or "all" */
     int runs;                /* repetitions per stage (e.g. 30) */
     int jobs;                /* worker processes (1: in this process) */
     const char *backend;     /* the backend measured */
@@ -28,7 +35,9 @@ typedef struct {
     const char *out;         /* the bench directory */
     const char *request;     /* spec stage: the request (default: the spec's description) */
     uint32_t epochs;         /* model stage: overrides training.epochs when > 0 */
+    size_t sketch_samples;   /* sketch stage: test samples streamed per pass (0: all) */
     bool offline;
+    bool no_train_cache;     /* train every proposal again, even one already trained */
     tfg_progress *progress;  /* may be NULL: one step per finished run */
 } tfg_bench_opts;
 

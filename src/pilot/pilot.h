@@ -126,10 +126,18 @@ typedef struct {
     const char *prompts_dir;        /* NULL: tfg_pilot_prompts_default_dir() */
     /* spec stage */
     const char *request;            /* the request in plain words */
-    const char *data_file;          /* the data the spec must read */
+    const char *data_file;          /* the data the spec must read: a CSV or IDX images */
+    const char *labels_file;        /* IDX images: their labels file (NULL for a CSV) */
+    const char *test_file;          /* optional: data kept whole as the test split */
+    const char *test_labels_file;   /* IDX test images: their labels file */
     const char *spec_out;           /* where the accepted spec is written */
     /* model stage */
     uint32_t epochs;                /* overrides training.epochs when > 0 */
+    const char *train_cache;        /* NULL, or a directory of finished trainings keyed by
+                                       their inputs (nn/stage.h): repeated validations of
+                                       one architecture on one data set train once */
+    /* sketch stage */
+    size_t sketch_samples;          /* test samples streamed per pass (0: every one) */
     tfg_progress *progress;         /* may be NULL */
 } tfg_pilot_opts;
 

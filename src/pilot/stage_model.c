@@ -117,7 +117,8 @@ static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
     tfg_train_outcome r;
     memset(&r, 0, sizeof r);
     if (!st) {
-        tfg_train_stage_opts to = {.out = scratch, .epochs = o->epochs, .force = true};
+        tfg_train_stage_opts to = {.out = scratch, .epochs = o->epochs, .force = true,
+                                   .cache_dir = o->train_cache};
         st = tfg_train_stage(o->spec, &to, &r, err);
     }
     if (!st) {
@@ -250,7 +251,7 @@ static tfg_status train(tfg_pilot *p, const json_t *arch, const model_state *st,
     memset(&r, 0, sizeof r);
     if (!s) {
         tfg_train_stage_opts to = {.out = o->out, .arch_file = af, .epochs = o->epochs,
-                                   .progress = o->progress};
+                                   .progress = o->progress, .cache_dir = o->train_cache};
         s = tfg_train_stage(o->spec, &to, &r, err);
         if (s == TFG_EINPUT) {
             *cls = TFG_PILOT_SPEC, s = TFG_OK;

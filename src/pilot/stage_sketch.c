@@ -292,7 +292,8 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
         return TFG_OK;
     tfg_sketch_stage_opts so = {.out = o->out, .progress = o->progress, .source = src,
                                 .source_name = "proposed through the pilot",
-                                .publish_passed_only = true};
+                                .publish_passed_only = true,
+                                .max_samples = o->sketch_samples};
     tfg_sketch_outcome r;
     tfg_status st = tfg_sketch_stage(o->spec, &so, &r, err);
     if (!st) {

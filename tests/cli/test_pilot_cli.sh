@@ -65,11 +65,11 @@ kill $SRV 2>/dev/null
 run "$TFG_BIN" bench "$TFG_SRC/examples/fruit/spec.json" --stage all --runs 30 -j 2 \
   --out "$T/bench"
 expect_rc 0
-for s in spec data model quantize; do
+for s in spec data model quantize sketch; do
   expect_out "| $s | builtin | 30/30 (100 %)"
 done
-ok; [ "$(grep -c '^' "$T/bench/bench.csv")" = 121 ] || fail "bench.csv rows: $(wc -l <"$T/bench/bench.csv")"
-ok; [ "$(json_get "$T/bench/bench.json" 'sum(s["ok"] for s in j["stages"])')" = 120 ] || fail "bench.json"
+ok; [ "$(grep -c '^' "$T/bench/bench.csv")" = 151 ] || fail "bench.csv rows: $(wc -l <"$T/bench/bench.csv")"
+ok; [ "$(json_get "$T/bench/bench.json" 'sum(s["ok"] for s in j["stages"])')" = 150 ] || fail "bench.json"
 ok; grep -q "| quantize | builtin |" "$T/bench/bench.md" || fail "bench.md"
 
 # digits (scikit-learn's, from Debian): 30/30 on every stage, 10 training epochs.
@@ -78,7 +78,7 @@ if [ -f "$DIGITS" ]; then
   run "$TFG_BIN" bench "$TFG_SRC/examples/digits/spec.json" --stage all --runs 30 -j 2 \
     --epochs 10 --out "$T/bench-digits"
   expect_rc 0
-  for s in spec data model quantize; do
+  for s in spec data model quantize sketch; do
     expect_out "| $s | builtin | 30/30 (100 %)"
   done
 fi
