@@ -1,6 +1,7 @@
-/* cmd_new.c — `tinyforge new "REQUEST" --data FILE`: a spec from a request in plain
- * words, proposed by a backend (builtin by default) and accepted only when the spec
- * validator holds (src/pilot). */
+/* cmd_new.c — `tinyforge new "REQUEST" --data FILE [--labels FILE] [--test-data FILE
+ * [--test-labels FILE]]`: a spec from a request in plain words and the data (a CSV, or
+ * IDX images with their labels), proposed by a backend (builtin by default) and accepted
+ * only when the spec validator holds (src/pilot). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,44 +13,66 @@
 #include "pilot/pilot.h"
 
 static const char usage[] =
-    "usage: tinyforge new \"REQUEST\" --data FILE [--out SPEC] [--backend NAME] [options]\n"
+    "usage: tinyforge new \"REQUEST\" --data FILE [--labels FILE]\n"
+    "           [--test-data FILE [--test-labels FILE]] [--out SPEC] [--backend NAME] [options]\n"
     "\n"
-    "Writes a spec (README: \"The spec\") for a request in plain words and a CSV file. The\n"
-    "backend proposes, the validator checks: the schema, a known board, budgets within it,\n"
-    "the data file exactly the one given, the label and feature columns present, a\n"
+    "Writes a spec (README: \"The spec\") for a request in plain words and the data: a CSV\n"
+    "file, or IDX images (the MNIST format, gzip'd or not, told apart by their content)\n"
+    "with their labels file. Test data of the same kind stays whole as the test split.\n"
+    "The backend proposes, the validator checks: the schema, a known board, budgets within\n"
+    "it, the sources exactly the files given (each in its role: images with their labels,\n"
+    "the test data as the test split), the label and feature columns present, a\n"
     "classification label that holds classes. A rejected proposal goes back with the\n"
     "error (up to --attempts times), then the builtin writer (rules over the request's\n"
-    "words and the CSV header) answers. Every attempt is logged in RUN/llm/pilot.jsonl and\n"
-    "every LLM call in RUN/llm/trace.jsonl (`tinyforge trace RUN`).\n"
+    "words and the CSV header; \"label\" for images) answers. Every attempt is logged in\n"
+    "RUN/llm/pilot.jsonl and every LLM call in RUN/llm/trace.jsonl (`tinyforge trace RUN`).\n"
     "\n"
     "options:\n"
-    "  --data FILE       the CSV the application learns from (required)\n"
-    "  --out SPEC        where to write the spec (default spec.json; not overwritten\n"
-    "                    without --force)\n"
-    "  --backend NAME    ask this backend first (default builtin)\n"
-    "  --config FILE     LLM backends (default $TINYFORGE_LLM_CONFIG or\n"
-    "                    ~/.config/tinyforge/llm.json)\n"
-    "  --run DIR         where the LLM cache, trace and pilot log go (default runs/new)\n"
-    "  --attempts N      proposals per backend before the next one (default 5)\n"
-    "  --llm-data WHAT   what of the data a prompt may carry: none (column names only),\n"
-    "                    profile (default), sample_rows (also 5 rows)\n"
-    "  --offline         answer from the LLM cache only\n"
-    "  --force           overwrite SPEC\n"
-    "  --json            one JSON object on stdout\n"
+    "  --data FILE         the data the application learns from: a CSV, or IDX images\n"
+    "                      (required)\n"
+    "  --labels FILE       the IDX labels of --data's images (required for images; not\n"
+    "                      for a CSV)\n"
+    "  --test-data FILE    test data kept whole as the test split: a CSV with the data's\n"
+    "                      columns, or IDX images (then --test-labels too)\n"
+    "  --test-labels FILE  the IDX labels of --test-data's images\n"
+    "  --out SPEC          where to write the spec (default spec.json; not overwritten\n"
+    "                      without --force)\n"
+    "  --backend NAME      ask this backend first (default builtin)\n"
+    "  --config FILE       LLM backends (default $TINYFORGE_LLM_CONFIG or\n"
+    "                      ~/.config/tinyforge/llm.json)\n"
+    "  --run DIR           where the LLM cache, trace and pilot log go (default runs/new)\n"
+    "  --attempts N        proposals per backend before the next one (default 5)\n"
+    "  --llm-data WHAT     what of the data a prompt may carry: none (column names only),\n"
+    "                      profile (default), sample_rows (also 5 CSV rows; never images)\n"
+    "  --offline           answer from the LLM cache only\n"
+    "  --force             overwrite SPEC\n"
+    "  --json              one JSON object on stdout\n"
     "\n"
-    "example:\n"
-    "  tinyforge new \"tell apple, banana and orange apart by colour on an Arduino Nano 33\"\n"
-    "      --data examples/fruit/fruit.csv --out fruit.json\n";
+    "examples:\n"
+    "  tinyforge new \"tell apple, banana and orange apart by colour on an Arduino Nano 33\" \\\n"
+    "      --data examples/fruit/fruit.csv --out fruit.json\n"
+    "  F=/usr/share/datasets/fashion-mnist   # Debian's dataset-fashion-mnist\n"
+    "  tinyforge new \"sort photos of clothing into ten kinds on the Nucleo L4R5ZI\" \\\n"
+    "      --data $F/train-images-idx3-ubyte.gz --labels $F/train-labels-idx1-ubyte.gz \\\n"
+    "      --test-data $F/t10k-images-idx3-ubyte.gz \\\n"
+    "      --test-labels $F/t10k-labels-idx1-ubyte.gz --out fashion.json\n";
 
 typedef struct {
-    const char *data, *out, *backend, *config, *run, *llm_data;
-    int attempts;
+    const char *data, *labels, *test_data, *test_labels, *out, *backend, *config, *run,
+        *llm_data;
+    long attempts;
     bool offline, force;
 } new_opts;
+
+/* Long-only options: values outside the short options' letters. */
+enum { OPT_LABELS = 256, OPT_TEST_DATA, OPT_TEST_LABELS };
 
 static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
 {
     static const struct option longopts[] = {
+        {"labels", required_argument, NULL, OPT_LABELS},
+        {"test-data", required_argument, NULL, OPT_TEST_DATA},
+        {"test-labels", required_argument, NULL, OPT_TEST_LABELS},
         {"data", required_argument, NULL, 'd'},    {"out", required_argument, NULL, 'o'},
         {"backend", required_argument, NULL, 'b'}, {"config", required_argument, NULL, 'c'},
         {"run", required_argument, NULL, 'r'},     {"attempts", required_argument, NULL, 'a'},
@@ -62,6 +85,9 @@ static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
     while ((opt = getopt_long(argc, argv, "d:o:b:c:r:a:l:FfjhqvJ", longopts, NULL)) != -1) {
         switch (opt) {
         case 'd': o->data = optarg; break;
+        case OPT_LABELS: o->labels = optarg; break;
+        case OPT_TEST_DATA: o->test_data = optarg; break;
+        case OPT_TEST_LABELS: o->test_labels = optarg; break;
         case 'o': o->out = optarg; break;
         case 'b': o->backend = optarg; break;
         case 'c': o->config = optarg; break;
@@ -70,9 +96,8 @@ static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
         case 'F': o->offline = true; break;
         case 'f': o->force = true; break;
         case 'a':
-            o->attempts = atoi(optarg);
-            if (o->attempts < 1 || o->attempts > 50)
-                return tfg_cli_usage(c, "new", "--attempts: expected 1..50, got '%s'", optarg);
+            if ((code = tfg_cli_int_opt(c, "new", "--attempts", optarg, 1, 50, &o->attempts)) >= 0)
+                return code;
             break;
         default:
             if ((code = tfg_cli_common_opt(c, opt, "new", usage, argv[optind - 1])) >= 0)
@@ -84,6 +109,9 @@ static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
                                                       : "one \"REQUEST\" expected (quote it)");
     if (!o->data)
         return tfg_cli_usage(c, "new", "--data FILE is required");
+    if (o->test_labels && !o->test_data)
+        return tfg_cli_usage(c, "new", "--test-labels %s needs --test-data (the test images)",
+                             o->test_labels);
     return -1;
 }
 
@@ -94,7 +122,7 @@ static tfg_status policy_for(const new_opts *o, const tfg_llm_config *cfg, tfg_p
     if (o->backend)
         json_object_set_new(routing, "spec", json_pack("[s]", o->backend));
     if (o->attempts)
-        json_object_set_new(routing, "attempts", json_integer(o->attempts));
+        json_object_set_new(routing, "attempts", json_integer((json_int_t)o->attempts));
     if (o->llm_data)
         json_object_set_new(routing, "llm_data", json_string(o->llm_data));
     tfg_status st = tfg_pilot_policy_parse(routing, "command line", cfg, p, err);
@@ -145,7 +173,9 @@ int tfg_cmd_new(int argc, char **argv, tfg_cli *c)
     if (!st) {
         tfg_pilot_opts po = {.out = o.run, .boards = &boards, .config = &cfg, .prices = &prices,
                              .policy = &policy, .offline = o.offline, .request = argv[optind],
-                             .data_file = o.data, .spec_out = o.out};
+                             .data_file = o.data, .labels_file = o.labels,
+                             .test_file = o.test_data, .test_labels_file = o.test_labels,
+                             .spec_out = o.out};
         st = tfg_pilot_open(&p, &po, &err);
     }
     if (!st) st = tfg_pilot_run_stage(p, "spec", &r, &err);

@@ -1,34 +1,155 @@
-/* stage_spec.c — the spec stage: a spec JSON from a request in plain words and a CSV.
+/* stage_spec.c — the spec stage: a spec JSON from a request in plain words and the data
+ * the user gave: a CSV file, or IDX images with their labels file (the MNIST format),
+ * and optionally test data of the same kind that stays the test split whole.
  *
- * Context: the request, the data file, its columns (name, type, a few levels), the
- * board table, and under the llm_data policy the data's profile or a few rows.
- * Builtin: a rule-based writer (task words, the column whose values or name the
- * request mentions, a board the request names). Validator: the spec schema
- * (tfg_spec_from_json: board known, budgets within the board), the data file is the
- * one given (anything else is a host path the user did not offer: unsafe), the files
- * exist, the label and feature columns exist, and a classification label holds
- * classes. The accepted spec is written to opts.spec_out. */
+ * Context: the request, the data (a CSV's columns with a few levels; for images their
+ * number, size and classes, never one line per pixel column), the exact sources the
+ * spec must use as JSON text, the board table, and under the llm_data policy the data's
+ * profile (for images a summary: pixel range and moments, rows per class) or a few CSV
+ * rows (images are never sent). Builtin: a rule-based writer (task words, the column
+ * whose values or name the request mentions, "label" for images, a board the request
+ * names, the sources as given). Validator: every file a source names is one the user
+ * gave, in its role (a host path: unsafe; another file, images and labels swapped or
+ * mispaired, the test data not kept as the test split, a file left out or read twice:
+ * spec); budgets within the board; the spec schema (tfg_spec_from_json: board known);
+ * the files exist and load with the label and feature columns; a classification label
+ * holds classes. The accepted spec is written to opts.spec_out. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "core/strutil.h"
 #include "data/csv.h"
+#include "data/idx.h"
 #include "data/profile.h"
 #include "data/stage.h"
 #include "pilot/internal.h"
 
+/* The files the user gave, by role; an IDX source pairs GIVEN_DATA with GIVEN_LABELS,
+ * or GIVEN_TEST with GIVEN_TEST_LABELS. */
+enum { GIVEN_DATA, GIVEN_LABELS, GIVEN_TEST, GIVEN_TEST_LABELS, GIVEN_N };
+static const char *const given_what[GIVEN_N] = {"data file", "labels file",
+                                                "test data file", "test labels file"};
+
+typedef enum { KIND_CSV, KIND_IDX_IMAGES, KIND_IDX_LABELS } file_kind;
+
+/* What one IDX pair holds, for the prompt (the table itself is not kept: 60,000
+ * images are 377 MB of doubles). */
 typedef struct {
-    char *data_abs;  /* realpath of the data file */
-    bool header;
-    tfg_table t;
+    size_t rows;
+    uint32_t h, w;
+    double min, max, mean, std; /* over every pixel of every image */
+    size_t counts[256];         /* rows per label value (IDX labels are bytes) */
+} idx_summary;
+
+typedef struct {
+    bool idx;           /* IDX images with labels, else CSV */
+    char *abs[GIVEN_N]; /* realpaths of the files given (NULL: not given) */
+    bool header[2];     /* CSV: the data's, the test data's first line is a header */
+    tfg_table t;        /* CSV: the data file (the builtin picks its label column) */
+    size_t test_rows;   /* CSV: rows of the test data */
+    idx_summary img[2]; /* IDX: the data, the test data */
+    json_t *sources;    /* the sources the spec must use, in order */
 } spec_state;
+
+/* ---- the files given ----------------------------------------------------------------- */
+
+/* By content, not name: the IDX magic 00 00 08 03 (images) or 00 00 08 01 (labels),
+ * raw or gzip'd (gzread passes a plain file through unchanged); anything else is CSV. */
+static tfg_status sniff(const char *path, file_kind *kind, tfg_err *err)
+{
+    gzFile gz = gzopen(path, "rb");
+    if (!gz)
+        return tfg_err_set(err, TFG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char m[4];
+    int n = gzread(gz, m, sizeof m);
+    gzclose(gz);
+    *kind = KIND_CSV;
+    if (n == 4 && m[0] == 0 && m[1] == 0 && m[2] == 0x08 && (m[3] == 0x03 || m[3] == 0x01))
+        *kind = m[3] == 0x03 ? KIND_IDX_IMAGES : KIND_IDX_LABELS;
+    return TFG_OK;
+}
+
+/* The files as the user named them, by role (for messages). */
+static void given_paths(const tfg_pilot_opts *o, const char **given)
+{
+    given[GIVEN_DATA] = o->data_file;
+    given[GIVEN_LABELS] = o->labels_file;
+    given[GIVEN_TEST] = o->test_file;
+    given[GIVEN_TEST_LABELS] = o->test_labels_file;
+}
+
+static tfg_status resolve_given(const tfg_pilot_opts *o, spec_state *st, tfg_err *err)
+{
+    const char *given[GIVEN_N];
+    given_paths(o, given);
+    char abs[PATH_MAX];
+    for (int k = 0; k < GIVEN_N; k++) {
+        if (!given[k])
+            continue;
+        if (!realpath(given[k], abs))
+            return tfg_err_set(err, TFG_EINPUT, "%s: %s not found", given[k], given_what[k]);
+        st->abs[k] = tfg_xstrdup(abs);
+        for (int m = 0; m < k; m++)
+            if (st->abs[m] && !strcmp(st->abs[m], abs))
+                return tfg_err_set(err, TFG_EUSAGE, "%s is given both as the %s and as the %s",
+                                   given[k], given_what[m], given_what[k]);
+    }
+    if (st->abs[GIVEN_TEST_LABELS] && !st->abs[GIVEN_TEST])
+        return tfg_err_set(err, TFG_EUSAGE,
+                           "test labels (%s) without test data: give the test images too",
+                           given[GIVEN_TEST_LABELS]);
+    return TFG_OK;
+}
+
+/* The files given are a CSV (and a CSV of test data), or IDX images with their labels
+ * (and IDX test images with theirs). */
+static tfg_status check_kinds(const tfg_pilot_opts *o, spec_state *st, tfg_err *err)
+{
+    const char *given[GIVEN_N];
+    given_paths(o, given);
+    file_kind kind[GIVEN_N] = {KIND_CSV, KIND_CSV, KIND_CSV, KIND_CSV};
+    for (int k = 0; k < GIVEN_N; k++)
+        if (st->abs[k] && sniff(st->abs[k], &kind[k], err))
+            return err->code;
+    for (int s = 0; s < 2; s++) {
+        int im = s ? GIVEN_TEST : GIVEN_DATA, lb = im + 1;
+        const char *what = s ? "test data" : "data", *opt = s ? "--test-labels" : "--labels";
+        if (!st->abs[im])
+            continue;
+        if (kind[im] == KIND_IDX_LABELS)
+            return tfg_err_set(err, TFG_EUSAGE,
+                               "%s holds IDX labels (magic 00 00 08 01), not images: give the "
+                               "images file as the %s and this one as their labels (%s)",
+                               given[im], what, opt);
+        if (kind[im] == KIND_IDX_IMAGES && !st->abs[lb])
+            return tfg_err_set(err, TFG_EUSAGE,
+                               "%s holds IDX images: their labels file is needed too (%s FILE)",
+                               given[im], opt);
+        if (kind[im] == KIND_CSV && st->abs[lb])
+            return tfg_err_set(err, TFG_EUSAGE,
+                               "%s is not IDX images but CSV: a labels file (%s %s) is only "
+                               "for IDX images",
+                               given[im], opt, given[lb]);
+    }
+    st->idx = kind[GIVEN_DATA] == KIND_IDX_IMAGES;
+    if (st->abs[GIVEN_TEST] && (kind[GIVEN_TEST] == KIND_IDX_IMAGES) != st->idx)
+        return tfg_err_set(err, TFG_EUSAGE, "the test data %s is %s but the data %s is %s: give "
+                           "both in one format",
+                           given[GIVEN_TEST], st->idx ? "CSV" : "IDX images", given[GIVEN_DATA],
+                           st->idx ? "IDX images" : "CSV");
+    return TFG_OK;
+}
+
+/* ---- CSV ----------------------------------------------------------------------------- */
 
 static bool is_number(const char *s)
 {
@@ -40,27 +161,60 @@ static bool is_number(const char *s)
 }
 
 /* A CSV whose first record is all numbers (or repeats a name) has no header. */
-static tfg_status read_csv(spec_state *st, tfg_err *err)
+static tfg_status read_csv(const char *path, bool *header, tfg_table *t, tfg_err *err)
 {
     tfg_csv_opts o;
     tfg_csv_opts_default(&o);
     tfg_err first;
     bool all_numbers = true;
-    if (tfg_csv_read(st->data_abs, &o, &st->t, &first) == TFG_OK) {
-        all_numbers = st->t.n_cols > 0;
-        for (size_t i = 0; i < st->t.n_cols && all_numbers; i++)
-            all_numbers = is_number(st->t.cols[i].name);
+    if (tfg_csv_read(path, &o, t, &first) == TFG_OK) {
+        all_numbers = t->n_cols > 0;
+        for (size_t i = 0; i < t->n_cols && all_numbers; i++)
+            all_numbers = is_number(t->cols[i].name);
         if (!all_numbers) {
-            st->header = true;
+            *header = true;
             return TFG_OK;
         }
     }
-    tfg_table_free(&st->t);
+    tfg_table_free(t);
     o.header = false;
-    st->header = false;
-    tfg_status s = tfg_csv_read(st->data_abs, &o, &st->t, err);
+    *header = false;
+    tfg_status s = tfg_csv_read(path, &o, t, err);
     if (s && !all_numbers)
         *err = first;
+    return s;
+}
+
+/* Test data is appended to the data: same columns, same order. */
+static tfg_status same_columns(const tfg_table *d, const tfg_table *t, const char *path,
+                               tfg_err *err)
+{
+    if (d->n_cols != t->n_cols)
+        return tfg_err_set(err, TFG_EINPUT, "%s: the test data has %zu columns, the data %zu",
+                           path, t->n_cols, d->n_cols);
+    for (size_t c = 0; c < d->n_cols; c++)
+        if (strcmp(d->cols[c].name, t->cols[c].name))
+            return tfg_err_set(err, TFG_EINPUT,
+                               "%s: column %zu of the test data is '%s', the data has '%s' there",
+                               path, c + 1, t->cols[c].name, d->cols[c].name);
+    return TFG_OK;
+}
+
+static tfg_status load_csv(spec_state *st, tfg_err *err)
+{
+    tfg_status s = read_csv(st->abs[GIVEN_DATA], &st->header[0], &st->t, err);
+    if (s)
+        return tfg_err_prefix(err, "%s is not IDX images, so it is read as CSV",
+                              st->abs[GIVEN_DATA]);
+    if (!st->abs[GIVEN_TEST])
+        return TFG_OK;
+    tfg_table tt;
+    tfg_table_init(&tt);
+    s = read_csv(st->abs[GIVEN_TEST], &st->header[1], &tt, err);
+    if (!s)
+        s = same_columns(&st->t, &tt, st->abs[GIVEN_TEST], err);
+    st->test_rows = tt.n_rows;
+    tfg_table_free(&tt);
     return s;
 }
 
@@ -103,6 +257,234 @@ static char *rows_text(const tfg_table *t, size_t n)
     return tfg_buf_take(&b);
 }
 
+static void csv_context(const tfg_pilot_opts *o, spec_state *st, json_t *ctx, json_t *sent)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    tfg_buf_printf(&b, "the CSV file %s (its first line is a header: %s), %zu rows",
+                   st->abs[GIVEN_DATA], st->header[0] ? "true" : "false", st->t.n_rows);
+    if (st->abs[GIVEN_TEST])
+        tfg_buf_printf(&b, "; test data: the CSV file %s (header: %s), %zu rows, kept whole "
+                           "as the test split",
+                       st->abs[GIVEN_TEST], st->header[1] ? "true" : "false", st->test_rows);
+    char *text = tfg_buf_take(&b);
+    tfg_pilot_ctx_set(ctx, "data", "%s", text);
+    free(text);
+    tfg_pilot_ctx_set(ctx, "header", "%s", st->header[0] ? "true" : "false");
+    text = columns_text(&st->t);
+    tfg_pilot_ctx_set(ctx, "columns", "%s", text);
+    free(text);
+    json_array_append_new(sent, json_string("columns"));
+    if (o->policy->llm_data >= TFG_LLM_DATA_PROFILE) {
+        tfg_profile pr;
+        tfg_err perr;
+        if (tfg_profile_compute(&st->t, NULL, &pr, &perr) == TFG_OK) {
+            json_t *pj = tfg_profile_to_json(&pr);
+            text = tfg_pilot_json_text(pj, 12000);
+            tfg_pilot_ctx_set(ctx, "profile", "%s", text);
+            free(text);
+            json_decref(pj);
+            tfg_profile_free(&pr);
+            json_array_append_new(sent, json_string("profile"));
+        }
+    }
+    if (o->policy->llm_data == TFG_LLM_DATA_SAMPLE_ROWS) {
+        text = rows_text(&st->t, 5);
+        tfg_pilot_ctx_set(ctx, "sample_rows", "%s", text);
+        free(text);
+        json_array_append_new(sent, json_string("sample_rows"));
+    }
+}
+
+/* ---- IDX images ---------------------------------------------------------------------- */
+
+static void summarise(const tfg_table *t, idx_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    s->rows = t->n_rows;
+    s->h = t->shape[0];
+    s->w = t->shape[1];
+    int label = tfg_table_find(t, "label");
+    double sum = 0, sum2 = 0, lo = INFINITY, hi = -INFINITY;
+    size_t n = 0;
+    for (size_t c = 0; c < t->n_cols; c++) {
+        const double *v = t->cols[c].num;
+        for (size_t r = 0; r < t->n_rows; r++) {
+            if ((int)c == label) {
+                if (v[r] >= 0 && v[r] < 256)
+                    s->counts[(size_t)v[r]]++;
+                continue;
+            }
+            sum += v[r], sum2 += v[r] * v[r];
+            lo = v[r] < lo ? v[r] : lo;
+            hi = v[r] > hi ? v[r] : hi;
+        }
+        n += (int)c == label ? 0 : t->n_rows;
+    }
+    if (n) {
+        s->min = lo, s->max = hi, s->mean = sum / (double)n;
+        double var = sum2 / (double)n - s->mean * s->mean;
+        s->std = var > 0 ? sqrt(var) : 0;
+    }
+}
+
+static tfg_status load_idx(spec_state *st, tfg_err *err)
+{
+    for (int s = 0; s < 2; s++) {
+        int im = s ? GIVEN_TEST : GIVEN_DATA;
+        if (!st->abs[im])
+            continue;
+        tfg_table t;
+        tfg_status rc = tfg_idx_read(st->abs[im], st->abs[im + 1], &t, err);
+        if (!rc)
+            summarise(&t, &st->img[s]);
+        tfg_table_free(&t);
+        if (rc)
+            return rc;
+    }
+    const idx_summary *d = &st->img[0], *t = &st->img[1];
+    if (st->abs[GIVEN_TEST] && (t->h != d->h || t->w != d->w))
+        return tfg_err_set(err, TFG_EINPUT, "%s: the test images are %ux%u, the data's %ux%u",
+                           st->abs[GIVEN_TEST], (unsigned)t->h, (unsigned)t->w, (unsigned)d->h,
+                           (unsigned)d->w);
+    return TFG_OK;
+}
+
+/* "10 levels, rows per class 0: 6000, 1: 6000, ..." or, without counts, "10 levels: 0, 1". */
+static void classes_text(tfg_buf *b, const idx_summary *s, bool counts)
+{
+    size_t k = 0;
+    for (size_t v = 0; v < 256; v++)
+        k += s->counts[v] > 0;
+    tfg_buf_printf(b, "%zu level%s%s", k, k == 1 ? "" : "s", counts ? ", rows per class" : ":");
+    const char *sep = " ";
+    for (size_t v = 0; v < 256; v++)
+        if (s->counts[v]) {
+            if (counts)
+                tfg_buf_printf(b, "%s%zu: %zu", sep, v, s->counts[v]);
+            else
+                tfg_buf_printf(b, "%s%zu", sep, v);
+            sep = ", ";
+        }
+}
+
+/* One line for the images, not H*W lines of pixel columns. */
+static char *idx_columns_text(const spec_state *st, bool counts)
+{
+    const idx_summary *d = &st->img[0];
+    tfg_buf b;
+    tfg_buf_init(&b);
+    tfg_buf_printf(&b, "%zu images of %ux%u grey pixels (columns px0..px%zu, 0..255) and the "
+                       "column label (integer classes: ",
+                   d->rows, (unsigned)d->h, (unsigned)d->w, (size_t)d->h * d->w - 1);
+    classes_text(&b, d, counts);
+    tfg_buf_printf(&b, ")\n");
+    if (st->abs[GIVEN_TEST]) {
+        tfg_buf_printf(&b, "Test data: %zu more images of %ux%u, the test split (label: ",
+                       st->img[1].rows, (unsigned)st->img[1].h, (unsigned)st->img[1].w);
+        classes_text(&b, &st->img[1], counts);
+        tfg_buf_printf(&b, ")\n");
+    }
+    return tfg_buf_take(&b);
+}
+
+static json_t *classes_json(const idx_summary *s)
+{
+    json_t *c = json_object();
+    for (size_t v = 0; v < 256; v++)
+        if (s->counts[v]) {
+            char key[8];
+            snprintf(key, sizeof key, "%zu", v);
+            json_object_set_new(c, key, json_integer((json_int_t)s->counts[v]));
+        }
+    return c;
+}
+
+/* The profile of images, summarised: 784 columns of pixel statistics would be cut
+ * after a few dozen columns of the image's blank border. */
+static json_t *idx_profile(const spec_state *st)
+{
+    const idx_summary *d = &st->img[0];
+    char cols[64];
+    snprintf(cols, sizeof cols, "px0..px%zu", (size_t)d->h * d->w - 1);
+    json_t *j = json_pack("{s:s, s:I, s:[i,i,i], s:{s:s, s:f, s:f, s:f, s:f}, s:{s:s, s:o}}",
+                          "format", "idx", "rows", (json_int_t)d->rows, "image", (int)d->h,
+                          (int)d->w, 1, "pixels", "columns", cols, "min", d->min, "max", d->max,
+                          "mean", d->mean, "std", d->std, "label", "column", "label",
+                          "rows_per_class", classes_json(d));
+    if (st->abs[GIVEN_TEST])
+        json_object_set_new(j, "test", json_pack("{s:I, s:o}", "rows",
+                                                 (json_int_t)st->img[1].rows, "rows_per_class",
+                                                 classes_json(&st->img[1])));
+    return j;
+}
+
+static void idx_context(const tfg_pilot_opts *o, spec_state *st, json_t *ctx, json_t *sent)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    tfg_buf_printf(&b, "IDX images %s with their labels %s, %zu images", st->abs[GIVEN_DATA],
+                   st->abs[GIVEN_LABELS], st->img[0].rows);
+    if (st->abs[GIVEN_TEST])
+        tfg_buf_printf(&b, "; test data: IDX images %s with their labels %s, %zu images, kept "
+                           "whole as the test split",
+                       st->abs[GIVEN_TEST], st->abs[GIVEN_TEST_LABELS], st->img[1].rows);
+    char *text = tfg_buf_take(&b);
+    tfg_pilot_ctx_set(ctx, "data", "%s", text);
+    free(text);
+    tfg_pilot_ctx_set(ctx, "header", "not a CSV (IDX images)");
+    bool profile = o->policy->llm_data >= TFG_LLM_DATA_PROFILE;
+    text = idx_columns_text(st, profile);
+    tfg_pilot_ctx_set(ctx, "columns", "%s", text);
+    free(text);
+    json_array_append_new(sent, json_string("columns"));
+    if (profile) {
+        json_t *pj = idx_profile(st);
+        text = tfg_pilot_json_text(pj, 12000);
+        tfg_pilot_ctx_set(ctx, "profile", "%s", text);
+        free(text);
+        json_decref(pj);
+        json_array_append_new(sent, json_string("profile"));
+    }
+    if (o->policy->llm_data == TFG_LLM_DATA_SAMPLE_ROWS)
+        tfg_pilot_ctx_set(ctx, "sample_rows", "(images: not sent)");
+}
+
+/* ---- the context ------------------------------------------------------------------- */
+
+/* The source of the data (which 0) or the test data (1), as the spec must write it. */
+static json_t *source_json(const spec_state *st, int which)
+{
+    int im = which ? GIVEN_TEST : GIVEN_DATA;
+    json_t *j = st->idx ? json_pack("{s:s, s:s, s:s}", "format", "idx", "images", st->abs[im],
+                                    "labels", st->abs[im + 1])
+                        : json_pack("{s:s, s:b}", "path", st->abs[im], "header",
+                                    st->header[which]);
+    if (which)
+        json_object_set_new(j, "split", json_string("test"));
+    return j;
+}
+
+static char *source_text(const spec_state *st, int which)
+{
+    return json_dumps(json_array_get(st->sources, (size_t)which), JSON_PRESERVE_ORDER);
+}
+
+/* [one source a line] */
+static char *sources_text(const spec_state *st)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    tfg_buf_printf(&b, "[\n");
+    for (size_t i = 0; i < json_array_size(st->sources); i++) {
+        char *s = source_text(st, (int)i);
+        tfg_buf_printf(&b, "  %s%s\n", s, i + 1 < json_array_size(st->sources) ? "," : "");
+        free(s);
+    }
+    tfg_buf_printf(&b, "]");
+    return tfg_buf_take(&b);
+}
+
 static char *boards_text(const tfg_boards *bs)
 {
     tfg_buf b;
@@ -122,46 +504,34 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
         return tfg_err_set(err, TFG_EUSAGE,
                            "the spec stage needs a request, a data file and where to write");
     spec_state *st = tfg_xcalloc(1, sizeof *st);
+    tfg_table_init(&st->t);
     *state = st;
-    char abs[PATH_MAX];
-    if (!realpath(o->data_file, abs))
-        return tfg_err_set(err, TFG_EINPUT, "%s: data file not found", o->data_file);
-    st->data_abs = tfg_xstrdup(abs);
-    tfg_status s = read_csv(st, err);
+    tfg_status s = resolve_given(o, st, err);
+    if (!s)
+        s = check_kinds(o, st, err);
+    if (!s)
+        s = st->idx ? load_idx(st, err) : load_csv(st, err);
     if (s)
-        return tfg_err_prefix(err, "the spec stage reads a CSV file (write a spec for image "
-                                   "sets by hand)");
+        return s;
+    st->sources = json_array();
+    json_array_append_new(st->sources, source_json(st, 0));
+    if (st->abs[GIVEN_TEST])
+        json_array_append_new(st->sources, source_json(st, 1));
     tfg_pilot_ctx_set(ctx, "request", "%s", o->request);
-    tfg_pilot_ctx_set(ctx, "data_file", "%s", st->data_abs);
-    tfg_pilot_ctx_set(ctx, "header", "%s", st->header ? "true" : "false");
-    char *cols = columns_text(&st->t);
-    tfg_pilot_ctx_set(ctx, "columns", "%s", cols);
-    free(cols);
-    char *bt = boards_text(o->boards);
-    tfg_pilot_ctx_set(ctx, "boards", "%s", bt);
-    free(bt);
-    json_array_append_new(sent, json_string("columns"));
+    tfg_pilot_ctx_set(ctx, "data_file", "%s", st->abs[GIVEN_DATA]);
+    char *text = sources_text(st);
+    tfg_pilot_ctx_set(ctx, "sources", "%s", text);
+    free(text);
+    text = boards_text(o->boards);
+    tfg_pilot_ctx_set(ctx, "boards", "%s", text);
+    free(text);
     tfg_pilot_ctx_set(ctx, "profile", "(not sent: llm_data is none)");
     tfg_pilot_ctx_set(ctx, "sample_rows", "(not sent: llm_data is %s)",
                       tfg_llm_data_name(o->policy->llm_data));
-    if (o->policy->llm_data >= TFG_LLM_DATA_PROFILE) {
-        tfg_profile pr;
-        if (tfg_profile_compute(&st->t, NULL, &pr, err) == TFG_OK) {
-            json_t *pj = tfg_profile_to_json(&pr);
-            char *text = tfg_pilot_json_text(pj, 12000);
-            tfg_pilot_ctx_set(ctx, "profile", "%s", text);
-            free(text);
-            json_decref(pj);
-            tfg_profile_free(&pr);
-            json_array_append_new(sent, json_string("profile"));
-        }
-    }
-    if (o->policy->llm_data == TFG_LLM_DATA_SAMPLE_ROWS) {
-        char *rows = rows_text(&st->t, 5);
-        tfg_pilot_ctx_set(ctx, "sample_rows", "%s", rows);
-        free(rows);
-        json_array_append_new(sent, json_string("sample_rows"));
-    }
+    if (st->idx)
+        idx_context(o, st, ctx, sent);
+    else
+        csv_context(o, st, ctx, sent);
     return TFG_OK;
 }
 
@@ -170,8 +540,10 @@ static void done(void *state)
     spec_state *st = state;
     if (!st)
         return;
-    free(st->data_abs);
+    for (int k = 0; k < GIVEN_N; k++)
+        free(st->abs[k]);
     tfg_table_free(&st->t);
+    json_decref(st->sources);
     free(st);
 }
 
@@ -249,16 +621,23 @@ static const tfg_board *pick_board(const tfg_boards *bs, const char *nreq)
     return best ? best : (bs->n ? &bs->items[0] : NULL);
 }
 
-static char *app_name(const char *path)
+/* The data file's name up to its first dot; for IDX also without the format's words
+ * ("train-images-idx3-ubyte.gz" -> "train_images"). */
+static char *app_name(const char *path, bool idx)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char *n = tfg_xstrdup(base);
-    char *dot = strchr(n, '.');
-    if (dot)
-        *dot = '\0';
+    char *cut = strchr(n, '.');
+    if (cut)
+        *cut = '\0';
+    if (idx && (cut = strstr(n, "idx")) != NULL && cut > n) {
+        *cut = '\0';
+        while (cut > n && (cut[-1] == '-' || cut[-1] == '_'))
+            *--cut = '\0';
+    }
     for (char *q = n; *q; q++)
-        if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
+        if (!isalnum((unsigned char)*q) && *q != '_' && (*q != '-' || idx))
             *q = '_';
     if (!isalpha((unsigned char)n[0]) || strlen(n) > 64) {
         free(n);
@@ -278,19 +657,19 @@ static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
     tfg_task task = has(nreq, anomaly)   ? TFG_TASK_ANOMALY
                     : has(nreq, regress) ? TFG_TASK_REGRESSION
                                          : TFG_TASK_CLASSIFICATION;
-    int label = pick_label(&st->t, nreq, task);
+    int label = st->idx ? 0 : pick_label(&st->t, nreq, task);
     const tfg_board *b = pick_board(o->boards, nreq);
     free(nreq);
     if (label < 0 || !b)
         return tfg_err_set(err, TFG_EINPUT, "builtin spec writer: no columns or no boards");
-    char *name = app_name(st->data_abs);
-    json_t *src = json_pack("{s:s}", "path", st->data_abs);
-    if (!st->header)
-        json_object_set_new(src, "header", json_false());
-    json_t *j = json_pack("{s:s, s:s, s:s, s:{s:[o], s:s}, s:s, s:i}", "name", name,
+    /* Images: the IDX loader's label column; no class names (the files have none), no
+     * model (the model stage proposes one). */
+    char *name = app_name(st->abs[GIVEN_DATA], st->idx);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:{s:O, s:s}, s:s, s:i}", "name", name,
                           "description", o->request, "task", tfg_task_name(task), "data",
-                          "sources", src, "label", st->t.cols[label].name, "board", b->id,
-                          "seed", 42);
+                          "sources", st->sources, "label",
+                          st->idx ? "label" : st->t.cols[label].name, "board", b->id, "seed",
+                          42);
     free(name);
     *reply = tfg_json_pretty(j);
     json_decref(j);
@@ -309,39 +688,166 @@ static bool host_path(const char *path)
     return strstr(path, "..") != NULL;
 }
 
-/* Every source must be the data file given. */
+/* The role of the file a proposal names (resolved beside the proposal, as the spec
+ * will resolve it), by realpath; -1 when it is none of the files given. */
+static int role_of(const spec_state *st, const char *file, const char *path)
+{
+    char *full = tfg_path_beside(file, path), abs[PATH_MAX];
+    int role = -1;
+    if (realpath(full, abs))
+        for (int k = 0; k < GIVEN_N && role < 0; k++)
+            if (st->abs[k] && !strcmp(abs, st->abs[k]))
+                role = k;
+    free(full);
+    return role;
+}
+
+/* "\"/a/x.csv\" (data file), ..." */
+static char *given_text(const spec_state *st)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    for (int k = 0; k < GIVEN_N; k++)
+        if (st->abs[k])
+            tfg_buf_printf(&b, "%s\"%s\" (%s)", b.len ? ", " : "", st->abs[k], given_what[k]);
+    return tfg_buf_take(&b);
+}
+
+/* Every file a source names must be one the user gave; a host path is unsafe (and
+ * outranks a merely unknown file elsewhere in the proposal). */
+static tfg_pilot_class check_paths(const json_t *sources, const spec_state *st,
+                                   const char *file, tfg_err *err)
+{
+    static const char *const keys[] = {"path", "images", "labels", NULL};
+    tfg_pilot_class cls = TFG_PILOT_OK;
+    size_t i;
+    const json_t *src;
+    json_array_foreach(sources, i, src) {
+        for (size_t k = 0; keys[k]; k++) {
+            const char *path = json_string_value(json_object_get(src, keys[k]));
+            if (!path || role_of(st, file, path) >= 0)
+                continue;
+            char fp[64];
+            snprintf(fp, sizeof fp, "data.sources[%zu].%s", i, keys[k]);
+            char *given = given_text(st);
+            if (host_path(path)) {
+                tfg_err_field(err, TFG_ECHECK, file, fp,
+                              "'%s' is a host path the user did not give; the spec may read "
+                              "only %s",
+                              path, given);
+                free(given);
+                return TFG_PILOT_UNSAFE;
+            }
+            if (!cls)
+                tfg_err_field(err, TFG_EINPUT, file, fp,
+                              "'%s' is not a file the user gave; use only %s", path, given);
+            cls = TFG_PILOT_SPEC;
+            free(given);
+        }
+    }
+    return cls;
+}
+
+/* As tfg_spec_from_json reads a source: IDX when it says so or names images or labels. */
+static bool is_idx(const json_t *src)
+{
+    const char *fmt = json_string_value(json_object_get(src, "format"));
+    return fmt ? !strcmp(fmt, "idx")
+               : json_object_get(src, "images") || json_object_get(src, "labels");
+}
+
+/* What is wrong with one source that reads the file of the given role (NULL: nothing):
+ * the field at fault ("" for the source itself), the reason in why. A source reads
+ * IDX or CSV as the files are, images with their own labels, the test data (and only
+ * it) as the test split, and no file another source reads (used[role]). */
+static const char *source_fault(const json_t *src, const spec_state *st, const char *file,
+                                int role, const int *used, char *why, size_t n)
+{
+    bool idx = is_idx(src);
+    const char *key = idx ? "images" : "path";
+    const char *main = json_string_value(json_object_get(src, key));
+    const char *labels = json_string_value(json_object_get(src, "labels"));
+    const char *split = json_string_value(json_object_get(src, "split"));
+    bool test = split && !strcmp(split, "test"), of_test = role >= GIVEN_TEST;
+    if (idx != st->idx) {
+        snprintf(why, n, "'%s' is read as %s, but the files given are %s", main,
+                 idx ? "IDX" : "CSV", st->idx ? "IDX images" : "CSV");
+        return key;
+    }
+    if (role == GIVEN_LABELS || role == GIVEN_TEST_LABELS) {
+        snprintf(why, n, "'%s' is a labels file, not images", main);
+        return key;
+    }
+    if (idx && role_of(st, file, labels) != role + 1) {
+        snprintf(why, n, "'%s' are not the labels of '%s'", labels, main);
+        return "labels";
+    }
+    if (of_test != test) {
+        if (of_test)
+            snprintf(why, n, "'%s' is the test data given: it stays the test split", main);
+        else
+            snprintf(why, n, "'%s' is the data to learn from; %s", main,
+                     st->abs[GIVEN_TEST]
+                         ? "only the test data given is the test split"
+                         : "no test data was given (the data stage splits the data)");
+        return "split";
+    }
+    if (used[role] >= 0) {
+        snprintf(why, n, "'%s' is read already by data.sources[%d]", main, used[role]);
+        return "";
+    }
+    return NULL;
+}
+
+static tfg_pilot_class check_source(const json_t *src, size_t i, const spec_state *st,
+                                    const char *file, int *used, tfg_err *err)
+{
+    bool idx = is_idx(src);
+    const char *main = json_string_value(json_object_get(src, idx ? "images" : "path"));
+    int role = main ? role_of(st, file, main) : -1;
+    if (role < 0 || (idx && !json_is_string(json_object_get(src, "labels"))))
+        return TFG_PILOT_OK; /* the schema names what is missing */
+    char why[TFG_ERR_MSG_MAX], fp[64];
+    const char *field = source_fault(src, st, file, role, used, why, sizeof why);
+    if (!field) {
+        used[role] = (int)i;
+        return TFG_PILOT_OK;
+    }
+    snprintf(fp, sizeof fp, "data.sources[%zu]%s%s", i, *field ? "." : "", field);
+    char *want = source_text(st, role >= GIVEN_TEST);
+    tfg_err_field(err, TFG_EINPUT, file, fp, "%s; the source is %s", why, want);
+    free(want);
+    return TFG_PILOT_SPEC;
+}
+
+/* The sources are exactly the ones given: each file in its role, none left out. */
 static tfg_pilot_class check_sources(const json_t *j, const spec_state *st, const char *file,
                                      tfg_err *err)
 {
     const json_t *sources = json_object_get(json_object_get(j, "data"), "sources");
+    if (!json_is_array(sources))
+        return TFG_PILOT_OK; /* the schema says so */
+    tfg_pilot_class cls = check_paths(sources, st, file, err);
+    int used[GIVEN_N] = {-1, -1, -1, -1};
     size_t i;
     const json_t *src;
     json_array_foreach(sources, i, src) {
-        static const char *const keys[] = {"path", "images", "labels", NULL};
-        for (size_t k = 0; keys[k]; k++) {
-            const char *path = json_string_value(json_object_get(src, keys[k]));
-            if (!path)
-                continue;
-            char fp[64], abs[PATH_MAX];
-            snprintf(fp, sizeof fp, "data.sources[%zu].%s", i, keys[k]);
-            char *full = tfg_path_beside(file, path);
-            bool same = realpath(full, abs) && !strcmp(abs, st->data_abs);
-            free(full);
-            if (same)
-                continue;
-            if (host_path(path)) {
-                tfg_err_field(err, TFG_ECHECK, file, fp,
-                              "'%s' is a host path the user did not give; the spec may read "
-                              "only the data file %s",
-                              path, st->data_abs);
-                return TFG_PILOT_UNSAFE;
-            }
-            tfg_err_field(err, TFG_EINPUT, file, fp,
-                          "'%s' is not the data file given; use \"%s\"", path, st->data_abs);
-            return TFG_PILOT_SPEC;
+        if (!cls)
+            cls = check_source(src, i, st, file, used, err);
+    }
+    static const int needed[] = {GIVEN_DATA, GIVEN_TEST};
+    for (size_t n = 0; !cls && n < 2; n++) {
+        int k = needed[n];
+        if (st->abs[k] && used[k] < 0) {
+            char *want = source_text(st, k == GIVEN_TEST);
+            tfg_err_field(err, TFG_EINPUT, file, "data.sources",
+                          "the %s '%s' is not among the sources; add %s", given_what[k],
+                          st->abs[k], want);
+            free(want);
+            cls = TFG_PILOT_SPEC;
         }
     }
-    return TFG_PILOT_OK;
+    return cls;
 }
 
 /* Budgets over the board's flash or RAM are a budget failure, not a schema one. */
@@ -401,7 +907,8 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
     if (tfg_pilot_extract_json(reply, &j, err))
         return TFG_OK;
     const char *file = o->spec_out;
-    if ((*cls = check_sources(j, st, file, err)) || (*cls = check_budgets(j, o->boards, file, err))) {
+    if ((*cls = check_sources(j, st, file, err)) ||
+        (*cls = check_budgets(j, o->boards, file, err))) {
         json_decref(j);
         return TFG_OK;
     }
