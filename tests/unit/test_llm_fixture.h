@@ -147,6 +147,24 @@ static inline int fx_count_lines(const char *path, const char *needle)
     return n;
 }
 
+/* Every "key" in text replaced by value (a new string). */
+static inline char *fx_replace_all(const char *text, const char *key, const char *value)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    size_t k = strlen(key);
+    for (const char *p = text, *q; *p; p = q + k) {
+        q = strstr(p, key);
+        if (!q) {
+            tfg_buf_printf(&b, "%s", p);
+            break;
+        }
+        tfg_buf_append(&b, p, (size_t)(q - p));
+        tfg_buf_printf(&b, "%s", value);
+    }
+    return tfg_buf_take(&b);
+}
+
 static inline void fx_rmtree(const char *dir)
 {
     tfg_err err;

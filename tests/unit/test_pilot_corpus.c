@@ -129,24 +129,6 @@ static void prerequisites(env *e, const char *stage)
     }
 }
 
-/* Every "key" in text replaced by value (a new string). */
-static char *replace_all(const char *text, const char *key, const char *value)
-{
-    tfg_buf b;
-    tfg_buf_init(&b);
-    size_t k = strlen(key);
-    for (const char *p = text, *q; *p; p = q + k) {
-        q = strstr(p, key);
-        if (!q) {
-            tfg_buf_printf(&b, "%s", p);
-            break;
-        }
-        tfg_buf_append(&b, p, (size_t)(q - p));
-        tfg_buf_printf(&b, "%s", value);
-    }
-    return tfg_buf_take(&b);
-}
-
 /* The host int8 model's class per test sample ("0,2,1,..."; first maximum), from the
  * run's quant/test_output.bin, for the sketch corpus' label table; "" before the
  * quantize stage. */
@@ -176,8 +158,8 @@ static char *host_labels(const char *run, size_t classes)
 /* "@DATA@" -> the data file, "@LABELS@" -> the host's classes of the test samples. */
 static char *fill(const char *text, const char *data, const char *labels)
 {
-    char *a = replace_all(text, "@DATA@", data);
-    char *b = replace_all(a, "@LABELS@", labels);
+    char *a = fx_replace_all(text, "@DATA@", data);
+    char *b = fx_replace_all(a, "@LABELS@", labels);
     free(a);
     return b;
 }

@@ -340,23 +340,6 @@ static const fault faults[] = {
 };
 #define N_FAULTS (sizeof faults / sizeof *faults)
 
-static char *replace_all(const char *text, const char *key, const char *value)
-{
-    tfg_buf b;
-    tfg_buf_init(&b);
-    size_t k = strlen(key);
-    for (const char *p = text, *q; *p; p = q + k) {
-        q = strstr(p, key);
-        if (!q) {
-            tfg_buf_printf(&b, "%s", p);
-            break;
-        }
-        tfg_buf_append(&b, p, (size_t)(q - p));
-        tfg_buf_printf(&b, "%s", value);
-    }
-    return tfg_buf_take(&b);
-}
-
 /* A reply proposing a spec with these sources and label, in prose and a fence. */
 static json_t *reply_step(const env *e, const char *sources, const char *label, int tokens)
 {
@@ -365,7 +348,7 @@ static json_t *reply_step(const env *e, const char *sources, const char *label, 
     const char *vals[] = {e->test_images, e->test_labels, e->images, e->labels, other};
     char *s = tfg_xstrdup(sources);
     for (size_t i = 0; i < 5; i++) {
-        char *n = replace_all(s, keys[i], vals[i]);
+        char *n = fx_replace_all(s, keys[i], vals[i]);
         free(s);
         s = n;
     }
