@@ -148,6 +148,25 @@ static tfg_status read_arch(const tfg_spec *s, const tfg_train_stage_opts *o, ar
     return st;
 }
 
+/* The architecture as the graph reads it (defaults filled in, one layout), so two
+ * spellings of one network — a hand-written arch.json and the arch.json a training
+ * published from it — are one manifest input and one training-cache key. Left as
+ * written when it does not build (training reports why). */
+static void arch_normalize(arch_in *a, const data_in *d)
+{
+    tfg_graph g;
+    memset(&g, 0, sizeof g);
+    tfg_err e;
+    if (a->arch && !tfg_graph_from_json(a->arch, a->file, &d->input, (uint32_t)d->n_classes,
+                                        &g, &e)) {
+        json_t *j = tfg_graph_to_json(&g);
+        free(a->text);
+        a->text = tfg_json_canonical(j);
+        json_decref(j);
+    }
+    tfg_graph_free(&g);
+}
+
 static void arch_free(arch_in *a)
 {
     json_decref(a->arch);
@@ -416,6 +435,8 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
         to.epochs = o->epochs;
     if (!st) st = tfg_train_opts_check(&to, err);
     if (!st) st = read_arch(s, o, &a, err);
+    if (!st)
+        arch_normalize(&a, &d);
     tfg_manifest m;
     tfg_manifest_init(&m, "train");
     static const char *const inputs[] = {"train.bin", "val.bin", "test.bin", "summary.json",

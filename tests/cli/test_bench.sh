@@ -51,6 +51,18 @@ expect_out "published from the cache"
 ok; cmp -s "$T/c/train-cache/$key/weights.bin" "$T/keep/$key/weights.bin" ||
   fail "the entry was not repaired"
 
+# Two spellings of one network are one training: the arch.json a training publishes
+# (names and defaults filled in) hits the entry of the hand-written file it came from.
+printf '{"layers": [{"type": "dense", "units": 6, "activation": "relu"}, {"type": "dense", "units": 3}, {"type": "softmax"}]}\n' >"$T/mini.json"
+for d in m1 m2; do mkdir -p "$T/$d" && ln -s "$T/c/base/data" "$T/$d/data"; done
+run "$TFG_BIN" train "$SPEC" --out "$T/m1" --arch "$T/mini.json" --cache "$T/mc"
+expect_rc 0
+ok; ! grep -q "from the cache" "$T/out" || fail "an empty cache hit"
+ok; ! cmp -s "$T/mini.json" "$T/m1/train/arch.json" || fail "the published arch.json is the same text"
+run "$TFG_BIN" train "$SPEC" --out "$T/m2" --arch "$T/m1/train/arch.json" --cache "$T/mc"
+expect_rc 0
+expect_out "published from the cache"
+
 # The sketch stage starts from the base's data, train, quant and build; --samples.
 run "$TFG_BIN" bench "$SPEC" --stage sketch --runs 2 --samples 10 --out "$T/s"
 expect_rc 0
