@@ -8,8 +8,10 @@
  * quantize stages and the build, as far as the stage needs them, prepared once in
  * <out>/base and linked into each run); "all" runs spec, data, model, quantize and
  * sketch in a chain in one directory (the build between quantize and sketch, its time
- * counted to the sketch). The backend is measured alone: its route is just itself (no
- * escalation), so a failure counts as one.
+ * counted to the sketch); the stages after spec use the spec given, not the one the
+ * spec stage proposed (which is checked, then kept in the run's spec.json), so every
+ * stage is measured on the same footing as in its own bench. The backend is measured
+ * alone: its route is just itself (no escalation), so a failure counts as one.
  *
  * Trainings go through a training cache in <out>/train-cache (nn/stage.h), fresh for
  * each bench: the model stage's validator trains every proposal, and training is
