@@ -765,35 +765,35 @@ static const char *source_fault(const json_t *src, const spec_state *st, const c
 {
     bool idx = is_idx(src);
     const char *key = idx ? "images" : "path";
-    const char *main = json_string_value(json_object_get(src, key));
+    const char *data_path = json_string_value(json_object_get(src, key));
     const char *labels = json_string_value(json_object_get(src, "labels"));
     const char *split = json_string_value(json_object_get(src, "split"));
     bool test = split && !strcmp(split, "test"), of_test = role >= GIVEN_TEST;
     if (idx != st->idx) {
-        snprintf(why, n, "'%s' is read as %s, but the files given are %s", main,
+        snprintf(why, n, "'%s' is read as %s, but the files given are %s", data_path,
                  idx ? "IDX" : "CSV", st->idx ? "IDX images" : "CSV");
         return key;
     }
     if (role == GIVEN_LABELS || role == GIVEN_TEST_LABELS) {
-        snprintf(why, n, "'%s' is a labels file, not images", main);
+        snprintf(why, n, "'%s' is a labels file, not images", data_path);
         return key;
     }
     if (idx && role_of(st, file, labels) != role + 1) {
-        snprintf(why, n, "'%s' are not the labels of '%s'", labels, main);
+        snprintf(why, n, "'%s' are not the labels of '%s'", labels, data_path);
         return "labels";
     }
     if (of_test != test) {
         if (of_test)
-            snprintf(why, n, "'%s' is the test data given: it stays the test split", main);
+            snprintf(why, n, "'%s' is the test data given: it stays the test split", data_path);
         else
-            snprintf(why, n, "'%s' is the data to learn from; %s", main,
+            snprintf(why, n, "'%s' is the data to learn from; %s", data_path,
                      st->abs[GIVEN_TEST]
                          ? "only the test data given is the test split"
                          : "no test data was given (the data stage splits the data)");
         return "split";
     }
     if (used[role] >= 0) {
-        snprintf(why, n, "'%s' is read already by data.sources[%d]", main, used[role]);
+        snprintf(why, n, "'%s' is read already by data.sources[%d]", data_path, used[role]);
         return "";
     }
     return NULL;
@@ -803,8 +803,8 @@ static tfg_pilot_class check_source(const json_t *src, size_t i, const spec_stat
                                     const char *file, int *used, tfg_err *err)
 {
     bool idx = is_idx(src);
-    const char *main = json_string_value(json_object_get(src, idx ? "images" : "path"));
-    int role = main ? role_of(st, file, main) : -1;
+    const char *data_path = json_string_value(json_object_get(src, idx ? "images" : "path"));
+    int role = data_path ? role_of(st, file, data_path) : -1;
     if (role < 0 || (idx && !json_is_string(json_object_get(src, "labels"))))
         return TFG_PILOT_OK; /* the schema names what is missing */
     char why[TFG_ERR_MSG_MAX], fp[64];
