@@ -33,6 +33,16 @@ ok; [ "$(json_get "$R/sketch/report.json" "j['result']")" = passed ] || fail "th
 (cd "$T" && "$TFG_BIN" -q run "$SPEC" --out rel >"$T/rel.out" 2>&1); rel_rc=$?
 ok; [ $rel_rc = 0 ] && [ "$(json_get "$T/rel/validate/report.json" "j['mismatches']")" = 0 ] || fail "run with a relative --out: $(cat "$T/rel.out")"
 
+# --sketch-samples: the sketch streams the first N readings per pass (the model is still
+# validated on all); a bad count is a usage error.
+run "$TFG_BIN" -q run "$SPEC" --out "$T/few" --sketch-samples 7
+expect_rc 0
+ok; [ "$(json_get "$T/few/sketch/report.json" "j['checks'][0]['samples']")" = 7 ] || fail "--sketch-samples 7: $(json_get "$T/few/sketch/report.json" "j['checks']")"
+ok; [ "$(json_get "$T/few/validate/report.json" "j['samples']")" = 44 ] || fail "validate did not prove every sample"
+run "$TFG_BIN" run "$SPEC" --out "$T/few" --sketch-samples 0
+expect_rc 2
+expect_err "--sketch-samples"
+
 # Unchanged: every stage skipped; the second run's JSON says so.
 run "$TFG_BIN" --json run "$SPEC" --out "$R"
 expect_rc 0
