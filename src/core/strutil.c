@@ -2,6 +2,7 @@
 #include "core/strutil.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,4 +92,19 @@ int tfg_name_eq(const char *a, const char *b)
         if (norm((unsigned char)*a) != norm((unsigned char)*b))
             return 0;
     return *a == *b;
+}
+
+const char *tfg_fmt_count(char *dst, size_t n, uint64_t v)
+{
+    char digits[24], out[32];
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
+    size_t o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    snprintf(dst, n, "%s", out);
+    return dst;
 }

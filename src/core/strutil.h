@@ -1,9 +1,10 @@
 /* strutil.h — small string helpers shared by every layer: edit distance for "did you
- * mean" suggestions, and list formatting for messages. */
+ * mean" suggestions, and list and number formatting for messages. */
 #ifndef TFG_CORE_STRUTIL_H
 #define TFG_CORE_STRUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Levenshtein distance, case-insensitive. */
 size_t tfg_edit_distance(const char *a, const char *b);
@@ -17,5 +18,9 @@ void tfg_join(char *dst, size_t n, const char *const *items, const char *sep);
 
 /* Case-insensitive equality that also treats ' ', '-' and '_' alike. */
 int tfg_name_eq(const char *a, const char *b);
+
+/* "1,048,576": thousands separated, for byte counts people read (truncated to n);
+ * returns dst, to be used inside a message's arguments. */
+const char *tfg_fmt_count(char *dst, size_t n, uint64_t v);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/strutil.h"
 #include "report/png.h"
 #include "report/report.h"
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strutil.h"
+
 static char *vfmt(const char *fmt, va_list ap)
 {
     va_list cp;
@@ -162,21 +164,6 @@ void tfg_doc_image(tfg_doc *d, const char *id, const char *caption, const char *
     b->file = tfg_xstrdup(file);
     b->width = width;
     b->height = height;
-}
-
-void tfg_fmt_count(char *dst, size_t n, uint64_t v)
-{
-    char digits[32];
-    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
-    char out[48];
-    size_t o = 0;
-    for (int i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    snprintf(dst, n, "%s", out);
 }
 
 static void fmt_percent(char *dst, size_t n, uint64_t part, uint64_t whole)

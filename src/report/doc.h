@@ -116,7 +116,4 @@ uint64_t tfg_doc_bar_other(const tfg_doc_block *bar);
 char *tfg_doc_html(const tfg_doc *d);
 char *tfg_doc_markdown(const tfg_doc *d);
 
-/* "1,048,576": thousands separated, for byte counts people read. */
-void tfg_fmt_count(char *dst, size_t n, uint64_t v);
-
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/strutil.h"
 #include "report/escape.h"
 
 static const char css[] =

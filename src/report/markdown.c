@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strutil.h"
 #include "report/escape.h"
 
 enum { BAR_CHARS = 40 };

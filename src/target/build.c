@@ -15,6 +15,7 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "core/proc.h"
+#include "core/strutil.h"
 #include "target/target_internal.h"
 
 #define AVR_STACK_BYTES 256u /* AVR reserves no stack; this much is counted for it */
@@ -33,20 +34,6 @@ typedef struct {
     char *bsp_dir;          /* runtime/board/<bsp> */
     tfg_buf log;
 } build_ctx;
-
-/* 1234567 -> "1,234,567" */
-static const char *commas(char *buf, uint64_t v)
-{
-    char raw[32];
-    int n = snprintf(raw, sizeof raw, "%" PRIu64, v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 /* ---- model.h ------------------------------------------------------------------------- */
 
@@ -111,9 +98,9 @@ static tfg_status check_fit(const tfg_target *t, const char *what, bool at_least
     return tfg_err_set(err, TFG_ECHECK,
                        "the firmware does not fit the %s: it needs %s%s bytes of %s, %s more "
                        "than the board's %s; the largest part is the %s (%s bytes)",
-                       t->board_name, at_least ? "at least " : "", commas(a, used), what,
-                       commas(b, used - limit), commas(c, limit), big->name,
-                       commas(d, big->bytes));
+                       t->board_name, at_least ? "at least " : "", tfg_fmt_count(a, sizeof a, used), what,
+                       tfg_fmt_count(b, sizeof b, used - limit), tfg_fmt_count(c, sizeof c, limit), big->name,
+                       tfg_fmt_count(d, sizeof d, big->bytes));
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)

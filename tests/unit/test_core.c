@@ -118,6 +118,13 @@ static void test_error_truncation(void)
 
 static void test_strutil(void)
 {
+    char n[32];
+    CHECK_STR(tfg_fmt_count(n, sizeof n, 0), "0");
+    CHECK_STR(tfg_fmt_count(n, sizeof n, 999), "999");
+    CHECK_STR(tfg_fmt_count(n, sizeof n, 1000), "1,000");
+    CHECK_STR(tfg_fmt_count(n, sizeof n, 1048576), "1,048,576");
+    CHECK_STR(tfg_fmt_count(n, sizeof n, UINT64_MAX), "18,446,744,073,709,551,615");
+    CHECK_STR(tfg_fmt_count(n, 6, 1048576), "1,048"); /* truncated to the buffer */
     CHECK_INT(tfg_edit_distance("kitten", "sitting"), 3);
     CHECK_INT(tfg_edit_distance("", "abc"), 3);
     CHECK_INT(tfg_edit_distance("Label", "lABEL"), 0);

@@ -248,19 +248,6 @@ static void test_png(void)
     tfg_buf_free(&png);
 }
 
-static void test_count_format(void)
-{
-    char s[32];
-    tfg_fmt_count(s, sizeof s, 0);
-    CHECK_STR(s, "0");
-    tfg_fmt_count(s, sizeof s, 999);
-    CHECK_STR(s, "999");
-    tfg_fmt_count(s, sizeof s, 1000);
-    CHECK_STR(s, "1,000");
-    tfg_fmt_count(s, sizeof s, 1048576);
-    CHECK_STR(s, "1,048,576");
-}
-
 /* Text from a run reaches both renderings escaped; the document's own markup is not. */
 static void test_render(void)
 {
@@ -300,4 +287,4 @@ static void test_render(void)
 }
 
 TFG_TEST_MAIN(test_html_escape, test_md_escape, test_base64, test_metrics, test_png,
-              test_count_format, test_render)
+              test_render)

@@ -26,6 +26,7 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "core/rng.h"
+#include "core/strutil.h"
 #include "import/invoke.h"
 #include "import/tflite.h"
 #include "shared_models.h"
@@ -484,20 +485,6 @@ static void mlperf_on(const char *name, const char *model_dir, const char *board
     tfg_target_free(&t);
 }
 
-/* 1234567 -> "1,234,567", as the build's messages write bytes. */
-static const char *commas(char *buf, unsigned long long v)
-{
-    char raw[32];
-    int n = snprintf(raw, sizeof raw, "%llu", v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 #define ARM_STACK 4096u /* what cortex-m.ld reserves, counted in every ARM firmware's RAM */
 
 /* The same model on a micro:bit with less RAM. One byte short of what the model and the
@@ -525,11 +512,11 @@ static void microbit_short_of_ram(const char *model_dir, size_t need)
                err.msg);
         if (k == 0) {
             snprintf(msg, sizeof msg, "needs at least %s bytes of RAM, 1 more than the board's "
-                     "%s", commas(a, need), commas(b, need - 1));
+                     "%s", tfg_fmt_count(a, sizeof a, need), tfg_fmt_count(b, sizeof b, need - 1));
             CHECK(!tfg_exists(out)); /* nothing was compiled */
         } else {
             snprintf(msg, sizeof msg, "bytes of RAM, ");
-            CHECK_HAS(err.msg, commas(a, need));
+            CHECK_HAS(err.msg, tfg_fmt_count(a, sizeof a, need));
             CHECK(strstr(err.msg, "at least") == NULL && strstr(err.msg, "overflow") == NULL);
         }
         CHECK_HAS(err.msg, msg);
@@ -571,15 +558,15 @@ static void on_microbit(const char *name, const char *model_dir, const model_siz
     CHECK_HAS(err.msg, "does not fit the QEMU micro:bit (Cortex-M0)");
     if (flash_over) {
         snprintf(msg, sizeof msg, "it needs at least %s bytes of flash, %s more than the "
-                 "board's %s; the largest part is the weights", commas(a, sz->weights),
-                 commas(b, sz->weights - t.flash_limit), commas(c, t.flash_limit));
+                 "board's %s; the largest part is the weights", tfg_fmt_count(a, sizeof a, sz->weights),
+                 tfg_fmt_count(b, sizeof b, sz->weights - t.flash_limit), tfg_fmt_count(c, sizeof c, t.flash_limit));
     } else {
         const char *big = sz->arena >= sz->io && sz->arena >= ARM_STACK ? "arena"
                           : sz->io >= ARM_STACK                       ? "input and output buffers"
                                                                       : "stack";
         snprintf(msg, sizeof msg, "it needs at least %s bytes of RAM, %s more than the "
-                 "board's %s; the largest part is the %s", commas(a, ram),
-                 commas(b, ram - t.ram_limit), commas(c, t.ram_limit), big);
+                 "board's %s; the largest part is the %s", tfg_fmt_count(a, sizeof a, ram),
+                 tfg_fmt_count(b, sizeof b, ram - t.ram_limit), tfg_fmt_count(c, sizeof c, t.ram_limit), big);
     }
     CHECK_HAS(err.msg, msg);
     CHECK(!tfg_exists(out)); /* nothing was compiled */
