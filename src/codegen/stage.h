@@ -10,8 +10,8 @@
  *   manifest.json
  *
  * The check: the files are compiled with the host C compiler ($CC, else cc) as
- * `-std=c99 -Wall -Wextra -Werror -pedantic`, run on every row of quant/test_input.bin,
- * and must give exactly quant/test_output.bin (the in-process int8 results). A failure
+ * `-std=c99 -Wall -Wextra -Werror -pedantic`, run on every row of quantize/test_input.bin,
+ * and must give exactly quantize/test_output.bin (the in-process int8 results). A failure
  * publishes nothing: TFG_ECHECK naming the first differing row, or TFG_EPROC when the
  * compiler is missing or refuses the code. */
 #ifndef TFG_CODEGEN_STAGE_H

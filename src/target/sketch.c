@@ -21,6 +21,7 @@
 #include "core/json.h"
 #include "target/sketch_internal.h"
 #include "target/target_internal.h"
+#include "spec/rundir.h"
 
 /* The spec's name as a C identifier: letters, digits and '_'. */
 static char *ident(const char *name)
@@ -104,7 +105,7 @@ static bool colour_inputs(const json_t *pp)
 
 static tfg_status load_pp(const char *out, json_t **pp, tfg_err *err)
 {
-    char *p = tfg_path_join(out, "data/preprocess.json");
+    char *p = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
     tfg_status st = tfg_json_load_file(p, pp, err);
     if (!st && json_array_size(json_object_get(json_object_get(*pp, "label"), "classes")) < 2)
         st = tfg_err_set(err, TFG_EUSAGE, "%s: the sketch prints a class name, and this spec "
@@ -180,7 +181,7 @@ tfg_status tfg_sketch_builtin(const tfg_spec *s, const char *out, char **src, tf
 {
     *src = NULL;
     json_t *pp = NULL;
-    char *pre = tfg_path_join(out, "build/preprocess.h");
+    char *pre = tfg_rundir_path(out, TFG_ART_BUILD_PREPROCESS_H);
     tfg_status st = load_pp(out, &pp, err);
     if (!st && !tfg_exists(pre))
         st = tfg_err_set(err, TFG_EINPUT, "%s: no device preprocessing; run `tinyforge build` "
@@ -216,7 +217,7 @@ static tfg_status write_text(const char *dir, const char *name, const char *text
 static tfg_status library_src(const tfg_spec *s, const json_t *pp, const char *out,
                               const char *src, tfg_err *err)
 {
-    char *build = tfg_path_join(out, "build"), *runtime = tfg_target_runtime_dir();
+    char *build = tfg_rundir_stage(out, TFG_STAGE_BUILD), *runtime = tfg_target_runtime_dir();
     char *ard = tfg_path_join(runtime, "arduino"), *board = tfg_path_join(runtime, "board");
     char **names = NULL;
     size_t n = 0;
@@ -330,14 +331,14 @@ static tfg_status one_check(const tfg_spec *s, const tfg_sketch_stage_opts *o, c
 static tfg_status sketch_inputs(const tfg_spec *s, const tfg_sketch_stage_opts *o,
                                 const char *src, tfg_manifest *m, tfg_err *err)
 {
-    static const char *const files[] = {"build/model.h", "build/model.c",
-                                        "data/preprocess.json", "data/test_raw.bin",
-                                        "quant/test_output.bin", NULL};
+    static const tfg_artifact files[] = {TFG_ART_BUILD_MODEL_H, TFG_ART_BUILD_MODEL_C,
+                                         TFG_ART_DATA_PREPROCESS, TFG_ART_DATA_TEST_RAW,
+                                         TFG_ART_QUANTIZE_TEST_OUTPUT};
     tfg_status st = TFG_OK;
-    for (size_t i = 0; !st && files[i]; i++) {
-        char *p = tfg_path_join(o->out, files[i]);
+    for (size_t i = 0; !st && i < sizeof files / sizeof files[0]; i++) {
+        char *p = tfg_rundir_path(o->out, files[i]);
         if (tfg_exists(p))
-            st = tfg_manifest_input_file(m, files[i], p, err);
+            st = tfg_manifest_input_file(m, tfg_artifact_label(files[i]), p, err);
         free(p);
     }
     tfg_manifest_input_text(m, "source", src ? src : "builtin template");
@@ -389,7 +390,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
                             tfg_sketch_outcome *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "sketch");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_SKETCH);
     char *src = NULL;
     size_t len;
     tfg_status st = TFG_OK;
@@ -398,7 +399,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
     else if (o->source)
         src = tfg_xstrdup(o->source);
     tfg_manifest m;
-    tfg_manifest_init(&m, "sketch");
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_SKETCH));
     if (!st)
         st = sketch_inputs(s, o, src, &m, err);
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
@@ -406,7 +407,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
         r->report = tfg_stage_report_load(r->dir);
     } else if (!st) {
         tfg_stagedir sd;
-        st = tfg_stage_begin(&sd, o->out, "sketch", err);
+        st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_SKETCH), err);
         if (!st) {
             st = check_in(s, o, sd.dir, src, &r->report, &r->failure, err);
             tfg_err e2;
@@ -414,7 +415,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
                 st = tfg_stage_finish(&sd, &m, r->report, err);
             else if (st == TFG_ECHECK && r->report && !o->publish_passed_only) {
                 /* rejected: publish the report that says why, but no manifest */
-                char *p = tfg_stage_path(&sd, "report.json");
+                char *p = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_SKETCH_REPORT));
                 if (tfg_json_write_file(p, r->report, &e2) || tfg_stage_commit(&sd, &e2))
                     tfg_stage_abort(&sd);
                 free(p);

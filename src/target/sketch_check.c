@@ -3,7 +3,7 @@
  * and compare what it prints with the host int8 predictions.
  *
  * Two runs. Pass 1: the samples in order, the model as built; every printed class must
- * be the argmax (first maximum) of quant/test_output.bin's row. Pass 2: the samples in
+ * be the argmax (first maximum) of quantize/test_output.bin's row. Pass 2: the samples in
  * reverse order and the model's outputs rotated by one class (runtime/arduino/
  * tfg_perturb.c); the sketch must now print the rotated argmax of each reversed row.
  * A sketch that prints constants, replays a table of expected labels or classifies by
@@ -30,6 +30,7 @@
 #include "data/splitfile.h"
 #include "target/sketch_internal.h"
 #include "target/target_internal.h"
+#include "spec/rundir.h"
 
 #define AVR_STACK_BYTES 256u
 
@@ -43,7 +44,7 @@ typedef struct {
     json_t *pp;
     const json_t *classes;  /* preprocess.json label.classes */
     tfg_split raw;
-    char *host;             /* quant/test_output.bin */
+    char *host;             /* quantize/test_output.bin */
     size_t n, out_bytes;
     bool sandbox;
     char sandbox_note[200];
@@ -80,10 +81,10 @@ static void reject(ck *c, tfg_sketch_class cls, const char *fmt, ...)
 static tfg_status load_run(ck *c, tfg_err *err)
 {
     const char *out = c->o->out;
-    c->build = tfg_path_join(out, "build");
-    char *pp = tfg_path_join(out, "data/preprocess.json");
-    char *raw = tfg_path_join(out, "data/test_raw.bin");
-    char *host = tfg_path_join(out, "quant/test_output.bin");
+    c->build = tfg_rundir_stage(out, TFG_STAGE_BUILD);
+    char *pp = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
+    char *raw = tfg_rundir_path(out, TFG_ART_DATA_TEST_RAW);
+    char *host = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_OUTPUT);
     char *model_h = tfg_path_join(c->build, "model.h");
     tfg_status st = TFG_OK;
     if (!tfg_exists(model_h))

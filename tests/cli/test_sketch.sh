@@ -35,7 +35,7 @@ expect_rc 0
 ok; [ "$(json_get "$R/sketch/report.json" "[c['builder'] for c in j['checks'] if c['result'] == 'passed']")" = "['tinyforge', 'arduino-builder']" ] || fail "Uno builds did not both pass: $(cat "$R/sketch/report.json")"
 
 # Bad sketches: each rejected with its class (exit 1), never accepted.
-python3 - "$R/quant/test_output.bin" "$BAD/label_table.ino" "$T/label_table.ino" <<'PY'
+python3 - "$R/quantize/test_output.bin" "$BAD/label_table.ino" "$T/label_table.ino" <<'PY'
 import sys
 b = open(sys.argv[1], 'rb').read(); rows = [b[i:i+3] for i in range(0, len(b), 3)]
 def s8(x): return x - 256 if x > 127 else x
