@@ -15,15 +15,17 @@
 #include "core/manifest.h"
 #include "core/proc.h"
 #include "core/progress.h"
-
-#ifndef TFG_SOURCE_DIR
-#define TFG_SOURCE_DIR "."
-#endif
+#include "core/resource.h"
 
 const char *tfg_runtime_dir(void)
 {
+    static char *found; /* decided once per process, kept to its end */
     const char *e = getenv("TINYFORGE_RUNTIME");
-    return e && *e ? e : TFG_SOURCE_DIR "/runtime";
+    if (e && *e)
+        return e;
+    if (!found)
+        found = tfg_resource_path("runtime", "runtime");
+    return found;
 }
 
 /* ---- which runtime files a source needs ---- */

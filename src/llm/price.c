@@ -6,12 +6,18 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/resource.h"
 #include "llm/llm.h"
 
 const char *tfg_llm_prices_default_path(void)
 {
+    static char *found; /* decided once per process, kept to its end */
     const char *env = getenv("TINYFORGE_LLM_PRICES");
-    return env && *env ? env : TFG_SOURCE_DIR "/llm/prices.json";
+    if (env && *env)
+        return env;
+    if (!found)
+        found = tfg_resource_path("prices.json", "llm/prices.json");
+    return found;
 }
 
 void tfg_llm_prices_free(tfg_llm_prices *p)

@@ -9,12 +9,18 @@
 
 #include "core/alloc.h"
 #include "core/io.h"
+#include "core/resource.h"
 #include "pilot/pilot.h"
 
 const char *tfg_pilot_prompts_default_dir(void)
 {
+    static char *found; /* decided once per process, kept to its end */
     const char *env = getenv("TINYFORGE_PROMPTS");
-    return env && *env ? env : TFG_SOURCE_DIR "/pilot/prompts";
+    if (env && *env)
+        return env;
+    if (!found)
+        found = tfg_resource_path("prompts", "pilot/prompts");
+    return found;
 }
 
 tfg_status tfg_pilot_render(const char *dir, const char *name, const json_t *ctx, char **out,

@@ -7,13 +7,19 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/resource.h"
 #include "core/strutil.h"
 #include "spec/spec.h"
 
 const char *tfg_boards_default_path(void)
 {
+    static char *found; /* decided once per process, kept to its end */
     const char *env = getenv("TINYFORGE_BOARDS");
-    return env && *env ? env : TFG_SOURCE_DIR "/boards/boards.json";
+    if (env && *env)
+        return env;
+    if (!found)
+        found = tfg_resource_path("boards.json", "boards/boards.json");
+    return found;
 }
 
 static char *dup_or_null(const char *s)
