@@ -19,13 +19,8 @@
 
 const char *tfg_runtime_dir(void)
 {
-    static char *found; /* decided once per process, kept to its end */
-    const char *e = getenv("TINYFORGE_RUNTIME");
-    if (e && *e)
-        return e;
-    if (!found)
-        found = tfg_resource_path("runtime", "runtime");
-    return found;
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_RUNTIME", "runtime", "runtime");
 }
 
 /* ---- which runtime files a source needs ---- */

@@ -49,3 +49,14 @@ char *tfg_resource_path(const char *name, const char *source_rel)
     free(exe);
     return p;
 }
+
+const char *tfg_resource_default(char **found, const char *env_var, const char *name,
+                                 const char *source_rel)
+{
+    const char *env = getenv(env_var);
+    if (env && *env)
+        return env;
+    if (!*found)
+        *found = tfg_resource_path(name, source_rel);
+    return *found;
+}

@@ -7,7 +7,7 @@
  * An install is the layout `cmake --install` writes:
  *     <prefix>/bin/tinyforge
  *     <prefix>/share/tinyforge/<name>      (runtime/, prompts/, boards.json, prices.json)
- * $TINYFORGE_HOME names a folder of the share/tinyforge layout and wins over both. */
+ * $TINYFORGE_HOME names a folder of the share/tinyforge layout and wins over the other two. */
 #ifndef TFG_CORE_RESOURCE_H
 #define TFG_CORE_RESOURCE_H
 
@@ -33,5 +33,11 @@ char *tfg_resource_find(const char *home, const char *exe_dir, const char *sourc
 /* tfg_resource_find with $TINYFORGE_HOME, this program's folder and the source tree it
  * was built from (TFG_SOURCE_DIR). New string. */
 char *tfg_resource_path(const char *name, const char *source_rel);
+
+/* A resource with a finer override of its own: $env_var if set and not empty, else
+ * tfg_resource_path(name, source_rel), found once into *found and kept there to the
+ * end of the process (so the caller's static pointer owns it). */
+const char *tfg_resource_default(char **found, const char *env_var, const char *name,
+                                 const char *source_rel);
 
 #endif

@@ -11,13 +11,8 @@
 
 const char *tfg_llm_prices_default_path(void)
 {
-    static char *found; /* decided once per process, kept to its end */
-    const char *env = getenv("TINYFORGE_LLM_PRICES");
-    if (env && *env)
-        return env;
-    if (!found)
-        found = tfg_resource_path("prices.json", "llm/prices.json");
-    return found;
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_LLM_PRICES", "prices.json", "llm/prices.json");
 }
 
 void tfg_llm_prices_free(tfg_llm_prices *p)

@@ -14,13 +14,8 @@
 
 const char *tfg_pilot_prompts_default_dir(void)
 {
-    static char *found; /* decided once per process, kept to its end */
-    const char *env = getenv("TINYFORGE_PROMPTS");
-    if (env && *env)
-        return env;
-    if (!found)
-        found = tfg_resource_path("prompts", "pilot/prompts");
-    return found;
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_PROMPTS", "prompts", "pilot/prompts");
 }
 
 tfg_status tfg_pilot_render(const char *dir, const char *name, const json_t *ctx, char **out,

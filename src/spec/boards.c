@@ -13,13 +13,8 @@
 
 const char *tfg_boards_default_path(void)
 {
-    static char *found; /* decided once per process, kept to its end */
-    const char *env = getenv("TINYFORGE_BOARDS");
-    if (env && *env)
-        return env;
-    if (!found)
-        found = tfg_resource_path("boards.json", "boards/boards.json");
-    return found;
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_BOARDS", "boards.json", "boards/boards.json");
 }
 
 static char *dup_or_null(const char *s)

@@ -729,7 +729,22 @@ static void test_resource(void)
     CHECK_STR(p, want);
     free(p);
     free(want);
+
+    /* a finer override wins; without it the path is found once and kept */
+    char *found = NULL;
+    setenv("TFG_TEST_RESOURCE", "/elsewhere/boards.json", 1);
+    CHECK_STR(tfg_resource_default(&found, "TFG_TEST_RESOURCE", "boards.json", "b.json"),
+              "/elsewhere/boards.json");
+    CHECK(found == NULL);
+    unsetenv("TFG_TEST_RESOURCE");
+    want = tfg_path_join(home, "boards.json");
+    const char *got = tfg_resource_default(&found, "TFG_TEST_RESOURCE", "boards.json", "b.json");
+    CHECK_STR(got, want);
+    CHECK(got == found);
     unsetenv(TFG_RESOURCE_HOME_ENV);
+    CHECK(tfg_resource_default(&found, "TFG_TEST_RESOURCE", "boards.json", "b.json") == got);
+    free(found);
+    free(want);
 
     free(in_share);
     free(prefix);
