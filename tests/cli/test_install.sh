@@ -12,7 +12,7 @@ P=$T/prefix # one prefix per run: the plain and the sanitizer build never share 
 W=$T/work
 mkdir -p "$W/home"
 
-run cmake --install "$BUILD" --prefix "$P"
+run env -u DESTDIR cmake --install "$BUILD" --prefix "$P"
 expect_rc 0
 for f in bin/tinyforge share/tinyforge/boards.json share/tinyforge/prices.json \
   share/tinyforge/prompts/spec.user.md share/tinyforge/runtime/tfg_runtime.h \
