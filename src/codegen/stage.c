@@ -15,16 +15,13 @@
 #include "core/manifest.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/resource.h"
 #include "spec/rundir.h"
-
-#ifndef TFG_SOURCE_DIR
-#define TFG_SOURCE_DIR "."
-#endif
 
 const char *tfg_runtime_dir(void)
 {
-    const char *e = getenv("TINYFORGE_RUNTIME");
-    return e && *e ? e : TFG_SOURCE_DIR "/runtime";
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_RUNTIME", "runtime", "runtime");
 }
 
 /* ---- which runtime files a source needs ---- */

@@ -40,8 +40,8 @@ tfg_status tfg_build_stage(const tfg_spec *s, const tfg_build_stage_opts *o,
                            tfg_build_outcome *r, tfg_err *err);
 void tfg_build_outcome_free(tfg_build_outcome *r);
 
-/* The runtime/ source directory: $TINYFORGE_RUNTIME, else the one this binary was built
- * from. */
+/* The runtime/ source directory: $TINYFORGE_RUNTIME, else runtime/ found by
+ * core/resource.h ($TINYFORGE_HOME, the install, the source tree). */
 const char *tfg_runtime_dir(void);
 
 /* The names of the runtime/ .c files (sorted, caller frees each and the array) that the

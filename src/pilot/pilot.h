@@ -61,7 +61,8 @@ tfg_status tfg_pilot_scan_unsafe(const json_t *j, const char *what, tfg_err *err
 
 /* ---- prompts (prompt.c) ------------------------------------------------------------ */
 
-/* $TINYFORGE_PROMPTS, else pilot/prompts of the source tree. */
+/* $TINYFORGE_PROMPTS, else prompts/ found by core/resource.h ($TINYFORGE_HOME, the
+ * install, the source tree's pilot/prompts). */
 const char *tfg_pilot_prompts_default_dir(void);
 /* Reads <dir>/<name> and replaces every {{key}} by the string ctx[key] (a missing key
  * is an error naming the template and the key: a template must not ask for context the
