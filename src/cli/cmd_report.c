@@ -11,8 +11,8 @@
 static const char usage[] =
     "usage: tinyforge report SPEC [--out DIR] [--force] [--json]\n"
     "\n"
-    "Reads the artifacts the stages wrote into the run directory (data, train, quant,\n"
-    "build, validate) and writes what a person reads into DIR/report/:\n"
+    "Reads the artifacts the stages wrote into the run directory (data, train, quantize,\n"
+    "build, validate, sketch) and writes what a person reads into DIR/report/:\n"
     "  report.html    one self-contained page: open it in any browser, offline\n"
     "  report.md      the same as Markdown         confusion.png  the matrix picture\n"
     "  manifest.json  hashes of what was read and written\n"

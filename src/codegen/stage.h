@@ -25,7 +25,7 @@
 #include "spec/spec.h"
 
 typedef struct {
-    const char *out;        /* run directory: reads <out>/quant and <out>/data */
+    const char *out;        /* run directory: reads <out>/quantize and <out>/data */
     bool force;
     tfg_progress *progress; /* may be NULL */
 } tfg_build_stage_opts;

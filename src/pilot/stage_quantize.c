@@ -8,7 +8,7 @@
  * rows within the training split (misuse of quantization parameters); max_drop may not
  * be loosened by a proposal (that would make a failing model look good: silent); then
  * the quantize stage runs with these settings and the spec's max_drop and must keep
- * int8 accuracy within the drop (misuse otherwise), publishing <out>/quant. */
+ * int8 accuracy within the drop (misuse otherwise), publishing <out>/quantize. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
