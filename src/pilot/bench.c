@@ -21,7 +21,7 @@
  * others (build) are run when a measured stage needs them, never measured alone. */
 static bool measured(tfg_stage_id s)
 {
-    return tfg_lifecycle_stage(s)->pilot != NULL;
+    return tfg_pilot_stage_for(s) != NULL;
 }
 
 /* ---- one run ------------------------------------------------------------------------ */

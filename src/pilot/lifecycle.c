@@ -14,7 +14,6 @@
 #include "core/io.h"
 #include "data/stage.h"
 #include "nn/stage.h"
-#include "pilot/internal.h"
 #include "quant/stage.h"
 #include "report/report.h"
 #include "spec/results.h"
@@ -195,21 +194,21 @@ static const tfg_stage_id after_build[] = {TFG_STAGE_DATA, TFG_STAGE_QUANTIZE, T
 
 static const tfg_stage_desc table[TFG_STAGE_COUNT] = {
     {TFG_STAGE_SPEC, "write a spec from a request in plain words and a data file", none, false,
-     &tfg_pilot_stage_spec, NULL, NULL},
-    {TFG_STAGE_DATA, "profile, clean and split the spec's data by a plan", none, true,
-     &tfg_pilot_stage_data, NULL, run_data},
+     NULL, NULL},
+    {TFG_STAGE_DATA, "profile, clean and split the spec's data by a plan", none, true, NULL,
+     run_data},
     {TFG_STAGE_TRAIN, "train a network on the data stage's splits, natively in C", after_data,
-     true, &tfg_pilot_stage_train, NULL, run_train},
+     true, NULL, run_train},
     {TFG_STAGE_QUANTIZE, "int8 post-training quantization of the trained model", after_train,
-     true, &tfg_pilot_stage_quantize, NULL, run_quantize},
+     true, NULL, run_quantize},
     {TFG_STAGE_BUILD, "generate the C99 library of the int8 model, checked on the host",
-     after_quantize, true, NULL, NULL, run_build},
+     after_quantize, true, NULL, run_build},
     {TFG_STAGE_VALIDATE, "run the firmware on the emulated board with the test set",
-     after_build, true, NULL, NULL, run_validate},
+     after_build, true, NULL, run_validate},
     {TFG_STAGE_SKETCH, "write the application sketch and prove it on the emulated board",
-     after_build, true, &tfg_pilot_stage_sketch, sketch_applies, run_sketch},
+     after_build, true, sketch_applies, run_sketch},
     {TFG_STAGE_REPORT, "write the run's report (HTML and Markdown) for a person", none, true,
-     NULL, NULL, run_report},
+     NULL, run_report},
 };
 
 const tfg_stage_desc *tfg_lifecycle(void)
@@ -226,6 +225,11 @@ const tfg_stage_desc *tfg_lifecycle_find(const char *name)
 {
     int id = tfg_stage_parse(name, NULL);
     return id < 0 ? NULL : &table[id];
+}
+
+const tfg_pilot_stage_def *tfg_lifecycle_pilot(const tfg_stage_desc *d)
+{
+    return tfg_pilot_stage_for(d->id);
 }
 
 size_t tfg_lifecycle_needs(tfg_stage_id id, tfg_stage_id *out)
@@ -255,7 +259,8 @@ tfg_status tfg_lifecycle_run(const tfg_stage_desc *d, const tfg_spec *s,
         r->not_applicable = true;
         return TFG_OK;
     }
-    if (p && d->pilot && policy && tfg_pilot_policy_route(policy, tfg_stage_name(d->id))) {
+    if (p && tfg_lifecycle_pilot(d) && policy &&
+        tfg_pilot_policy_route(policy, tfg_stage_name(d->id))) {
         tfg_status st = tfg_pilot_run_stage(p, tfg_stage_name(d->id), &r->pilot, err);
         r->dir = tfg_rundir_stage(o->out, d->id);
         if (!st)

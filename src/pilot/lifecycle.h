@@ -1,10 +1,11 @@
 /* lifecycle.h — the lifecycle as one table: one descriptor per stage, in order.
  *
  * A descriptor says everything the rest of tinyforge needs to know of a stage: its one
- * name (spec/rundir.h), what it does in a line, the stages whose folders it reads, the
- * pilot entry that lets a backend propose its input (a data plan, an architecture,
- * quantization settings, a sketch) when it has one, whether it applies to a spec, how
- * to run it over the options every stage shares, and the line its result makes.
+ * name (spec/rundir.h), what it does in a line, the stages whose folders it reads,
+ * whether it applies to a spec, how to run it over the options every stage shares, and
+ * the line its result makes. Its pilot entry, which lets a backend propose its input (a
+ * data plan, an architecture, quantization settings, a sketch), is found by the same
+ * id (tfg_lifecycle_pilot); the pilot's loop below this table knows nothing of it.
  *
  * `tinyforge run` walks the table; every stage command runs its stage through it;
  * `bench` takes its chain and the prerequisites of a stage from it; the pilot finds its
@@ -68,8 +69,6 @@ typedef struct tfg_stage_desc {
     /* The stages whose folders it reads, ending with TFG_STAGE_COUNT. */
     const tfg_stage_id *prereqs;
     bool in_run;              /* `tinyforge run` runs it */
-    /* Proposals and their validator, or NULL when nothing of the stage is proposed. */
-    const tfg_pilot_stage_def *pilot;
     /* NULL: it applies to every spec. Else false with the reason in why. */
     bool (*applies)(const tfg_spec *s, const char *out, char *why, size_t n);
     /* Runs the stage as its command does (NULL for the spec stage: `tinyforge new`). */
@@ -82,6 +81,9 @@ const tfg_stage_desc *tfg_lifecycle(void);
 const tfg_stage_desc *tfg_lifecycle_stage(tfg_stage_id id);
 /* By name (or an old name, see tfg_stage_parse); NULL when none. */
 const tfg_stage_desc *tfg_lifecycle_find(const char *name);
+/* Its proposals and their validator (pilot/stages.c), or NULL when nothing of the stage
+ * is proposed. */
+const tfg_pilot_stage_def *tfg_lifecycle_pilot(const tfg_stage_desc *d);
 
 /* Runs one stage: not applicable when its applies() says so; through the pilot when p
  * is given and its policy routes the stage to a backend; else its run function. The

@@ -16,7 +16,6 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "pilot/internal.h"
-#include "pilot/lifecycle.h"
 
 char *tfg_pilot_log_path(const char *out)
 {
@@ -59,9 +58,9 @@ tfg_status tfg_pilot_open(tfg_pilot **out, const tfg_pilot_opts *opts, tfg_err *
         return st;
     }
     for (int i = 0; i < TFG_STAGE_COUNT; i++)
-        if (tfg_lifecycle()[i].pilot)
-            tfg_llm_builtin_register(p->run, tfg_lifecycle()[i].pilot->name, builtin_handler,
-                                     p);
+        if (tfg_pilot_stage_for((tfg_stage_id)i))
+            tfg_llm_builtin_register(p->run, tfg_pilot_stage_for((tfg_stage_id)i)->name,
+                                     builtin_handler, p);
     *out = p;
     return TFG_OK;
 }

@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "llm/llm.h"
+#include "spec/rundir.h"
 #include "spec/spec.h"
 
 /* ---- failure classes (issue 8, part 3) --------------------------------------------- */
@@ -198,8 +199,9 @@ typedef struct tfg_pilot_stage_def {
     void (*done)(void *state);
 } tfg_pilot_stage_def;
 
-/* The pilot entry of a stage by its name (or an old name: spec/rundir.h), or NULL when
- * nothing of that stage is proposed. The stages are the lifecycle table's (lifecycle.h). */
+/* The pilot entry of a stage, or NULL when nothing of that stage is proposed; by its id
+ * or its name (or an old name: spec/rundir.h). */
+const tfg_pilot_stage_def *tfg_pilot_stage_for(tfg_stage_id id);
 const tfg_pilot_stage_def *tfg_pilot_stage_find(const char *name);
 
 /* What a stage implementation may read of the pilot. */

@@ -8,7 +8,6 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
-#include "pilot/lifecycle.h"
 #include "pilot/pilot.h"
 
 static const char *const llm_data_names[] = {"none", "profile", "sample_rows", NULL};
@@ -92,12 +91,11 @@ tfg_status tfg_pilot_policy_parse(const json_t *routing, const char *file,
                                   const tfg_llm_config *config, tfg_pilot_policy *p,
                                   tfg_err *err)
 {
-    /* the routed stages (the lifecycle table's with a pilot entry), their old names,
-     * and the settings */
-    const char *keys[2 * TFG_STAGE_COUNT + 4];
+    /* the routed stages (those with a pilot entry), the old name of one, the settings */
+    const char *keys[TFG_STAGE_COUNT + 5];
     size_t nk = 0;
     for (int i = 0; i < TFG_STAGE_COUNT; i++)
-        if (tfg_lifecycle()[i].pilot)
+        if (tfg_pilot_stage_for((tfg_stage_id)i))
             keys[nk++] = tfg_stage_name((tfg_stage_id)i);
     size_t n_routed = nk;
     keys[nk++] = "model";
@@ -151,7 +149,7 @@ void tfg_pilot_policy_route_all(tfg_pilot_policy *p, const char *backend, bool o
     }
     p->n_routes = 0;
     for (int i = 0; i < TFG_STAGE_COUNT; i++) {
-        if (!tfg_lifecycle()[i].pilot)
+        if (!tfg_pilot_stage_for((tfg_stage_id)i))
             continue;
         tfg_pilot_route *r = add_route(p, tfg_stage_name((tfg_stage_id)i));
         r->backends[r->n++] = tfg_xstrdup(backend);

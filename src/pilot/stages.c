@@ -1,7 +1,8 @@
-/* stages.c — finding a stage's pilot entry in the lifecycle table (lifecycle.h), and
- * the small helpers the stages' prompts share. A new proposed stage is one more
- * tfg_pilot_stage_def in its own file (as stage_sketch.c is), named by its entry in
- * the lifecycle table. */
+/* stages.c — the pilot's entries by stage (the stages whose input a backend may
+ * propose), and the small helpers the stages' prompts share. A new proposed stage is
+ * one more tfg_pilot_stage_def in its own file (as stage_sketch.c is) and its line
+ * below, under the stage's id (spec/rundir.h); the lifecycle table (lifecycle.h) finds
+ * it there. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,22 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "pilot/internal.h"
-#include "pilot/lifecycle.h"
 #include "spec/rundir.h"
+
+static const tfg_pilot_stage_def *const defs[TFG_STAGE_COUNT] = {
+    [TFG_STAGE_SPEC] = &tfg_pilot_stage_spec,         [TFG_STAGE_DATA] = &tfg_pilot_stage_data,
+    [TFG_STAGE_TRAIN] = &tfg_pilot_stage_train,       [TFG_STAGE_QUANTIZE] = &tfg_pilot_stage_quantize,
+    [TFG_STAGE_SKETCH] = &tfg_pilot_stage_sketch};
+
+const tfg_pilot_stage_def *tfg_pilot_stage_for(tfg_stage_id id)
+{
+    return (unsigned)id < TFG_STAGE_COUNT ? defs[id] : NULL;
+}
 
 const tfg_pilot_stage_def *tfg_pilot_stage_find(const char *name)
 {
-    const tfg_stage_desc *d = tfg_lifecycle_find(name);
-    return d ? d->pilot : NULL;
+    int id = tfg_stage_parse(name, NULL);
+    return id < 0 ? NULL : defs[id];
 }
 
 void tfg_pilot_ctx_set(json_t *ctx, const char *key, const char *fmt, ...)

@@ -62,8 +62,13 @@ static void test_table(void)
         CHECK_INT(t[i].id, i);
         CHECK(t[i].summary && *t[i].summary);
         /* a pilot entry is found (route key, prompt files, trace label) by the stage's name */
-        if (t[i].pilot)
-            CHECK_STR(t[i].pilot->name, tfg_stage_name((tfg_stage_id)i));
+        const tfg_pilot_stage_def *pe = tfg_lifecycle_pilot(&t[i]);
+        if (pe)
+            CHECK_STR(pe->name, tfg_stage_name((tfg_stage_id)i));
+        CHECK(pe == tfg_pilot_stage_find(tfg_stage_name((tfg_stage_id)i)));
+        /* proposed: spec, data, train, quantize, sketch */
+        CHECK((pe != NULL) == (i != TFG_STAGE_BUILD && i != TFG_STAGE_VALIDATE &&
+                               i != TFG_STAGE_REPORT));
         /* every stage but spec runs as a command; run runs all but spec */
         CHECK(!t[i].run == (i == TFG_STAGE_SPEC));
         CHECK(t[i].in_run == (i != TFG_STAGE_SPEC));
