@@ -182,8 +182,8 @@ static void emit_conv(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
     put_dims(g, k, "dout", &s->dout);
     char *bias = put_bias(g, k, s, s->dout.c);
     char *call = tfg_xasprintf("%s(&op%zu_p, &op%zu_rq, &op%zu_din, %s, &op%zu_df, %s, %s, "
-                               "&op%zu_dout, %s, NULL)", dw ? "tfg_depthwise_conv2d_s8" :
-                               "tfg_conv2d_s8", k, k, k, x, k, w, bias, k, y);
+                               "&op%zu_dout, %s, NULL)", dw ? "tfg_rt_depthwise_conv2d_s8" :
+                               "tfg_rt_conv2d_s8", k, k, k, x, k, w, bias, k, y);
     put_call(g, k, call);
     free(call);
     free(bias);
@@ -203,7 +203,7 @@ static void emit_fc(gen *g, size_t k, const tfg_tflite_step *s, const char *x, c
     g->flash += sizeof *p + sizeof s->fc;
     put_requant(g, k, s);
     char *bias = put_bias(g, k, s, s->fc.out_features);
-    char *call = tfg_xasprintf("tfg_fully_connected_s8(&op%zu_p, &op%zu_rq, &op%zu_dims, %s, "
+    char *call = tfg_xasprintf("tfg_rt_fully_connected_s8(&op%zu_p, &op%zu_rq, &op%zu_dims, %s, "
                                "%s, %s, %s, NULL)", k, k, k, x, w, bias, y);
     put_call(g, k, call);
     free(call);
@@ -223,8 +223,8 @@ static void emit_pool(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
     put_dims(g, k, "din", &s->din);
     put_dims(g, k, "dout", &s->dout);
     char *call = tfg_xasprintf("%s(&op%zu_p, &op%zu_din, %s, &op%zu_dout, %s)",
-                               s->builtin == TFG_TFL_MAX_POOL_2D ? "tfg_maxpool_s8" :
-                               "tfg_avgpool_s8", k, k, x, k, y);
+                               s->builtin == TFG_TFL_MAX_POOL_2D ? "tfg_rt_maxpool_s8" :
+                               "tfg_rt_avgpool_s8", k, k, x, k, y);
     put_call(g, k, call);
     free(call);
 }
@@ -244,7 +244,7 @@ static void emit_add(gen *g, size_t k, const tfg_tflite_step *s, const char *x, 
                    (long)p->output_multiplier, (long)p->output_shift, (long)p->act_min,
                    (long)p->act_max);
     g->flash += sizeof *p;
-    char *call = tfg_xasprintf("tfg_add_s8(&op%zu_p, %s, %ld, %s, %ld, %s, %ld)", k, x,
+    char *call = tfg_xasprintf("tfg_rt_add_s8(&op%zu_p, %s, %ld, %s, %ld, %s, %ld)", k, x,
                                (long)s->n1, w, (long)s->n2, y, (long)s->size);
     put_call(g, k, call);
     free(call);
@@ -261,7 +261,7 @@ static void emit_nonlinear(gen *g, size_t k, const tfg_tflite_step *s, const cha
                        k, (long)p->input_multiplier, (long)p->input_left_shift,
                        (long)p->diff_min);
         g->flash += sizeof *p;
-        call = tfg_xasprintf("tfg_softmax_s8(&op%zu_p, %ld, %ld, %s, %s)", k, (long)s->rows,
+        call = tfg_xasprintf("tfg_rt_softmax_s8(&op%zu_p, %ld, %ld, %s, %s)", k, (long)s->rows,
                              (long)s->depth, x, y);
     } else {
         const tfg_rt_logistic_params *p = &s->p.logistic;
@@ -272,7 +272,7 @@ static void emit_nonlinear(gen *g, size_t k, const tfg_tflite_step *s, const cha
                        (long)p->input_multiplier, (long)p->input_left_shift);
         g->flash += sizeof *p;
         call = tfg_xasprintf("%s(&op%zu_p, %s, %s, %ld)", s->builtin == TFG_TFL_TANH ?
-                             "tfg_tanh_s8" : "tfg_logistic_s8", k, x, y, (long)s->size);
+                             "tfg_rt_tanh_s8" : "tfg_rt_logistic_s8", k, x, y, (long)s->size);
     }
     put_call(g, k, call);
     free(call);
@@ -296,7 +296,7 @@ static tfg_status emit_step(gen *g, const tfg_tflite_step *s)
     case TFG_TFL_LOGISTIC:
     case TFG_TFL_TANH: emit_nonlinear(g, k, s, x, y); break;
     case TFG_TFL_RESHAPE: {
-        char *call = tfg_xasprintf("tfg_reshape_s8(%s, %s, %ld)", x, y, (long)s->size);
+        char *call = tfg_xasprintf("tfg_rt_reshape_s8(%s, %s, %ld)", x, y, (long)s->size);
         put_call(g, k, call);
         free(call);
         break;
@@ -409,9 +409,9 @@ static char *make_source(gen *g, const char *header_name)
                    "    if (rc == 0)\n        memcpy(out, arena.bytes + %zu, "
                    "%s_OUTPUT_BYTES);\n    return rc;\n}\n\n", p, in_off, U, p, out_off, U);
     tfg_buf_printf(&b, "int %s_invoke_f32(const float *in, float *out)\n{\n    int rc;\n"
-                   "    if (tfg_quantize_f32_s8(%s_INPUT_SCALE, %s_INPUT_ZERO_POINT, in, "
+                   "    if (tfg_rt_quantize_f32_s8(%s_INPUT_SCALE, %s_INPUT_ZERO_POINT, in, "
                    "arena.bytes + %zu, %s_INPUT_BYTES) != TFG_RT_OK)\n        return -1;\n"
-                   "    rc = %s_run();\n    if (rc == 0 && tfg_dequantize_s8_f32("
+                   "    rc = %s_run();\n    if (rc == 0 && tfg_rt_dequantize_s8_f32("
                    "%s_OUTPUT_SCALE, %s_OUTPUT_ZERO_POINT, arena.bytes + %zu, out, "
                    "%s_OUTPUT_BYTES) != TFG_RT_OK)\n        return -1;\n    return rc;\n}\n",
                    p, U, U, in_off, U, p, U, U, out_off, U);
