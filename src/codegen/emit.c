@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "import/invoke.h"

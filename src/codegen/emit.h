@@ -5,7 +5,7 @@
  * biases as static const arrays (flash), every operator's prepared parameters as
  * constants (taken from the interpreter's prepare step, import/invoke_internal.h, so
  * the firmware computes the very bytes `tinyforge` computes on the host), and one
- * static arena laid out by the memory planner (planner.h). No allocation, no floating
+ * static arena laid out by the memory planner (memplan.h). No allocation, no floating
  * point except the optional float wrapper. The generated API, for prefix P (default
  * "tfg_model", macros in upper case):
  *   int P_invoke(const int8_t *in, int8_t *out);     0, or 1 + the failing operator
@@ -26,7 +26,7 @@
 typedef struct {
     const char *prefix;       /* C identifier for the API; NULL: "tfg_model" */
     const char *header_name;  /* what model.c #includes; NULL: "model.h" */
-    unsigned plan_flags;      /* TFG_PLAN_* of planner.h; 0 = all savings on */
+    unsigned plan_flags;      /* TFG_PLAN_* of memplan.h; 0 = all savings on */
 } tfg_codegen_opts;
 
 typedef struct {

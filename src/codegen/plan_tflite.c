@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "tfg_runtime.h"
 
@@ -52,7 +52,7 @@ static void touch(tensor_facts *f, int32_t t, int32_t op)
         f->last[t] = op;
 }
 
-/* Lifetimes from the operator order; see tfg_plan_tflite in planner.h for the rules. */
+/* Lifetimes from the operator order; see tfg_plan_tflite in memplan.h for the rules. */
 static tfg_status draw_lifetimes(tensor_facts *f, tfg_err *err)
 {
     const tfg_tfl_subgraph *g = f->g;

@@ -1,4 +1,4 @@
-/* test_planner.c — the memory planner (codegen/planner.c) and its .tflite adapter.
+/* test_memplan.c — the memory planner (codegen/memplan.c) and its .tflite adapter.
  *
  * Hand cases whose best arena is known (a chain needs two buffers, a residual three,
  * scratch counts during its op only), bad input refused, random problems checked by the
@@ -12,7 +12,7 @@
 
 #include "../check.h"
 #include "shared_models.h"
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/rng.h"
