@@ -501,8 +501,9 @@ tfg_status tfg_op_impute(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_e
             if (tfg_col_count_missing(&x->part[p].cols[cs.idx[j]], x->part[p].n_rows))
                 st = post_fail(x, index, op, err, "a missing cell is left");
     if (!st && json_array_size(entries))
-        json_array_append_new(x->steps, json_pack("{s:s,s:o}", "step", "impute", "columns",
-                                                  json_incref(entries)));
+        json_array_append_new(x->steps, json_pack("{s:s,s:s,s:o}", "step", "impute",
+                                                  "strategy", strategy_names[op->strategy],
+                                                  "columns", json_incref(entries)));
     if (!st) {
         if (op->strategy == TFG_IMPUTE_CONSTANT)
             tfg_exec_did(x, "filled %zu missing cells with the constant", total);
