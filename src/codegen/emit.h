@@ -12,6 +12,9 @@
  *   int P_invoke_f32(const float *in, float *out);   quantize, invoke, dequantize
  *   P_INPUT_BYTES, P_OUTPUT_BYTES, P_ARENA_BYTES, P_FLASH_BYTES,
  *   P_INPUT_SCALE, P_INPUT_ZERO_POINT, P_OUTPUT_SCALE, P_OUTPUT_ZERO_POINT.
+ * Names inside model.c come from the tensors of the .tflite (docs/planner.md): constant
+ * arrays, prepared parameters and the arena offsets (an enum, with each tensor's size and
+ * lifetime) are named after them, made into unique C identifiers.
  * Supported: what the interpreter runs, with an int8 model input and output (models
  * with float QUANTIZE/DEQUANTIZE edges are refused in this version). */
 #ifndef TFG_CODEGEN_EMIT_H
