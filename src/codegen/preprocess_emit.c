@@ -92,8 +92,8 @@ static void put_f(tfg_buf *b, const json_t *v)
 /* A comment-safe copy of a name (no "*" followed by "/", printable ASCII). */
 static void put_comment_name(tfg_buf *b, const char *s)
 {
-    for (; *s; s++)
-        tfg_buf_putc(b, (*s == '/' && s[-1] == '*') || !isprint((unsigned char)*s) ? '?' : *s);
+    for (char prev = '\0'; *s; prev = *s++)
+        tfg_buf_putc(b, (*s == '/' && prev == '*') || !isprint((unsigned char)*s) ? '?' : *s);
 }
 
 /* Ends a statement with a comment saying what its constant is (column, then what). */
