@@ -163,7 +163,7 @@ static char *builtin_source(const tfg_spec *s, const json_t *pp)
     tfg_buf_printf(&b, "%s",
         "    tfg_model_preprocess(raw, features);\n"
         "    tfg_rt_quantize_f32_s8(TFG_MODEL_INPUT_SCALE, TFG_MODEL_INPUT_ZERO_POINT, features,\n"
-        "                        input, TFG_MODEL_INPUT_BYTES);\n"
+        "                           input, TFG_MODEL_INPUT_BYTES);\n"
         "    if (tfg_model_invoke(input, output) != 0) {\n"
         "        Serial.println(\"# the model refused its input\");\n"
         "        return;\n    }\n"
