@@ -5,7 +5,7 @@
  * input zero point because inputs enter the sum as (x - zero_point). */
 #include "tfg_rt_internal.h"
 
-size_t tfg_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter)
+size_t tfg_rt_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter)
 {
     (void)in;
     (void)filter;
@@ -57,10 +57,11 @@ static int32_t conv_cell(const tfg_rt_conv_params *p, const tfg_rt_dims *in, con
     return acc;
 }
 
-tfg_rt_status tfg_conv2d_s8(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
-                            const tfg_rt_dims *in, const int8_t *input, const tfg_rt_dims *filter,
-                            const int8_t *weights, const int32_t *bias, const tfg_rt_dims *out,
-                            int8_t *output, const tfg_rt_scratch *scratch)
+tfg_rt_status tfg_rt_conv2d_s8(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
+                               const tfg_rt_dims *in, const int8_t *input,
+                               const tfg_rt_dims *filter, const int8_t *weights,
+                               const int32_t *bias, const tfg_rt_dims *out, int8_t *output,
+                               const tfg_rt_scratch *scratch)
 {
     const tfg_rt_status st = conv_check(p, rq, in, filter, out);
     int32_t b, oy, ox, oc, per_group;

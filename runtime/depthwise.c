@@ -3,7 +3,7 @@
  * ic * depth_multiplier + m filters input channel ic alone. */
 #include "tfg_rt_internal.h"
 
-size_t tfg_depthwise_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter)
+size_t tfg_rt_depthwise_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter)
 {
     (void)in;
     (void)filter;
@@ -44,11 +44,11 @@ static int32_t dw_cell(const tfg_rt_conv_params *p, const tfg_rt_dims *in, const
     return acc;
 }
 
-tfg_rt_status tfg_depthwise_conv2d_s8(const tfg_rt_dw_params *dp, const tfg_rt_requant *rq,
-                                      const tfg_rt_dims *in, const int8_t *input,
-                                      const tfg_rt_dims *filter, const int8_t *weights,
-                                      const int32_t *bias, const tfg_rt_dims *out,
-                                      int8_t *output, const tfg_rt_scratch *scratch)
+tfg_rt_status tfg_rt_depthwise_conv2d_s8(const tfg_rt_dw_params *dp, const tfg_rt_requant *rq,
+                                         const tfg_rt_dims *in, const int8_t *input,
+                                         const tfg_rt_dims *filter, const int8_t *weights,
+                                         const int32_t *bias, const tfg_rt_dims *out,
+                                         int8_t *output, const tfg_rt_scratch *scratch)
 {
     const tfg_rt_conv_params *p;
     tfg_rt_status st;

@@ -13,15 +13,15 @@ static int8_t add_one(const tfg_rt_add_params *p, int32_t a, int32_t b)
      * input scale, summed, and the sum is scaled to the output. */
     const int32_t sa = (a - p->input1_zero_point) * ((int32_t)1 << p->left_shift);
     const int32_t sb = (b - p->input2_zero_point) * ((int32_t)1 << p->left_shift);
-    const int32_t ra = tfg_requantize(sa, p->input1_multiplier, p->input1_shift);
-    const int32_t rb = tfg_requantize(sb, p->input2_multiplier, p->input2_shift);
+    const int32_t ra = tfg_rt_requantize(sa, p->input1_multiplier, p->input1_shift);
+    const int32_t rb = tfg_rt_requantize(sb, p->input2_multiplier, p->input2_shift);
     const int32_t out =
-        tfg_requantize(ra + rb, p->output_multiplier, p->output_shift) + p->output_zero_point;
+        tfg_rt_requantize(ra + rb, p->output_multiplier, p->output_shift) + p->output_zero_point;
     return (int8_t)tfg_rt_clamp(out, p->act_min, p->act_max);
 }
 
-tfg_rt_status tfg_add_s8(const tfg_rt_add_params *p, const int8_t *in1, int32_t n1,
-                         const int8_t *in2, int32_t n2, int8_t *output, int32_t size)
+tfg_rt_status tfg_rt_add_s8(const tfg_rt_add_params *p, const int8_t *in1, int32_t n1,
+                            const int8_t *in2, int32_t n2, int8_t *output, int32_t size)
 {
     int32_t i;
     if (!p || size < 0)
@@ -59,8 +59,8 @@ static float round_half_away(float v)
     return t;
 }
 
-tfg_rt_status tfg_quantize_f32_s8(float scale, int32_t zero_point, const float *input,
-                                  int8_t *output, int32_t size)
+tfg_rt_status tfg_rt_quantize_f32_s8(float scale, int32_t zero_point, const float *input,
+                                     int8_t *output, int32_t size)
 {
     int32_t i;
     if (!(scale > 0.0f) || zero_point < INT8_MIN || zero_point > INT8_MAX || size < 0 ||
@@ -79,8 +79,8 @@ tfg_rt_status tfg_quantize_f32_s8(float scale, int32_t zero_point, const float *
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *input,
-                                    float *output, int32_t size)
+tfg_rt_status tfg_rt_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *input,
+                                       float *output, int32_t size)
 {
     int32_t i;
     if (zero_point < INT8_MIN || zero_point > INT8_MAX || size < 0 ||
@@ -95,7 +95,7 @@ tfg_rt_status tfg_dequantize_s8_f32(float scale, int32_t zero_point, const int8_
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_reshape_s8(const int8_t *input, int8_t *output, int32_t size)
+tfg_rt_status tfg_rt_reshape_s8(const int8_t *input, int8_t *output, int32_t size)
 {
     if (size < 0 || (size > 0 && (!input || !output)))
         return TFG_RT_EPARAM;

@@ -10,7 +10,7 @@ int tfg_rt_requant_ok(const tfg_rt_requant *rq, int32_t channels)
     return rq && rq->multiplier && rq->shift && (rq->count == 1 || rq->count == channels);
 }
 
-size_t tfg_fully_connected_s8_scratch_size(const tfg_rt_fc_dims *dims)
+size_t tfg_rt_fully_connected_s8_scratch_size(const tfg_rt_fc_dims *dims)
 {
     (void)dims;
     return 0;
@@ -32,10 +32,10 @@ static tfg_rt_status fc_check(const tfg_rt_fc_params *p, const tfg_rt_requant *r
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_fully_connected_s8(const tfg_rt_fc_params *p, const tfg_rt_requant *rq,
-                                     const tfg_rt_fc_dims *dims, const int8_t *input,
-                                     const int8_t *weights, const int32_t *bias,
-                                     int8_t *output, const tfg_rt_scratch *scratch)
+tfg_rt_status tfg_rt_fully_connected_s8(const tfg_rt_fc_params *p, const tfg_rt_requant *rq,
+                                        const tfg_rt_fc_dims *dims, const int8_t *input,
+                                        const int8_t *weights, const int32_t *bias,
+                                        int8_t *output, const tfg_rt_scratch *scratch)
 {
     const tfg_rt_status st = fc_check(p, rq, dims, input, weights, output);
     int32_t b, o, i;

@@ -62,7 +62,7 @@ static int finite_nonneg(double x)
     return x >= 0.0 && x <= 1.7976931348623157e308; /* false for NaN and inf */
 }
 
-tfg_rt_status tfg_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift)
+tfg_rt_status tfg_rt_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift)
 {
     int e;
     int64_t q;
@@ -86,9 +86,9 @@ tfg_rt_status tfg_quantize_multiplier(double real, int32_t *multiplier, int32_t 
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_conv_multipliers(float input_scale, const float *filter_scales,
-                                   int32_t n_filter_scales, float output_scale,
-                                   int32_t channels, int32_t *multiplier, int32_t *shift)
+tfg_rt_status tfg_rt_conv_multipliers(float input_scale, const float *filter_scales,
+                                      int32_t n_filter_scales, float output_scale,
+                                      int32_t channels, int32_t *multiplier, int32_t *shift)
 {
     int32_t c;
     if (!filter_scales || !multiplier || !shift || channels <= 0 ||
@@ -97,21 +97,21 @@ tfg_rt_status tfg_conv_multipliers(float input_scale, const float *filter_scales
     for (c = 0; c < channels; c++) {
         const double fs = (double)filter_scales[n_filter_scales == 1 ? 0 : c];
         const double real = (double)input_scale * fs / (double)output_scale;
-        const tfg_rt_status st = tfg_quantize_multiplier(real, &multiplier[c], &shift[c]);
+        const tfg_rt_status st = tfg_rt_quantize_multiplier(real, &multiplier[c], &shift[c]);
         if (st != TFG_RT_OK)
             return st;
     }
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_fc_multiplier(float input_scale, float filter_scale, float output_scale,
-                                int32_t *multiplier, int32_t *shift)
+tfg_rt_status tfg_rt_fc_multiplier(float input_scale, float filter_scale, float output_scale,
+                                   int32_t *multiplier, int32_t *shift)
 {
     /* The float product, widened afterwards: TFLite's GetQuantizedConvolutionMultipler. */
     const float product = input_scale * filter_scale;
     if (!(output_scale > 0.0f))
         return TFG_RT_EPARAM;
-    return tfg_quantize_multiplier((double)product / (double)output_scale, multiplier, shift);
+    return tfg_rt_quantize_multiplier((double)product / (double)output_scale, multiplier, shift);
 }
 
 /* TFLite's Quantize() helper of kernel_util.cc: float division and float rounding. */
@@ -124,9 +124,9 @@ static tfg_rt_status quantize_value(float scale, int32_t zero_point, float f, in
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_activation_range(tfg_rt_act act, float output_scale,
-                                   int32_t output_zero_point, int32_t *act_min,
-                                   int32_t *act_max)
+tfg_rt_status tfg_rt_activation_range(tfg_rt_act act, float output_scale,
+                                      int32_t output_zero_point, int32_t *act_min,
+                                      int32_t *act_max)
 {
     int32_t lo = INT8_MIN, hi = INT8_MAX, q;
     if (!act_min || !act_max || !(output_scale > 0.0f))
@@ -165,15 +165,15 @@ static tfg_rt_status multiplier_below_one(double real, int32_t *m, int32_t *s)
 {
     if (!(real > 0.0 && real < 1.0))
         return TFG_RT_EPARAM;
-    if (tfg_quantize_multiplier(real, m, s) != TFG_RT_OK || *s > 0)
+    if (tfg_rt_quantize_multiplier(real, m, s) != TFG_RT_OK || *s > 0)
         return TFG_RT_EPARAM;
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_add_prepare(float input1_scale, int32_t input1_zero_point,
-                              float input2_scale, int32_t input2_zero_point,
-                              float output_scale, int32_t output_zero_point,
-                              tfg_rt_act act, tfg_rt_add_params *p)
+tfg_rt_status tfg_rt_add_prepare(float input1_scale, int32_t input1_zero_point,
+                                 float input2_scale, int32_t input2_zero_point,
+                                 float output_scale, int32_t output_zero_point,
+                                 tfg_rt_act act, tfg_rt_add_params *p)
 {
     double twice_max, r1, r2, ro;
     if (!p || !(input1_scale > 0.0f) || !(input2_scale > 0.0f) || !(output_scale > 0.0f))
@@ -190,8 +190,8 @@ tfg_rt_status tfg_add_prepare(float input1_scale, int32_t input1_zero_point,
         multiplier_below_one(r2, &p->input2_multiplier, &p->input2_shift) != TFG_RT_OK ||
         multiplier_below_one(ro, &p->output_multiplier, &p->output_shift) != TFG_RT_OK)
         return TFG_RT_EPARAM;
-    return tfg_activation_range(act, output_scale, output_zero_point, &p->act_min,
-                                &p->act_max);
+    return tfg_rt_activation_range(act, output_scale, output_zero_point, &p->act_min,
+                                   &p->act_max);
 }
 
 /* CalculateInputRadius: the largest |input - zero_point| (or row difference) that the
@@ -204,7 +204,7 @@ static int32_t input_radius(int integer_bits, int left_shift)
     return (int32_t)max_rescaled; /* positive, so truncation is floor */
 }
 
-tfg_rt_status tfg_softmax_prepare(float input_scale, float beta, tfg_rt_softmax_params *p)
+tfg_rt_status tfg_rt_softmax_prepare(float input_scale, float beta, tfg_rt_softmax_params *p)
 {
     enum { SCALED_DIFF_INTEGER_BITS = 5 };
     const double max_real = 2147483647.0; /* (1 << 31) - 1 */
@@ -215,7 +215,7 @@ tfg_rt_status tfg_softmax_prepare(float input_scale, float beta, tfg_rt_softmax_
     /* PreprocessSoftmaxScaling, then QuantizeMultiplierGreaterThanOne. */
     real = (double)beta * (double)input_scale * (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
     real = real < max_real ? real : max_real;
-    if (!(real > 1.0) || tfg_quantize_multiplier(real, &m, &s) != TFG_RT_OK || s < 0)
+    if (!(real > 1.0) || tfg_rt_quantize_multiplier(real, &m, &s) != TFG_RT_OK || s < 0)
         return TFG_RT_EPARAM;
     p->input_multiplier = m;
     p->input_left_shift = s;
@@ -245,14 +245,14 @@ static tfg_rt_status sigmoid_like_prepare(float input_scale, int32_t input_zero_
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_logistic_prepare(float input_scale, int32_t input_zero_point,
-                                   tfg_rt_logistic_params *p)
+tfg_rt_status tfg_rt_logistic_prepare(float input_scale, int32_t input_zero_point,
+                                      tfg_rt_logistic_params *p)
 {
     return sigmoid_like_prepare(input_scale, input_zero_point, p);
 }
 
-tfg_rt_status tfg_tanh_prepare(float input_scale, int32_t input_zero_point,
-                               tfg_rt_tanh_params *p)
+tfg_rt_status tfg_rt_tanh_prepare(float input_scale, int32_t input_zero_point,
+                                  tfg_rt_tanh_params *p)
 {
     return sigmoid_like_prepare(input_scale, input_zero_point, p);
 }

@@ -3,9 +3,9 @@
  * only; the code generator calls it when it lays out a layer. */
 #include "tfg_runtime.h"
 
-tfg_rt_status tfg_compute_padding(tfg_rt_padding padding, int32_t in_size, int32_t filter_size,
-                                  int32_t stride, int32_t dilation, int32_t *out_size,
-                                  int32_t *pad)
+tfg_rt_status tfg_rt_compute_padding(tfg_rt_padding padding, int32_t in_size, int32_t filter_size,
+                                     int32_t stride, int32_t dilation, int32_t *out_size,
+                                     int32_t *pad)
 {
     int64_t eff, out, total;
     if (!out_size || !pad || in_size <= 0 || filter_size <= 0 || stride <= 0 ||

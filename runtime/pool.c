@@ -55,8 +55,8 @@ static tfg_rt_status avg_pixel(const tfg_rt_pool_params *p, const tfg_rt_dims *i
     return TFG_RT_OK;
 }
 
-tfg_rt_status tfg_avgpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
-                             const int8_t *input, const tfg_rt_dims *out, int8_t *output)
+tfg_rt_status tfg_rt_avgpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
+                                const int8_t *input, const tfg_rt_dims *out, int8_t *output)
 {
     tfg_rt_status st = pool_check(p, in, input, out, output);
     int32_t b, oy, ox;
@@ -67,8 +67,8 @@ tfg_rt_status tfg_avgpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
     return st;
 }
 
-tfg_rt_status tfg_maxpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
-                             const int8_t *input, const tfg_rt_dims *out, int8_t *output)
+tfg_rt_status tfg_rt_maxpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
+                                const int8_t *input, const tfg_rt_dims *out, int8_t *output)
 {
     const tfg_rt_status st = pool_check(p, in, input, out, output);
     int32_t b, oy, ox, c, y, x, y0, y1, x0, x1;

@@ -21,7 +21,7 @@ const char *tfg_rt_status_name(tfg_rt_status s)
     return "unknown status";
 }
 
-int32_t tfg_srdhm(int32_t a, int32_t b)
+int32_t tfg_rt_srdhm(int32_t a, int32_t b)
 {
     int64_t ab;
     int64_t nudge;
@@ -34,7 +34,7 @@ int32_t tfg_srdhm(int32_t a, int32_t b)
     return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
 }
 
-int32_t tfg_rounding_divide_by_pot(int32_t x, int exponent)
+int32_t tfg_rt_rounding_divide_by_pot(int32_t x, int exponent)
 {
     const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
     const int32_t remainder = x & mask;
@@ -43,12 +43,12 @@ int32_t tfg_rounding_divide_by_pot(int32_t x, int exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-int32_t tfg_requantize(int32_t x, int32_t multiplier, int32_t shift)
+int32_t tfg_rt_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
     const int left = shift > 0 ? (int)shift : 0;
     const int right = shift > 0 ? 0 : (int)-shift;
     /* TFLM writes x * (1 << left_shift) and relies on it wrapping; do the same without
      * signed overflow. */
     const int32_t shifted = (int32_t)((uint32_t)x << left);
-    return tfg_rounding_divide_by_pot(tfg_srdhm(shifted, multiplier), right);
+    return tfg_rt_rounding_divide_by_pot(tfg_rt_srdhm(shifted, multiplier), right);
 }

@@ -44,16 +44,16 @@ int tfg_rt_conv_params_ok(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
 static inline int32_t tfg_rt_rq_apply(const tfg_rt_requant *rq, int32_t c, int32_t acc)
 {
     const int32_t i = rq->count == 1 ? 0 : c;
-    return tfg_requantize(acc, rq->multiplier[i], rq->shift[i]);
+    return tfg_rt_requantize(acc, rq->multiplier[i], rq->shift[i]);
 }
 
 /* gemmlowp fixed point (fixedpoint.c). */
-int32_t tfg_fp_exp_on_negative_values(int32_t a, int integer_bits); /* Q(ib) -> Q0 */
-int32_t tfg_fp_one_over_one_plus_x(int32_t a);                     /* Q0 (0,1) -> Q0 */
-int32_t tfg_fp_logistic(int32_t a, int integer_bits);               /* Q(ib) -> Q0 */
-int32_t tfg_fp_tanh(int32_t a, int integer_bits);                   /* Q(ib) -> Q0 */
+int32_t tfg_rt_fp_exp_on_negative_values(int32_t a, int integer_bits); /* Q(ib) -> Q0 */
+int32_t tfg_rt_fp_one_over_one_plus_x(int32_t a);                     /* Q0 (0,1) -> Q0 */
+int32_t tfg_rt_fp_logistic(int32_t a, int integer_bits);               /* Q(ib) -> Q0 */
+int32_t tfg_rt_fp_tanh(int32_t a, int integer_bits);                   /* Q(ib) -> Q0 */
 /* Saturating x * 2^exponent (exponent >= 0) or rounding x / 2^-exponent. */
-int32_t tfg_fp_mul_pot(int32_t x, int exponent);
-int tfg_fp_clz32(uint32_t x);
+int32_t tfg_rt_fp_mul_pot(int32_t x, int exponent);
+int tfg_rt_fp_clz32(uint32_t x);
 
 #endif

@@ -20,7 +20,7 @@
  * depthwise weights [1][kh][kw][cin*depth_multiplier]; bias int32, one per output
  * channel, and may be NULL. Zero points are given as zero points (not TFLM's negated
  * "offsets"). Fused ReLU/ReLU6 is the act_min/act_max clamp in every param struct (see
- * tfg_activation_range). See docs/runtime.md. */
+ * tfg_rt_activation_range). See docs/runtime.md. */
 #ifndef TFG_RUNTIME_H
 #define TFG_RUNTIME_H
 
@@ -48,15 +48,15 @@ const char *tfg_rt_status_name(tfg_rt_status s);
 /* a * b / 2^31 rounded to nearest with ties toward +infinity (-0.5 -> 0, +0.5 -> 1),
  * saturating the one overflowing case (INT32_MIN * INT32_MIN) to INT32_MAX: ARM's
  * VQRDMULH, gemmlowp's SaturatingRoundingDoublingHighMul. */
-int32_t tfg_srdhm(int32_t a, int32_t b);
+int32_t tfg_rt_srdhm(int32_t a, int32_t b);
 
 /* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31]. */
-int32_t tfg_rounding_divide_by_pot(int32_t x, int exponent);
+int32_t tfg_rt_rounding_divide_by_pot(int32_t x, int exponent);
 
 /* x * multiplier * 2^shift / 2^31 the way TFLite's MultiplyByQuantizedMultiplier does it
  * with double rounding: left-shift by max(shift, 0) (wrapping, as TFLM does in practice),
  * SRDHM, then a rounding right shift by max(-shift, 0). shift in [-31, 31]. */
-int32_t tfg_requantize(int32_t x, int32_t multiplier, int32_t shift);
+int32_t tfg_rt_requantize(int32_t x, int32_t multiplier, int32_t shift);
 
 /* ---- shared parameter pieces ------------------------------------------------------- */
 
@@ -96,19 +96,19 @@ typedef struct {
     int32_t batches, in_features, out_features;
 } tfg_rt_fc_dims;
 
-size_t tfg_fully_connected_s8_scratch_size(const tfg_rt_fc_dims *dims);
+size_t tfg_rt_fully_connected_s8_scratch_size(const tfg_rt_fc_dims *dims);
 
 /* output[b][o] = clamp(requant(sum_i (w[o][i] - fzp) * (x[b][i] - izp) + bias[o]) + ozp).
  * rq->count == 1 follows TFLM's per-tensor FullyConnected, rq->count == out_features its
  * FullyConnectedPerChannel (which has no filter zero point: it must be 0). */
-tfg_rt_status tfg_fully_connected_s8(const tfg_rt_fc_params *p, const tfg_rt_requant *rq,
-                                     const tfg_rt_fc_dims *dims, const int8_t *input,
-                                     const int8_t *weights, const int32_t *bias,
-                                     int8_t *output, const tfg_rt_scratch *scratch);
+tfg_rt_status tfg_rt_fully_connected_s8(const tfg_rt_fc_params *p, const tfg_rt_requant *rq,
+                                        const tfg_rt_fc_dims *dims, const int8_t *input,
+                                        const int8_t *weights, const int32_t *bias,
+                                        int8_t *output, const tfg_rt_scratch *scratch);
 
 /* ---- convolution (conv.c) and depthwise convolution (depthwise.c) ------------------ */
 
-/* pad_h/pad_w are the (top/left) padding TFLite computes (tfg_compute_padding): output
+/* pad_h/pad_w are the (top/left) padding TFLite computes (tfg_rt_compute_padding): output
  * pixel (y, x) reads input rows from y * stride_h - pad_h on; cells outside the input
  * contribute nothing (they are the input zero point). */
 typedef struct {
@@ -124,23 +124,24 @@ typedef struct {
     int32_t depth_multiplier;
 } tfg_rt_dw_params;
 
-size_t tfg_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter);
+size_t tfg_rt_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter);
 
 /* Per-channel (or per-tensor: rq->count == 1) int8 convolution, weights OHWI with
  * filter->c == in->c / groups (grouped convolution as TFLM; groups is usually 1). */
-tfg_rt_status tfg_conv2d_s8(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
-                            const tfg_rt_dims *in, const int8_t *input, const tfg_rt_dims *filter,
-                            const int8_t *weights, const int32_t *bias, const tfg_rt_dims *out,
-                            int8_t *output, const tfg_rt_scratch *scratch);
+tfg_rt_status tfg_rt_conv2d_s8(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
+                               const tfg_rt_dims *in, const int8_t *input,
+                               const tfg_rt_dims *filter, const int8_t *weights,
+                               const int32_t *bias, const tfg_rt_dims *out, int8_t *output,
+                               const tfg_rt_scratch *scratch);
 
-size_t tfg_depthwise_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter);
+size_t tfg_rt_depthwise_conv2d_s8_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter);
 
 /* Output channel ic * depth_multiplier + m reads input channel ic only. */
-tfg_rt_status tfg_depthwise_conv2d_s8(const tfg_rt_dw_params *p, const tfg_rt_requant *rq,
-                                      const tfg_rt_dims *in, const int8_t *input,
-                                      const tfg_rt_dims *filter, const int8_t *weights,
-                                      const int32_t *bias, const tfg_rt_dims *out,
-                                      int8_t *output, const tfg_rt_scratch *scratch);
+tfg_rt_status tfg_rt_depthwise_conv2d_s8(const tfg_rt_dw_params *p, const tfg_rt_requant *rq,
+                                         const tfg_rt_dims *in, const int8_t *input,
+                                         const tfg_rt_dims *filter, const int8_t *weights,
+                                         const int32_t *bias, const tfg_rt_dims *out,
+                                         int8_t *output, const tfg_rt_scratch *scratch);
 
 /* ---- pooling (pool.c) -------------------------------------------------------------- */
 
@@ -155,16 +156,16 @@ typedef struct {
 
 /* Mean over the window cells that lie inside the input (padding is not counted),
  * rounded half away from zero. A window with no cell inside is TFG_RT_EPARAM. */
-tfg_rt_status tfg_avgpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
-                             const int8_t *input, const tfg_rt_dims *out, int8_t *output);
+tfg_rt_status tfg_rt_avgpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
+                                const int8_t *input, const tfg_rt_dims *out, int8_t *output);
 
-tfg_rt_status tfg_maxpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
-                             const int8_t *input, const tfg_rt_dims *out, int8_t *output);
+tfg_rt_status tfg_rt_maxpool_s8(const tfg_rt_pool_params *p, const tfg_rt_dims *in,
+                                const int8_t *input, const tfg_rt_dims *out, int8_t *output);
 
 /* ---- elementwise (elementwise.c) --------------------------------------------------- */
 
 /* TFLite's int8 ADD: both inputs are moved to a common scale with 20 bits of headroom
- * (left_shift), summed, and requantized to the output. Made by tfg_add_prepare. */
+ * (left_shift), summed, and requantized to the output. Made by tfg_rt_add_prepare. */
 typedef struct {
     int32_t input1_zero_point, input2_zero_point, output_zero_point;
     int32_t left_shift;
@@ -176,21 +177,21 @@ typedef struct {
 
 /* out[i] = in1[i] + in2[i] for i < size; n1 and n2 are each size or 1 (a one-element
  * input is broadcast). General shape broadcasting is left to the code generator. */
-tfg_rt_status tfg_add_s8(const tfg_rt_add_params *p, const int8_t *in1, int32_t n1,
-                         const int8_t *in2, int32_t n2, int8_t *output, int32_t size);
+tfg_rt_status tfg_rt_add_s8(const tfg_rt_add_params *p, const int8_t *in1, int32_t n1,
+                            const int8_t *in2, int32_t n2, int8_t *output, int32_t size);
 
 /* q = clamp(round_half_away(x / scale) + zero_point, -128, 127), in float exactly as
  * TFLite's AffineQuantize (NaN maps to the zero point). */
-tfg_rt_status tfg_quantize_f32_s8(float scale, int32_t zero_point, const float *input,
-                                  int8_t *output, int32_t size);
+tfg_rt_status tfg_rt_quantize_f32_s8(float scale, int32_t zero_point, const float *input,
+                                     int8_t *output, int32_t size);
 
 /* x = scale * (q - zero_point), rounded once to float as TFLite's Dequantize. */
-tfg_rt_status tfg_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *input,
-                                    float *output, int32_t size);
+tfg_rt_status tfg_rt_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *input,
+                                       float *output, int32_t size);
 
 /* RESHAPE (and FLATTEN, SQUEEZE): the bytes do not change, only the shape the code
  * generator records, so the kernel is a copy (memmove: in place is fine). */
-tfg_rt_status tfg_reshape_s8(const int8_t *input, int8_t *output, int32_t size);
+tfg_rt_status tfg_rt_reshape_s8(const int8_t *input, int8_t *output, int32_t size);
 
 /* ---- softmax, logistic, tanh (softmax.c, activations.c) ---------------------------- */
 
@@ -202,8 +203,8 @@ typedef struct {
 } tfg_rt_softmax_params;
 
 /* Softmax over the last dimension: rows rows of depth values each. */
-tfg_rt_status tfg_softmax_s8(const tfg_rt_softmax_params *p, int32_t rows, int32_t depth,
-                             const int8_t *input, int8_t *output);
+tfg_rt_status tfg_rt_softmax_s8(const tfg_rt_softmax_params *p, int32_t rows, int32_t depth,
+                                const int8_t *input, int8_t *output);
 
 /* Logistic output: scale 1/256, zero point -128. Tanh output: scale 1/128, zero point 0.
  * Inputs with |x - zero_point| >= input_range_radius saturate. */
@@ -216,31 +217,31 @@ typedef struct {
 
 typedef tfg_rt_logistic_params tfg_rt_tanh_params;
 
-tfg_rt_status tfg_logistic_s8(const tfg_rt_logistic_params *p, const int8_t *input,
-                              int8_t *output, int32_t size);
-tfg_rt_status tfg_tanh_s8(const tfg_rt_tanh_params *p, const int8_t *input, int8_t *output,
-                          int32_t size);
+tfg_rt_status tfg_rt_logistic_s8(const tfg_rt_logistic_params *p, const int8_t *input,
+                                 int8_t *output, int32_t size);
+tfg_rt_status tfg_rt_tanh_s8(const tfg_rt_tanh_params *p, const int8_t *input, int8_t *output,
+                             int32_t size);
 
 /* ---- host-side preparation (multiplier.c, padding.c) ------------------------------- */
 
 /* TFLite's QuantizeMultiplier: real = multiplier * 2^shift / 2^31 with multiplier in
  * [2^30, 2^31) (or 0 for real == 0; reals below ~2^-31 flush to 0). real must be finite
  * and >= 0. */
-tfg_rt_status tfg_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift);
+tfg_rt_status tfg_rt_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift);
 
 /* Per-channel multipliers of conv, depthwise conv and per-channel fully connected:
  * real[c] = (double)input_scale * (double)filter_scale[c] / (double)output_scale, as
  * TFLite's PopulateConvolutionQuantizationParams; n_filter_scales is 1 (broadcast) or
  * channels. */
-tfg_rt_status tfg_conv_multipliers(float input_scale, const float *filter_scales,
-                                   int32_t n_filter_scales, float output_scale,
-                                   int32_t channels, int32_t *multiplier, int32_t *shift);
+tfg_rt_status tfg_rt_conv_multipliers(float input_scale, const float *filter_scales,
+                                      int32_t n_filter_scales, float output_scale,
+                                      int32_t channels, int32_t *multiplier, int32_t *shift);
 
 /* Per-tensor fully connected: TFLite multiplies the two scales in float first
  * (GetQuantizedConvolutionMultipler), which can differ in the last bit from the
  * per-channel formula above; this one reproduces it. */
-tfg_rt_status tfg_fc_multiplier(float input_scale, float filter_scale, float output_scale,
-                                int32_t *multiplier, int32_t *shift);
+tfg_rt_status tfg_rt_fc_multiplier(float input_scale, float filter_scale, float output_scale,
+                                   int32_t *multiplier, int32_t *shift);
 
 typedef enum {
     TFG_RT_ACT_NONE = 0,
@@ -251,33 +252,33 @@ typedef enum {
 
 /* The int8 clamp of a fused activation for an output of this scale and zero point
  * (TFLite's CalculateActivationRangeQuantized, float rounding included). */
-tfg_rt_status tfg_activation_range(tfg_rt_act act, float output_scale,
-                                   int32_t output_zero_point, int32_t *act_min,
-                                   int32_t *act_max);
+tfg_rt_status tfg_rt_activation_range(tfg_rt_act act, float output_scale,
+                                      int32_t output_zero_point, int32_t *act_min,
+                                      int32_t *act_max);
 
-tfg_rt_status tfg_add_prepare(float input1_scale, int32_t input1_zero_point,
-                              float input2_scale, int32_t input2_zero_point,
-                              float output_scale, int32_t output_zero_point,
-                              tfg_rt_act act, tfg_rt_add_params *p);
+tfg_rt_status tfg_rt_add_prepare(float input1_scale, int32_t input1_zero_point,
+                                 float input2_scale, int32_t input2_zero_point,
+                                 float output_scale, int32_t output_zero_point,
+                                 tfg_rt_act act, tfg_rt_add_params *p);
 
 /* int8 -> int8 softmax; output scale must be 1/256 and zero point -128 (checked by the
  * caller that owns the tensors). Fails when input_scale * beta is too small for the
  * fixed-point scheme (TFLite would abort). */
-tfg_rt_status tfg_softmax_prepare(float input_scale, float beta, tfg_rt_softmax_params *p);
+tfg_rt_status tfg_rt_softmax_prepare(float input_scale, float beta, tfg_rt_softmax_params *p);
 
-tfg_rt_status tfg_logistic_prepare(float input_scale, int32_t input_zero_point,
-                                   tfg_rt_logistic_params *p);
-tfg_rt_status tfg_tanh_prepare(float input_scale, int32_t input_zero_point,
-                               tfg_rt_tanh_params *p);
+tfg_rt_status tfg_rt_logistic_prepare(float input_scale, int32_t input_zero_point,
+                                      tfg_rt_logistic_params *p);
+tfg_rt_status tfg_rt_tanh_prepare(float input_scale, int32_t input_zero_point,
+                                  tfg_rt_tanh_params *p);
 
 typedef enum { TFG_RT_PAD_VALID = 0, TFG_RT_PAD_SAME } tfg_rt_padding;
 
 /* TFLite's ComputeOutSize + ComputePaddingWithOffset for one spatial dimension: the
  * output size and the leading padding (the odd extra cell of SAME padding goes at the
  * end, which the kernels get for free by bounds checks). */
-tfg_rt_status tfg_compute_padding(tfg_rt_padding padding, int32_t in_size, int32_t filter_size,
-                                  int32_t stride, int32_t dilation, int32_t *out_size,
-                                  int32_t *pad);
+tfg_rt_status tfg_rt_compute_padding(tfg_rt_padding padding, int32_t in_size, int32_t filter_size,
+                                     int32_t stride, int32_t dilation, int32_t *out_size,
+                                     int32_t *pad);
 
 #ifdef __cplusplus
 }

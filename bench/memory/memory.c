@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "import/tflite.h"
 

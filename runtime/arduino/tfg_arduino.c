@@ -48,7 +48,7 @@ int tfg_sensor_getc(void)
 }
 
 /* The fault handler of the board support (startup.c) lands here. */
-void tfg_fw_fault(int exception)
+void tfg_hal_on_fault(int exception)
 {
     tfg_serial_print_str("\r\n#tfg-fault exception ");
     tfg_serial_print_long(exception, 10);

@@ -107,7 +107,7 @@ static void finish(int status)
     tfg_hal_exit(status);
 }
 
-void tfg_fw_fault(int exception)
+void tfg_hal_on_fault(int exception)
 {
     send_error(TFG_LINK_ERR_FAULT, exception);
     tfg_hal_exit(3);

@@ -29,6 +29,6 @@ int tfg_hal_file_open(const char *name);
 int tfg_hal_file_read(uint8_t *buf, int n);
 
 /* Called from the fault handler with the exception number. Never returns. */
-void tfg_fw_fault(int exception);
+void tfg_hal_on_fault(int exception);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "import/tflite.h"
 
 static const char usage[] =
@@ -122,7 +122,7 @@ static void print_subgraph(const json_t *sg, const json_t *plan)
     printf("  (c: constant, stored in flash)\n");
 }
 
-/* The planner's arena for subgraph 0 (codegen/planner.h), as code generation would lay
+/* The planner's arena for subgraph 0 (codegen/memplan.h), as code generation would lay
  * it out; NULL when the model cannot be planned (a tensor without a fixed size). */
 static json_t *memory_plan(const tfg_tflite *m)
 {

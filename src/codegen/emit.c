@@ -4,16 +4,23 @@
  * interpreter (tfg_tflite_runner_new) and prints the parameters of each prepared step
  * (invoke_internal.h), so host and firmware cannot drift apart. Memory comes from the
  * planner (tfg_plan_tflite), checked with tfg_mem_plan_verify before it is trusted.
- * Floats are printed as C99 hex literals (%a) so every bit survives the round trip. */
+ * Floats are printed as C99 hex literals (%a) so every bit survives the round trip.
+ *
+ * Names in model.c come from the tensors of the .tflite: a constant tensor is an array
+ * named after it (dense_0/weights -> dense_0_weights), an operator's prepared
+ * parameters are named after the tensor it writes (dense_0_params, dense_0_requant),
+ * and every activation tensor has a named arena offset (dense_0_offset) whose comment
+ * gives its size and lifetime. */
 #include "codegen/emit.h"
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "import/invoke.h"
@@ -33,6 +40,7 @@ typedef struct {
     tfg_buf decl;               /* constants of model.c */
     tfg_buf body;               /* the kernel calls */
     bool *const_done;           /* per tensor: its data is already emitted */
+    char **sym;                 /* per tensor: its C name (sym_make) */
     size_t flash;
     tfg_err *err;
 } gen;
@@ -53,6 +61,115 @@ char *tfg_codegen_upper(const char *s)
     for (char *p = u; *p; p++)
         *p = (char)toupper((unsigned char)*p);
     return u;
+}
+
+/* Generated lines are kept under this many columns. */
+#define WRAP 95
+
+/* What the generated code declares for a tensor named N: N itself (a constant's data)
+ * and N + each of these (its arena offset, and the prepared parameters of the operator
+ * that writes it). A name is taken only if all of them are free. */
+static const char *const sym_suffixes[] = {"", "_offset", "_params", "_dims", "_din",
+                                           "_dfilter", "_dout", "_multipliers", "_shifts",
+                                           "_requant", "_bias", NULL};
+
+/* C99 keywords and the names model.c uses or includes itself. */
+static const char *const sym_reserved[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+    "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex",
+    "_Imaginary", "arena", "in", "out", "rc", "main", "memcpy", "NULL", "size_t", "int8_t",
+    "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", NULL};
+
+/* Longest name taken from a tensor (Keras names such as "sequential/dense/MatMul;..." can
+ * be long); the rest is cut off, uniqueness comes from the suffix below. */
+#define SYM_MAX 40
+
+/* Whether a tensor may not be called base: a reserved name, the API's prefix or the
+ * runtime's, or one of base + suffix is one of taken[0..n) + suffix. (No suffix ends
+ * with another, so comparing base + suffix with a taken name, and base with a taken
+ * name + suffix, covers every pair.) */
+static bool sym_clashes(const gen *g, char **taken, size_t n, const char *base)
+{
+    size_t plen = strlen(g->prefix);
+    if ((!strncmp(base, g->prefix, plen) && base[plen] == '_') || !strncmp(base, "tfg_", 4) ||
+        !strncmp(base, "TFG_", 4))
+        return true;
+    for (size_t r = 0; sym_reserved[r]; r++)
+        if (!strcmp(base, sym_reserved[r]))
+            return true;
+    size_t bl = strlen(base);
+    for (size_t i = 0; i < n; i++) {
+        if (!taken[i])
+            continue;
+        size_t tl = strlen(taken[i]);
+        for (size_t k = 0; sym_suffixes[k]; k++) {
+            const char *sfx = sym_suffixes[k];
+            if (tl >= bl && !strncmp(taken[i], base, bl) && !strcmp(taken[i] + bl, sfx))
+                return true;
+            if (bl > tl && !strncmp(base, taken[i], tl) && !strcmp(base + tl, sfx))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A C identifier from tensor t's name (up to a ';'): letters and digits kept, every other
+ * run of characters one '_', no leading or trailing '_', at most SYM_MAX characters; a name
+ * that is empty, reserved or already taken gets "_t<index>" (or is "tensor_<index>"). */
+static char *sym_make(const gen *g, char **taken, size_t n, int32_t t)
+{
+    const char *name = g->g->tensors[t].name ? g->g->tensors[t].name : "";
+    char base[SYM_MAX + 3];
+    size_t len = 0;
+    if (isdigit((unsigned char)*name)) {
+        base[len++] = 't';
+        base[len++] = '_';
+    }
+    /* the converter joins the names of fused ops with ';': the first is the op's own */
+    for (const char *c = name; *c && *c != ';' && len < SYM_MAX; c++) {
+        if (isalnum((unsigned char)*c))
+            base[len++] = *c;
+        else if (len && base[len - 1] != '_')
+            base[len++] = '_';
+    }
+    while (len && base[len - 1] == '_')
+        len--;
+    base[len] = '\0';
+    if (!len)
+        snprintf(base, sizeof base, "tensor_%d", (int)t);
+    if (!sym_clashes(g, taken, n, base))
+        return tfg_xstrdup(base);
+    char *alt = tfg_xasprintf("%s_t%d", base, (int)t);
+    for (int k = 2; sym_clashes(g, taken, n, alt); k++) {
+        free(alt);
+        alt = tfg_xasprintf("%s_t%d_%d", base, (int)t, k);
+    }
+    return alt;
+}
+
+/* Names every tensor the code refers to. A bias is not one of them: the interpreter's
+ * prepared copy is emitted per operator, as <op>_bias, so a bias tensor's own name (after
+ * a fused activation, in converted Keras models) never shows. */
+static void sym_all(gen *g, const tfg_tflite_step *steps, size_t n_steps)
+{
+    size_t n = g->g->n_tensors;
+    bool *named = tfg_xcalloc(n ? n : 1, sizeof *named);
+    for (size_t i = 0; i < n_steps; i++) {
+        for (int k = 0; k < 2; k++)
+            if (steps[i].in[k] >= 0)
+                named[steps[i].in[k]] = true;
+        if (steps[i].out >= 0)
+            named[steps[i].out] = true;
+    }
+    for (size_t t = 0; t < n; t++)
+        named[t] |= g->mem.tensor_offset[t] != TFG_MEM_NONE;
+    g->sym = tfg_xcalloc(n ? n : 1, sizeof *g->sym);
+    for (size_t t = 0; t < n; t++)
+        if (named[t])
+            g->sym[t] = sym_make(g, g->sym, t, (int32_t)t);
+    free(named);
 }
 
 static bool tensor_is_const(const gen *g, int32_t t)
@@ -88,11 +205,23 @@ static void put_i8_array(gen *g, const char *name, const int8_t *v, size_t n)
 static void put_i32_array(gen *g, const char *name, const int32_t *v, size_t n)
 {
     tfg_buf_printf(&g->decl, "static const int32_t %s[%zu] = {", name, n);
+    size_t col = WRAP;
     for (size_t i = 0; i < n; i++) {
-        tfg_buf_printf(&g->decl, "%s", i % 8 ? " " : "\n    ");
-        put_i32(&g->decl, v[i]);
-        if (i + 1 < n)
+        tfg_buf num;
+        tfg_buf_init(&num);
+        put_i32(&num, v[i]);
+        if (col + 1 + num.len + 1 > WRAP) {
+            tfg_buf_printf(&g->decl, "\n   ");
+            col = 3;
+        }
+        tfg_buf_putc(&g->decl, ' ');
+        tfg_buf_append(&g->decl, num.data, num.len);
+        col += 1 + num.len;
+        tfg_buf_free(&num);
+        if (i + 1 < n) {
             tfg_buf_putc(&g->decl, ',');
+            col++;
+        }
     }
     tfg_buf_printf(&g->decl, "\n};\n");
     g->flash += 4 * n;
@@ -105,42 +234,42 @@ static char *tensor_expr(gen *g, int32_t t)
     if (tensor_is_const(g, t)) {
         if (!g->const_done[t]) {
             const tfg_tfl_buffer *b = &g->m->buffers[g->g->tensors[t].buffer];
-            char *name = tfg_xasprintf("t%d_data", (int)t);
-            put_i8_array(g, name, (const int8_t *)b->data, b->len);
-            free(name);
+            put_i8_array(g, g->sym[t], (const int8_t *)b->data, b->len);
             g->const_done[t] = true;
         }
-        return tfg_xasprintf("t%d_data", (int)t);
+        return tfg_xstrdup(g->sym[t]);
     }
-    return tfg_xasprintf("(arena.bytes + %zu)", g->mem.tensor_offset[t]);
+    return tfg_xasprintf("arena.bytes + %s_offset", g->sym[t]);
 }
 
-static void put_dims(gen *g, size_t k, const char *what, const tfg_rt_dims *d)
+/* Op k's constants are named after the tensor it writes (o): o_params, o_dims, ... */
+static void put_dims(gen *g, const char *o, const char *what, const tfg_rt_dims *d)
 {
-    tfg_buf_printf(&g->decl, "static const tfg_rt_dims op%zu_%s = {%ld, %ld, %ld, %ld};\n", k,
+    tfg_buf_printf(&g->decl, "static const tfg_rt_dims %s_%s = {%ld, %ld, %ld, %ld};\n", o,
                    what, (long)d->n, (long)d->h, (long)d->w, (long)d->c);
     g->flash += sizeof *d;
 }
 
-static void put_requant(gen *g, size_t k, const tfg_tflite_step *s)
+static void put_requant(gen *g, const char *o, const tfg_tflite_step *s)
 {
-    char *name = tfg_xasprintf("op%zu_mult", k);
+    char *name = tfg_xasprintf("%s_multipliers", o);
     put_i32_array(g, name, s->multiplier, (size_t)s->rq.count);
     free(name);
-    name = tfg_xasprintf("op%zu_shift", k);
+    name = tfg_xasprintf("%s_shifts", o);
     put_i32_array(g, name, s->shift, (size_t)s->rq.count);
     free(name);
-    tfg_buf_printf(&g->decl, "static const tfg_rt_requant op%zu_rq = {op%zu_mult, op%zu_shift, "
-                   "%ld};\n", k, k, k, (long)s->rq.count);
+    tfg_buf_printf(&g->decl, "static const tfg_rt_requant %s_requant = {%s_multipliers, "
+                   "%s_shifts, %ld};\n", o, o, o, (long)s->rq.count);
     g->flash += sizeof s->rq;
 }
 
-/* "NULL" or the name of op k's bias array (emitted here); the caller frees. */
-static char *put_bias(gen *g, size_t k, const tfg_tflite_step *s, int32_t channels)
+/* "NULL" or the name of the op's bias array, o_bias (emitted here, as the interpreter
+ * prepared it); the caller frees. */
+static char *put_bias(gen *g, const char *o, const tfg_tflite_step *s, int32_t channels)
 {
     if (!s->bias)
         return tfg_xstrdup("NULL");
-    char *name = tfg_xasprintf("op%zu_bias", k);
+    char *name = tfg_xasprintf("%s_bias", o);
     put_i32_array(g, name, s->bias, (size_t)channels);
     return name;
 }
@@ -166,9 +295,10 @@ static void put_call(gen *g, size_t k, const char *call)
 static void emit_conv(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
                       const char *w, const char *y)
 {
+    const char *o = g->sym[s->out];
     bool dw = s->builtin == TFG_TFL_DEPTHWISE_CONV_2D;
-    tfg_buf_printf(&g->decl, "static const %s op%zu_p = {", dw ? "tfg_rt_dw_params" :
-                   "tfg_rt_conv_params", k);
+    tfg_buf_printf(&g->decl, "static const %s %s_params = {", dw ? "tfg_rt_dw_params" :
+                   "tfg_rt_conv_params", o);
     if (dw)
         tfg_buf_printf(&g->decl, "{");
     put_conv_fields(&g->decl, dw ? &s->p.dw.conv : &s->p.conv);
@@ -176,14 +306,14 @@ static void emit_conv(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
         tfg_buf_printf(&g->decl, "}, %ld", (long)s->p.dw.depth_multiplier);
     tfg_buf_printf(&g->decl, "};\n");
     g->flash += dw ? sizeof s->p.dw : sizeof s->p.conv;
-    put_requant(g, k, s);
-    put_dims(g, k, "din", &s->din);
-    put_dims(g, k, "df", &s->dfilter);
-    put_dims(g, k, "dout", &s->dout);
-    char *bias = put_bias(g, k, s, s->dout.c);
-    char *call = tfg_xasprintf("%s(&op%zu_p, &op%zu_rq, &op%zu_din, %s, &op%zu_df, %s, %s, "
-                               "&op%zu_dout, %s, NULL)", dw ? "tfg_depthwise_conv2d_s8" :
-                               "tfg_conv2d_s8", k, k, k, x, k, w, bias, k, y);
+    put_requant(g, o, s);
+    put_dims(g, o, "din", &s->din);
+    put_dims(g, o, "dfilter", &s->dfilter);
+    put_dims(g, o, "dout", &s->dout);
+    char *bias = put_bias(g, o, s, s->dout.c);
+    char *call = tfg_xasprintf("%s(&%s_params, &%s_requant, &%s_din, %s, &%s_dfilter, %s, "
+                               "%s, &%s_dout, %s, NULL)", dw ? "tfg_rt_depthwise_conv2d_s8" :
+                               "tfg_rt_conv2d_s8", o, o, o, x, o, w, bias, o, y);
     put_call(g, k, call);
     free(call);
     free(bias);
@@ -192,19 +322,20 @@ static void emit_conv(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
 static void emit_fc(gen *g, size_t k, const tfg_tflite_step *s, const char *x, const char *w,
                     const char *y)
 {
+    const char *o = g->sym[s->out];
     const tfg_rt_fc_params *p = &s->p.fc;
-    tfg_buf_printf(&g->decl, "static const tfg_rt_fc_params op%zu_p = {.input_zero_point = "
+    tfg_buf_printf(&g->decl, "static const tfg_rt_fc_params %s_params = {.input_zero_point = "
                    "%ld, .filter_zero_point = %ld, .output_zero_point = %ld, .act_min = %ld, "
-                   ".act_max = %ld};\n", k, (long)p->input_zero_point,
+                   ".act_max = %ld};\n", o, (long)p->input_zero_point,
                    (long)p->filter_zero_point, (long)p->output_zero_point, (long)p->act_min,
                    (long)p->act_max);
-    tfg_buf_printf(&g->decl, "static const tfg_rt_fc_dims op%zu_dims = {%ld, %ld, %ld};\n", k,
+    tfg_buf_printf(&g->decl, "static const tfg_rt_fc_dims %s_dims = {%ld, %ld, %ld};\n", o,
                    (long)s->fc.batches, (long)s->fc.in_features, (long)s->fc.out_features);
     g->flash += sizeof *p + sizeof s->fc;
-    put_requant(g, k, s);
-    char *bias = put_bias(g, k, s, s->fc.out_features);
-    char *call = tfg_xasprintf("tfg_fully_connected_s8(&op%zu_p, &op%zu_rq, &op%zu_dims, %s, "
-                               "%s, %s, %s, NULL)", k, k, k, x, w, bias, y);
+    put_requant(g, o, s);
+    char *bias = put_bias(g, o, s, s->fc.out_features);
+    char *call = tfg_xasprintf("tfg_rt_fully_connected_s8(&%s_params, &%s_requant, &%s_dims, "
+                               "%s, %s, %s, %s, NULL)", o, o, o, x, w, bias, y);
     put_call(g, k, call);
     free(call);
     free(bias);
@@ -213,18 +344,19 @@ static void emit_fc(gen *g, size_t k, const tfg_tflite_step *s, const char *x, c
 static void emit_pool(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
                       const char *y)
 {
+    const char *o = g->sym[s->out];
     const tfg_rt_pool_params *p = &s->p.pool;
-    tfg_buf_printf(&g->decl, "static const tfg_rt_pool_params op%zu_p = {.filter_h = %ld, "
+    tfg_buf_printf(&g->decl, "static const tfg_rt_pool_params %s_params = {.filter_h = %ld, "
                    ".filter_w = %ld, .stride_h = %ld, .stride_w = %ld, .pad_h = %ld, .pad_w = "
-                   "%ld, .act_min = %ld, .act_max = %ld};\n", k, (long)p->filter_h,
+                   "%ld, .act_min = %ld, .act_max = %ld};\n", o, (long)p->filter_h,
                    (long)p->filter_w, (long)p->stride_h, (long)p->stride_w, (long)p->pad_h,
                    (long)p->pad_w, (long)p->act_min, (long)p->act_max);
     g->flash += sizeof *p;
-    put_dims(g, k, "din", &s->din);
-    put_dims(g, k, "dout", &s->dout);
-    char *call = tfg_xasprintf("%s(&op%zu_p, &op%zu_din, %s, &op%zu_dout, %s)",
-                               s->builtin == TFG_TFL_MAX_POOL_2D ? "tfg_maxpool_s8" :
-                               "tfg_avgpool_s8", k, k, x, k, y);
+    put_dims(g, o, "din", &s->din);
+    put_dims(g, o, "dout", &s->dout);
+    char *call = tfg_xasprintf("%s(&%s_params, &%s_din, %s, &%s_dout, %s)",
+                               s->builtin == TFG_TFL_MAX_POOL_2D ? "tfg_rt_maxpool_s8" :
+                               "tfg_rt_avgpool_s8", o, o, x, o, y);
     put_call(g, k, call);
     free(call);
 }
@@ -232,19 +364,20 @@ static void emit_pool(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
 static void emit_add(gen *g, size_t k, const tfg_tflite_step *s, const char *x, const char *w,
                      const char *y)
 {
+    const char *o = g->sym[s->out];
     const tfg_rt_add_params *p = &s->p.add;
-    tfg_buf_printf(&g->decl, "static const tfg_rt_add_params op%zu_p = {.input1_zero_point = "
+    tfg_buf_printf(&g->decl, "static const tfg_rt_add_params %s_params = {.input1_zero_point = "
                    "%ld, .input2_zero_point = %ld, .output_zero_point = %ld, .left_shift = "
                    "%ld, .input1_multiplier = %ld, .input1_shift = %ld, .input2_multiplier = "
                    "%ld, .input2_shift = %ld, .output_multiplier = %ld, .output_shift = %ld, "
-                   ".act_min = %ld, .act_max = %ld};\n", k, (long)p->input1_zero_point,
+                   ".act_min = %ld, .act_max = %ld};\n", o, (long)p->input1_zero_point,
                    (long)p->input2_zero_point, (long)p->output_zero_point,
                    (long)p->left_shift, (long)p->input1_multiplier, (long)p->input1_shift,
                    (long)p->input2_multiplier, (long)p->input2_shift,
                    (long)p->output_multiplier, (long)p->output_shift, (long)p->act_min,
                    (long)p->act_max);
     g->flash += sizeof *p;
-    char *call = tfg_xasprintf("tfg_add_s8(&op%zu_p, %s, %ld, %s, %ld, %s, %ld)", k, x,
+    char *call = tfg_xasprintf("tfg_rt_add_s8(&%s_params, %s, %ld, %s, %ld, %s, %ld)", o, x,
                                (long)s->n1, w, (long)s->n2, y, (long)s->size);
     put_call(g, k, call);
     free(call);
@@ -253,26 +386,27 @@ static void emit_add(gen *g, size_t k, const tfg_tflite_step *s, const char *x, 
 static void emit_nonlinear(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
                            const char *y)
 {
+    const char *o = g->sym[s->out];
     char *call;
     if (s->builtin == TFG_TFL_SOFTMAX) {
         const tfg_rt_softmax_params *p = &s->p.softmax;
-        tfg_buf_printf(&g->decl, "static const tfg_rt_softmax_params op%zu_p = {"
+        tfg_buf_printf(&g->decl, "static const tfg_rt_softmax_params %s_params = {"
                        ".input_multiplier = %ld, .input_left_shift = %ld, .diff_min = %ld};\n",
-                       k, (long)p->input_multiplier, (long)p->input_left_shift,
+                       o, (long)p->input_multiplier, (long)p->input_left_shift,
                        (long)p->diff_min);
         g->flash += sizeof *p;
-        call = tfg_xasprintf("tfg_softmax_s8(&op%zu_p, %ld, %ld, %s, %s)", k, (long)s->rows,
-                             (long)s->depth, x, y);
+        call = tfg_xasprintf("tfg_rt_softmax_s8(&%s_params, %ld, %ld, %s, %s)", o,
+                             (long)s->rows, (long)s->depth, x, y);
     } else {
         const tfg_rt_logistic_params *p = &s->p.logistic;
-        tfg_buf_printf(&g->decl, "static const tfg_rt_logistic_params op%zu_p = {"
+        tfg_buf_printf(&g->decl, "static const tfg_rt_logistic_params %s_params = {"
                        ".input_zero_point = %ld, .input_range_radius = %ld, "
-                       ".input_multiplier = %ld, .input_left_shift = %ld};\n", k,
+                       ".input_multiplier = %ld, .input_left_shift = %ld};\n", o,
                        (long)p->input_zero_point, (long)p->input_range_radius,
                        (long)p->input_multiplier, (long)p->input_left_shift);
         g->flash += sizeof *p;
-        call = tfg_xasprintf("%s(&op%zu_p, %s, %s, %ld)", s->builtin == TFG_TFL_TANH ?
-                             "tfg_tanh_s8" : "tfg_logistic_s8", k, x, y, (long)s->size);
+        call = tfg_xasprintf("%s(&%s_params, %s, %s, %ld)", s->builtin == TFG_TFL_TANH ?
+                             "tfg_rt_tanh_s8" : "tfg_rt_logistic_s8", o, x, y, (long)s->size);
     }
     put_call(g, k, call);
     free(call);
@@ -281,6 +415,8 @@ static void emit_nonlinear(gen *g, size_t k, const tfg_tflite_step *s, const cha
 static tfg_status emit_step(gen *g, const tfg_tflite_step *s)
 {
     size_t k = s->index;
+    tfg_buf_printf(&g->decl, "\n/* operators[%zu] %s: %s */\n", k,
+                   tfg_tflite_op_name(s->builtin), g->sym[s->out]);
     char *x = tensor_expr(g, s->in[0]);
     char *w = s->in[1] >= 0 ? tensor_expr(g, s->in[1]) : tfg_xstrdup("NULL");
     char *y = tensor_expr(g, s->out);
@@ -296,7 +432,7 @@ static tfg_status emit_step(gen *g, const tfg_tflite_step *s)
     case TFG_TFL_LOGISTIC:
     case TFG_TFL_TANH: emit_nonlinear(g, k, s, x, y); break;
     case TFG_TFL_RESHAPE: {
-        char *call = tfg_xasprintf("tfg_reshape_s8(%s, %s, %ld)", x, y, (long)s->size);
+        char *call = tfg_xasprintf("tfg_rt_reshape_s8(%s, %s, %ld)", x, y, (long)s->size);
         put_call(g, k, call);
         free(call);
         break;
@@ -386,10 +522,111 @@ static char *make_header(gen *g, const char *header_name)
     return tfg_buf_take(&b);
 }
 
+/* The arena's layout: per activation tensor (in tensor order) its offset as a named
+ * constant, and in the comment its size and lifetime (the operators from the one that
+ * writes it to the last that reads it), and what it shares: a RESHAPE output its input's
+ * bytes, an in-place convolution output the end of its input. */
+static void put_offsets(gen *g, tfg_buf *b)
+{
+    const tfg_tflite_mem *m = &g->mem;
+    tfg_buf_printf(b, "/* Where each activation tensor lives in the arena, and while which "
+                   "operators it is\n * alive (written .. last read). Tensors alive at the "
+                   "same time share no bytes,\n * except where a convolution writes over its "
+                   "dying input (\"in place\"). */\nenum {\n");
+    int width = 0;
+    for (size_t t = 0; t < m->n_tensors; t++)
+        if (m->tensor_offset[t] != TFG_MEM_NONE && m->tensor_buf[t] >= 0) {
+            int w = snprintf(NULL, 0, "%s_offset = %zu,", g->sym[t], m->tensor_offset[t]);
+            width = w > width ? w : width;
+        }
+    for (size_t t = 0; t < m->n_tensors; t++) {
+        if (m->tensor_offset[t] == TFG_MEM_NONE || m->tensor_buf[t] < 0)
+            continue;
+        const tfg_mem_buffer *mb = &m->mem.bufs[m->tensor_buf[t]];
+        char *entry = tfg_xasprintf("%s_offset = %zu,", g->sym[t], m->tensor_offset[t]);
+        tfg_buf_printf(b, "    %-*s /* %zu bytes, operators[%ld..%ld]", width, entry,
+                       g->g->tensors[t].bytes, (long)mb->first_op, (long)mb->last_op);
+        free(entry);
+        if ((int32_t)t == g->g->inputs[0])
+            tfg_buf_printf(b, ", the model input");
+        if ((int32_t)t == g->g->outputs[0])
+            tfg_buf_printf(b, ", the model output");
+        for (size_t u = 0; u < t; u++)
+            if (m->tensor_buf[u] == m->tensor_buf[t]) {
+                tfg_buf_printf(b, ", the bytes of %s", g->sym[u]);
+                break;
+            }
+        for (size_t u = 0; mb->in_place && u < m->n_tensors; u++)
+            if (m->tensor_buf[u] == (int32_t)mb->in_place_of) {
+                tfg_buf_printf(b, ", in place over %s", g->sym[u]);
+                break;
+            }
+        tfg_buf_printf(b, " */\n");
+    }
+    tfg_buf_printf(b, "};\n");
+}
+
+/* Appends line (no newline) to b, broken after ", " where it would pass WRAP columns.
+ * A continuation line starts under the first character after the innermost open '('
+ * (a call's arguments), or 4 columns in from the line when that is a '{' (an
+ * initializer). Comment lines are left as they are. */
+static void put_wrapped(tfg_buf *b, const char *line, size_t len)
+{
+    size_t indent = 0;
+    while (indent < len && line[indent] == ' ')
+        indent++;
+    bool comment = indent < len && line[indent] == '*';
+    for (size_t i = 0; i + 1 < len && !comment; i++)
+        comment = line[i] == '/' && line[i + 1] == '*';
+    if (len <= WRAP || comment) {
+        tfg_buf_append(b, line, len);
+        return;
+    }
+    size_t open[16], depth = 0, col = 0, start = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = line[i];
+        if ((c == '(' || c == '{') && depth < 16)
+            open[depth++] = c == '(' ? col + (i - start) + 1 : indent + 4;
+        else if ((c == ')' || c == '}') && depth)
+            depth--;
+        if (c != ',' || i + 1 >= len || line[i + 1] != ' ')
+            continue;
+        /* the next token: up to the next ", " or the end */
+        const char *next = line + i + 2, *end = next;
+        while (end < line + len && !(end[0] == ',' && end + 1 < line + len && end[1] == ' '))
+            end++;
+        size_t here = col + (i + 1 - start);
+        if (here + 1 + (size_t)(end - next) + (end < line + len) > WRAP && depth) {
+            tfg_buf_append(b, line + start, i + 1 - start);
+            size_t cont = open[depth - 1];
+            tfg_buf_putc(b, '\n');
+            for (size_t k = 0; k < cont; k++)
+                tfg_buf_putc(b, ' ');
+            col = cont;
+            start = i + 2;
+            i++;
+        }
+    }
+    tfg_buf_append(b, line + start, len - start);
+}
+
+/* text, every line through put_wrapped. */
+static void put_wrapped_text(tfg_buf *b, const char *text, size_t len)
+{
+    const char *p = text, *e = text + len;
+    while (p < e) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+        put_wrapped(b, p, n);
+        if (nl)
+            tfg_buf_putc(b, '\n');
+        p += n + (nl != NULL);
+    }
+}
+
 static char *make_source(gen *g, const char *header_name)
 {
-    int32_t ti = g->g->inputs[0], to = g->g->outputs[0];
-    size_t in_off = g->mem.tensor_offset[ti], out_off = g->mem.tensor_offset[to];
+    const char *in = g->sym[g->g->inputs[0]], *out = g->sym[g->g->outputs[0]];
     const char *U = g->upper, *p = g->prefix;
     size_t arena = g->mem.mem.arena_size ? g->mem.mem.arena_size : 1;
     tfg_buf b;
@@ -400,22 +637,28 @@ static char *make_source(gen *g, const char *header_name)
     tfg_buf_printf(&b, "/* Every activation tensor at its planned offset; the int64_t "
                    "member aligns it\n * (C99 has no _Alignas). */\nstatic union {\n"
                    "    int8_t bytes[%zu];\n    int64_t align;\n} arena;\n\n", arena);
+    put_offsets(g, &b);
     tfg_buf_append(&b, g->decl.data, g->decl.len);
     tfg_buf_printf(&b, "\nstatic int %s_run(void)\n{\n", p);
     tfg_buf_append(&b, g->body.data, g->body.len);
     tfg_buf_printf(&b, "    return 0;\n}\n\n");
     tfg_buf_printf(&b, "int %s_invoke(const int8_t *in, int8_t *out)\n{\n    int rc;\n"
-                   "    memcpy(arena.bytes + %zu, in, %s_INPUT_BYTES);\n    rc = %s_run();\n"
-                   "    if (rc == 0)\n        memcpy(out, arena.bytes + %zu, "
-                   "%s_OUTPUT_BYTES);\n    return rc;\n}\n\n", p, in_off, U, p, out_off, U);
+                   "    memcpy(arena.bytes + %s_offset, in, %s_INPUT_BYTES);\n"
+                   "    rc = %s_run();\n    if (rc == 0)\n        memcpy(out, arena.bytes + "
+                   "%s_offset, %s_OUTPUT_BYTES);\n    return rc;\n}\n\n", p, in, U, p, out, U);
     tfg_buf_printf(&b, "int %s_invoke_f32(const float *in, float *out)\n{\n    int rc;\n"
-                   "    if (tfg_quantize_f32_s8(%s_INPUT_SCALE, %s_INPUT_ZERO_POINT, in, "
-                   "arena.bytes + %zu, %s_INPUT_BYTES) != TFG_RT_OK)\n        return -1;\n"
-                   "    rc = %s_run();\n    if (rc == 0 && tfg_dequantize_s8_f32("
-                   "%s_OUTPUT_SCALE, %s_OUTPUT_ZERO_POINT, arena.bytes + %zu, out, "
-                   "%s_OUTPUT_BYTES) != TFG_RT_OK)\n        return -1;\n    return rc;\n}\n",
-                   p, U, U, in_off, U, p, U, U, out_off, U);
-    return tfg_buf_take(&b);
+                   "    if (tfg_rt_quantize_f32_s8(%s_INPUT_SCALE, %s_INPUT_ZERO_POINT, in, "
+                   "arena.bytes + %s_offset, %s_INPUT_BYTES) != TFG_RT_OK)\n"
+                   "        return -1;\n    rc = %s_run();\n"
+                   "    if (rc == 0 && tfg_rt_dequantize_s8_f32(%s_OUTPUT_SCALE, "
+                   "%s_OUTPUT_ZERO_POINT, arena.bytes + %s_offset, out, %s_OUTPUT_BYTES) != "
+                   "TFG_RT_OK)\n        return -1;\n    return rc;\n}\n",
+                   p, U, U, in, U, p, U, U, out, U);
+    tfg_buf w;
+    tfg_buf_init(&w);
+    put_wrapped_text(&w, b.data, b.len);
+    tfg_buf_free(&b);
+    return tfg_buf_take(&w);
 }
 
 static tfg_status emit_all(gen *g, const tfg_tflite_runner *r)
@@ -431,6 +674,7 @@ static tfg_status emit_all(gen *g, const tfg_tflite_runner *r)
     g->const_done = tfg_xcalloc(g->g->n_tensors ? g->g->n_tensors : 1, 1);
     size_t n;
     const tfg_tflite_step *steps = tfg_tflite_runner_steps(r, &n);
+    sym_all(g, steps, n);
     for (size_t i = 0; i < n && !st; i++) {
         const tfg_tflite_step *s = &steps[i];
         if (s->out >= 0 && !tensor_is_const(g, s->out) &&
@@ -474,6 +718,9 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
     tfg_buf_free(&g.decl);
     tfg_buf_free(&g.body);
     free(g.const_done);
+    for (size_t t = 0; g.sym && t < g.g->n_tensors; t++)
+        free(g.sym[t]);
+    free(g.sym);
     free(g.upper);
     tfg_tflite_mem_free(&g.mem);
     tfg_tflite_runner_free(r);

@@ -5,13 +5,16 @@
  * biases as static const arrays (flash), every operator's prepared parameters as
  * constants (taken from the interpreter's prepare step, import/invoke_internal.h, so
  * the firmware computes the very bytes `tinyforge` computes on the host), and one
- * static arena laid out by the memory planner (planner.h). No allocation, no floating
+ * static arena laid out by the memory planner (memplan.h). No allocation, no floating
  * point except the optional float wrapper. The generated API, for prefix P (default
  * "tfg_model", macros in upper case):
  *   int P_invoke(const int8_t *in, int8_t *out);     0, or 1 + the failing operator
  *   int P_invoke_f32(const float *in, float *out);   quantize, invoke, dequantize
  *   P_INPUT_BYTES, P_OUTPUT_BYTES, P_ARENA_BYTES, P_FLASH_BYTES,
  *   P_INPUT_SCALE, P_INPUT_ZERO_POINT, P_OUTPUT_SCALE, P_OUTPUT_ZERO_POINT.
+ * Names inside model.c come from the tensors of the .tflite (docs/planner.md): constant
+ * arrays, prepared parameters and the arena offsets (an enum, with each tensor's size and
+ * lifetime) are named after them, made into unique C identifiers.
  * Supported: what the interpreter runs, with an int8 model input and output (models
  * with float QUANTIZE/DEQUANTIZE edges are refused in this version). */
 #ifndef TFG_CODEGEN_EMIT_H
@@ -26,7 +29,7 @@
 typedef struct {
     const char *prefix;       /* C identifier for the API; NULL: "tfg_model" */
     const char *header_name;  /* what model.c #includes; NULL: "model.h" */
-    unsigned plan_flags;      /* TFG_PLAN_* of planner.h; 0 = all savings on */
+    unsigned plan_flags;      /* TFG_PLAN_* of memplan.h; 0 = all savings on */
 } tfg_codegen_opts;
 
 typedef struct {

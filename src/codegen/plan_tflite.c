@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "tfg_runtime.h"
 
@@ -52,7 +52,7 @@ static void touch(tensor_facts *f, int32_t t, int32_t op)
         f->last[t] = op;
 }
 
-/* Lifetimes from the operator order; see tfg_plan_tflite in planner.h for the rules. */
+/* Lifetimes from the operator order; see tfg_plan_tflite in memplan.h for the rules. */
 static tfg_status draw_lifetimes(tensor_facts *f, tfg_err *err)
 {
     const tfg_tfl_subgraph *g = f->g;
@@ -130,16 +130,16 @@ static size_t op_scratch(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
     const tfg_tfl_tensor *x = &g->tensors[op->inputs[0]], *w = &g->tensors[op->inputs[1]];
     if (op->builtin == TFG_TFL_FULLY_CONNECTED && w->rank == 2 && w->shape[1] > 0) {
         tfg_rt_fc_dims d = {(int32_t)(x->elems / w->shape[1]), w->shape[1], w->shape[0]};
-        return tfg_fully_connected_s8_scratch_size(&d);
+        return tfg_rt_fully_connected_s8_scratch_size(&d);
     }
     if (x->rank != 4 || w->rank != 4)
         return 0;
     tfg_rt_dims in = {x->shape[0], x->shape[1], x->shape[2], x->shape[3]};
     tfg_rt_dims f = {w->shape[0], w->shape[1], w->shape[2], w->shape[3]};
     if (op->builtin == TFG_TFL_CONV_2D)
-        return tfg_conv2d_s8_scratch_size(&in, &f);
+        return tfg_rt_conv2d_s8_scratch_size(&in, &f);
     if (op->builtin == TFG_TFL_DEPTHWISE_CONV_2D)
-        return tfg_depthwise_conv2d_s8_scratch_size(&in, &f);
+        return tfg_rt_depthwise_conv2d_s8_scratch_size(&in, &f);
     return 0;
 }
 
@@ -184,10 +184,10 @@ static int64_t conv_lag(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
     tfg_rt_padding mode = op->opt.padding == TFG_TFL_PAD_SAME ? TFG_RT_PAD_SAME : TFG_RT_PAD_VALID;
     int32_t in[2] = {x->shape[1], x->shape[2]}, out[2] = {y->shape[1], y->shape[2]};
     int32_t stride[2] = {op->opt.stride_h, op->opt.stride_w}, pad[2], size[2];
-    if (tfg_compute_padding(mode, in[0], w->shape[1], stride[0], op->opt.dilation_h, &size[0],
-                            &pad[0]) != TFG_RT_OK ||
-        tfg_compute_padding(mode, in[1], w->shape[2], stride[1], op->opt.dilation_w, &size[1],
-                            &pad[1]) != TFG_RT_OK ||
+    if (tfg_rt_compute_padding(mode, in[0], w->shape[1], stride[0], op->opt.dilation_h, &size[0],
+                               &pad[0]) != TFG_RT_OK ||
+        tfg_rt_compute_padding(mode, in[1], w->shape[2], stride[1], op->opt.dilation_w, &size[1],
+                               &pad[1]) != TFG_RT_OK ||
         size[0] != out[0] || size[1] != out[1] || in[0] <= 0 || in[1] <= 0)
         return -1;
     return stream_lag(in, in_px, out, out_px, stride, pad);

@@ -92,8 +92,24 @@ static void put_f(tfg_buf *b, const json_t *v)
 /* A comment-safe copy of a name (no "*" followed by "/", printable ASCII). */
 static void put_comment_name(tfg_buf *b, const char *s)
 {
-    for (; *s; s++)
-        tfg_buf_putc(b, (*s == '/' && s[-1] == '*') || !isprint((unsigned char)*s) ? '?' : *s);
+    for (char prev = '\0'; *s; prev = *s++)
+        tfg_buf_putc(b, (*s == '/' && prev == '*') || !isprint((unsigned char)*s) ? '?' : *s);
+}
+
+/* Ends a statement with a comment saying what its constant is (column, then what). */
+static void put_what(tfg_buf *b, const char *column, const char *what)
+{
+    tfg_buf_printf(b, " /* ");
+    put_comment_name(b, column);
+    tfg_buf_printf(b, "%s */\n", what);
+}
+
+/* The file name without its directories: a generated file must not carry a path of the
+ * machine that made it. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
 }
 
 static tfg_status load_inputs(pgen *g, const json_t *pp)
@@ -112,7 +128,8 @@ static tfg_status load_inputs(pgen *g, const json_t *pp)
         const json_t *lv = json_object_get(levels, n);
         slot *s = insert(g, g->n, n, lv != NULL);
         if (!lv) {
-            tfg_buf_printf(&g->body, "    v%d = raw[%zu];\n", s->var, i);
+            tfg_buf_printf(&g->body, "    v%d = raw[%zu];", s->var, i);
+            put_what(&g->body, n, "");
             continue;
         }
         size_t k;
@@ -127,31 +144,64 @@ static tfg_status load_inputs(pgen *g, const json_t *pp)
     return TFG_OK;
 }
 
+/* What the two constants of an affine step are, by the method of the scale op. */
+static const char *affine_what(const json_t *step)
+{
+    const char *m = json_string_value(json_object_get(step, "method"));
+    if (m && !strcmp(m, "zscore"))
+        return ": (x - training mean) * (1 / training std)";
+    if (m && !strcmp(m, "minmax"))
+        return ": (x - min) * (1 / (max - min))";
+    return ": (x - offset) * scale";
+}
+
 static tfg_status per_column(pgen *g, const char *kind, const json_t *step, const char *path)
 {
+    const char *strategy = json_string_value(json_object_get(step, "strategy"));
+    char *imputed = !strategy ? tfg_xstrdup(" missing: the imputed value")
+                    : !strcmp(strategy, "constant")
+                        ? tfg_xstrdup(" missing: the plan's constant")
+                        : tfg_xasprintf(" missing: the training %s", strategy);
+    tfg_status st = TFG_OK;
     size_t i;
     const json_t *e;
     json_array_foreach(json_object_get(step, "columns"), i, e) {
         slot *s = find(g, json_string_value(json_object_get(e, "column")));
-        if (!s)
-            return tfg_err_field(g->err, TFG_EINPUT, g->file, path,
-                                 "entry %zu names a column that is not there", i);
+        if (!s) {
+            st = tfg_err_field(g->err, TFG_EINPUT, g->file, path,
+                               "entry %zu names a column that is not there", i);
+            break;
+        }
         tfg_buf *b = &g->body;
         if (!strcmp(kind, "impute") && s->cat) {
             const char *v = json_string_value(json_object_get(e, "value"));
-            if (v)
-                tfg_buf_printf(b, "    if (c%d < 0)\n        c%d = %d;\n", s->var, s->var,
+            if (v) {
+                tfg_buf_printf(b, "    if (c%d < 0)\n        c%d = %d;", s->var, s->var,
                                add_level(s, v));
+                tfg_buf_printf(b, " /* ");
+                put_comment_name(b, s->name);
+                tfg_buf_printf(b, "%s, ", imputed);
+                put_comment_name(b, v);
+                tfg_buf_printf(b, " */\n");
+            }
         } else if (!strcmp(kind, "impute")) {
             tfg_buf_printf(b, "    if (v%d != v%d)\n        v%d = ", s->var, s->var, s->var);
             put_f(b, json_object_get(e, "value"));
-            tfg_buf_printf(b, ";\n");
+            tfg_buf_printf(b, ";");
+            put_what(b, s->name, imputed);
         } else if (s->cat) {
-            return tfg_err_field(g->err, TFG_EINPUT, g->file, path,
-                                 "%s of column '%s', which is categorical here", kind, s->name);
+            st = tfg_err_field(g->err, TFG_EINPUT, g->file, path,
+                               "%s of column '%s', which is categorical here", kind, s->name);
+            break;
         } else if (!strcmp(kind, "clip")) {
             /* x < lo ? lo : (x > hi ? hi : x), as tfg_pp_clip (NaN stays NaN) */
-            tfg_buf_printf(b, "    v%d = v%d < ", s->var, s->var);
+            tfg_buf_printf(b, "    /* outlier fences of ");
+            put_comment_name(b, s->name);
+            tfg_buf_printf(b, " (training): ");
+            put_f(b, json_object_get(e, "lo"));
+            tfg_buf_printf(b, " .. ");
+            put_f(b, json_object_get(e, "hi"));
+            tfg_buf_printf(b, " */\n    v%d = v%d < ", s->var, s->var);
             put_f(b, json_object_get(e, "lo"));
             tfg_buf_printf(b, " ? ");
             put_f(b, json_object_get(e, "lo"));
@@ -162,6 +212,9 @@ static tfg_status per_column(pgen *g, const char *kind, const json_t *step, cons
             tfg_buf_printf(b, " : v%d);\n", s->var);
         } else {
             /* (x - offset) * scale, as tfg_pp_affine */
+            tfg_buf_printf(b, "    /* ");
+            put_comment_name(b, s->name);
+            tfg_buf_printf(b, "%s */\n", affine_what(step));
             tfg_buf_printf(b, "    v%d = (v%d - ", s->var, s->var);
             put_f(b, json_object_get(e, "offset"));
             tfg_buf_printf(b, ") * ");
@@ -169,7 +222,8 @@ static tfg_status per_column(pgen *g, const char *kind, const json_t *step, cons
             tfg_buf_printf(b, ";\n");
         }
     }
-    return TFG_OK;
+    free(imputed);
+    return st;
 }
 
 static tfg_status encode(pgen *g, bool one_hot, const json_t *step, const char *path)
@@ -186,8 +240,10 @@ static tfg_status encode(pgen *g, bool one_hot, const json_t *step, const char *
         slot old = *s;
         s->cat = false;
         s->var = g->next_var++;
-        tfg_buf_printf(b, "    float v%d;\n    {\n        static const int map[%zu] = {", s->var,
-                       old.n_levels ? old.n_levels : 1);
+        tfg_buf_printf(b, "    float v%d;\n    {\n        /* label_encode of ", s->var);
+        put_comment_name(b, old.name);
+        tfg_buf_printf(b, ": the code of each level (-1: not a level of the plan) */\n"
+                       "        static const int map[%zu] = {", old.n_levels ? old.n_levels : 1);
         for (size_t k = 0; k < old.n_levels; k++) {
             int pos = -1;
             for (size_t l = 0; l < json_array_size(levels); l++) {
@@ -215,9 +271,10 @@ static tfg_status encode(pgen *g, bool one_hot, const json_t *step, const char *
         const char *lv = json_string_value(json_array_get(levels, l));
         char *name = tfg_xasprintf("%s=%s", col, lv ? lv : "");
         slot *n = insert(g, at + l, name, false);
-        free(name);
-        tfg_buf_printf(b, "    v%d = c%d < 0 ? NAN_F : (c%d == %d ? 1.0f : 0.0f);\n", n->var,
+        tfg_buf_printf(b, "    v%d = c%d < 0 ? NAN_F : (c%d == %d ? 1.0f : 0.0f);", n->var,
                        old.var, old.var, level_of(&old, lv));
+        put_what(b, name, ": its one-hot level");
+        free(name);
     }
     slot_free(&old);
     return TFG_OK;
@@ -287,10 +344,11 @@ tfg_status tfg_codegen_preprocess(const json_t *pp, const char *file, const char
         tfg_buf hb, cb;
         tfg_buf_init(&hb);
         tfg_buf_init(&cb);
-        tfg_buf_printf(&hb, "/* preprocess.h — generated by tinyforge %s from %s: what the "
-                       "device does\n * to one raw reading to get the model's input features "
-                       "(float32, bit-identical\n * to the host). Do not edit. Raw inputs, in "
-                       "order:\n", TFG_VERSION, g.file);
+        tfg_buf_printf(&hb, "/* preprocess.h — generated by tinyforge %s from ", TFG_VERSION);
+        put_comment_name(&hb, base_name(g.file));
+        tfg_buf_printf(&hb, ": what the device does\n * to one raw reading to get the model's "
+                       "input features (float32, bit-identical\n * to the host). Do not edit. "
+                       "Raw inputs, in order:\n");
         const json_t *n;
         json_array_foreach(json_object_get(pp, "inputs"), i, n) {
             tfg_buf_printf(&hb, " *   raw[%zu] ", i);

@@ -2,9 +2,9 @@
  * and the end of the plan: checking that the features are numeric and complete, turning
  * the label into class indexes, packing the float32 splits, and writing preprocess.json
  * (the per-row steps a device applies, restricted to what the model inputs need).
- * The ops themselves are in ops.c, window.c and split.c. */
+ * The dispatch to the ops is here (tfg_op_run); the ops themselves are in ops.c, window.c
+ * and split.c, and the state helpers they all call in exec_state.c. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,79 +12,9 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "data/plan.h"
-#include "data/plan_impl.h"
+#include "data/exec_state.h"
+#include "data/ops.h"
 #include "data/preprocess.h"
-
-/* ---- execution state helpers (plan_impl.h) -------------------------------------------- */
-
-void tfg_exec_did(tfg_exec *x, const char *fmt, ...)
-{
-    size_t used = strlen(x->did), cap = sizeof x->did;
-    if (used + 4 >= cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(x->did + used, cap - used, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n >= cap - used)
-        memcpy(x->did + cap - 4, "...", 4);
-}
-
-void tfg_exec_path(char *dst, size_t n, size_t index, const char *key, size_t j)
-{
-    int w = snprintf(dst, n, "ops[%zu]", index);
-    if (key && w >= 0 && (size_t)w < n)
-        w += snprintf(dst + w, n - (size_t)w, ".%s", key);
-    if (j != SIZE_MAX && w >= 0 && (size_t)w < n)
-        snprintf(dst + w, n - (size_t)w, "[%zu]", j);
-}
-
-uint64_t tfg_exec_seed(const tfg_exec *x, const tfg_plan_op *op)
-{
-    return op->has_seed ? op->seed : x->spec->seed;
-}
-
-size_t tfg_exec_rows(const tfg_exec *x)
-{
-    size_t n = 0;
-    for (size_t p = 0; p < x->n_parts; p++)
-        n += x->part[p].n_rows;
-    return n;
-}
-
-const char *tfg_exec_source(const tfg_exec *x, const char *name)
-{
-    for (size_t i = 0; i < x->n_derived; i++)
-        if (!strcmp(x->derived[i], name))
-            return x->source[i];
-    return name;
-}
-
-void tfg_exec_add_derived(tfg_exec *x, const char *derived, const char *source)
-{
-    x->derived = tfg_xreallocarray(x->derived, x->n_derived + 1, sizeof *x->derived);
-    x->source = tfg_xreallocarray(x->source, x->n_derived + 1, sizeof *x->source);
-    x->derived[x->n_derived] = tfg_xstrdup(derived);
-    x->source[x->n_derived++] = tfg_xstrdup(source);
-}
-
-bool tfg_exec_is_label(const tfg_exec *x, const char *name)
-{
-    return x->spec->label && !strcmp(name, x->spec->label);
-}
-
-bool tfg_exec_is_feature(const tfg_exec *x, const char *name)
-{
-    if (tfg_exec_is_label(x, name))
-        return false;
-    if (!x->spec->features)
-        return true;
-    const char *src = tfg_exec_source(x, name);
-    for (size_t i = 0; i < x->spec->n_features; i++)
-        if (!strcmp(x->spec->features[i], src))
-            return true;
-    return false;
-}
 
 /* ---- what the table looked like before the plan --------------------------------------- */
 
@@ -649,17 +579,25 @@ static tfg_status finish(tfg_exec *x, const origin *o, raw_state *rs, tfg_data_r
 
 /* ---- the executor ---------------------------------------------------------------------- */
 
-void tfg_exec_free(tfg_exec *x)
+tfg_status tfg_op_run(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
 {
-    for (size_t p = 0; p < 3; p++)
-        tfg_table_free(&x->part[p]);
-    for (size_t i = 0; i < x->n_derived; i++) {
-        free(x->derived[i]);
-        free(x->source[i]);
+    switch (op->kind) {
+    case TFG_OP_SELECT_COLUMNS: return tfg_op_select_columns(x, op, index, err);
+    case TFG_OP_DROP_COLUMNS: return tfg_op_drop_columns(x, op, index, err);
+    case TFG_OP_DROP_MISSING: return tfg_op_drop_missing(x, op, index, err);
+    case TFG_OP_IMPUTE: return tfg_op_impute(x, op, index, err);
+    case TFG_OP_DROP_DUPLICATES: return tfg_op_drop_duplicates(x, op, index, err);
+    case TFG_OP_OUTLIERS: return tfg_op_outliers(x, op, index, err);
+    case TFG_OP_SCALE: return tfg_op_scale(x, op, index, err);
+    case TFG_OP_LABEL_ENCODE: return tfg_op_label_encode(x, op, index, err);
+    case TFG_OP_ONE_HOT: return tfg_op_one_hot(x, op, index, err);
+    case TFG_OP_BALANCE: return tfg_op_balance(x, op, index, err);
+    case TFG_OP_WINDOW: return tfg_op_window(x, op, index, err);
+    case TFG_OP_SHUFFLE: return tfg_op_shuffle(x, op, index, err);
+    case TFG_OP_SPLIT: return tfg_op_split(x, op, index, err);
+    case TFG_OP_COUNT: break;
     }
-    free(x->derived);
-    free(x->source);
-    json_decref(x->steps);
+    return tfg_err_set(err, TFG_EINTERNAL, "unhandled op kind %d", (int)op->kind);
 }
 
 void tfg_data_result_free(tfg_data_result *r)

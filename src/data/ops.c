@@ -1,6 +1,6 @@
 /* ops.c — the column and row operations of the data plan (select/drop columns,
  * drop_missing, impute, drop_duplicates, outliers, scale, label_encode, one_hot,
- * shuffle) and the dispatch for all ops. window.c and split.c hold the rest.
+ * shuffle). window.c and split.c hold the rest; exec.c dispatches to all of them.
  *
  * Each op checks its columns against the current table, fits what it needs on part[0]
  * (the whole table, or the training split once split), applies it to every part,
@@ -15,7 +15,8 @@
 #include "core/json.h"
 #include "core/rng.h"
 #include "core/strutil.h"
-#include "data/plan_impl.h"
+#include "data/exec_state.h"
+#include "data/ops.h"
 #include "data/preprocess.h"
 
 /* The columns an op works on, as indexes into the current tables. */
@@ -182,8 +183,8 @@ static bool in_list(char **list, size_t n, const char *name)
     return false;
 }
 
-static tfg_status op_select_columns(tfg_exec *x, const tfg_plan_op *op, size_t index,
-                                    tfg_err *err)
+tfg_status tfg_op_select_columns(tfg_exec *x, const tfg_plan_op *op, size_t index,
+                                 tfg_err *err)
 {
     colset cs;
     tfg_status st = resolve(x, op, index, any_column, &cs, err);
@@ -213,8 +214,8 @@ static tfg_status op_select_columns(tfg_exec *x, const tfg_plan_op *op, size_t i
     return TFG_OK;
 }
 
-static tfg_status op_drop_columns(tfg_exec *x, const tfg_plan_op *op, size_t index,
-                                  tfg_err *err)
+tfg_status tfg_op_drop_columns(tfg_exec *x, const tfg_plan_op *op, size_t index,
+                               tfg_err *err)
 {
     colset cs;
     tfg_status st = resolve(x, op, index, any_column, &cs, err);
@@ -244,8 +245,8 @@ static tfg_status op_drop_columns(tfg_exec *x, const tfg_plan_op *op, size_t ind
 
 /* ---- drop_missing -------------------------------------------------------------------- */
 
-static tfg_status op_drop_missing(tfg_exec *x, const tfg_plan_op *op, size_t index,
-                                  tfg_err *err)
+tfg_status tfg_op_drop_missing(tfg_exec *x, const tfg_plan_op *op, size_t index,
+                               tfg_err *err)
 {
     colset cs;
     tfg_status st = resolve(x, op, index, any_column, &cs, err);
@@ -476,7 +477,7 @@ static void keep_imputable(const tfg_exec *x, const tfg_plan_op *op, colset *cs)
     cs->n = n;
 }
 
-static tfg_status op_impute(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
+tfg_status tfg_op_impute(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
 {
     colset cs;
     tfg_status st = resolve(x, op, index, feature_with_missing, &cs, err);
@@ -500,8 +501,9 @@ static tfg_status op_impute(tfg_exec *x, const tfg_plan_op *op, size_t index, tf
             if (tfg_col_count_missing(&x->part[p].cols[cs.idx[j]], x->part[p].n_rows))
                 st = post_fail(x, index, op, err, "a missing cell is left");
     if (!st && json_array_size(entries))
-        json_array_append_new(x->steps, json_pack("{s:s,s:o}", "step", "impute", "columns",
-                                                  json_incref(entries)));
+        json_array_append_new(x->steps, json_pack("{s:s,s:s,s:o}", "step", "impute",
+                                                  "strategy", strategy_names[op->strategy],
+                                                  "columns", json_incref(entries)));
     if (!st) {
         if (op->strategy == TFG_IMPUTE_CONSTANT)
             tfg_exec_did(x, "filled %zu missing cells with the constant", total);
@@ -545,8 +547,8 @@ static size_t mark_duplicates(const tfg_table *t, bool *keep)
     return dups;
 }
 
-static tfg_status op_drop_duplicates(tfg_exec *x, const tfg_plan_op *op, size_t index,
-                                     tfg_err *err)
+tfg_status tfg_op_drop_duplicates(tfg_exec *x, const tfg_plan_op *op, size_t index,
+                                  tfg_err *err)
 {
     size_t dropped[3] = {0};
     for (size_t p = 0; p < x->n_parts; p++) {
@@ -648,7 +650,7 @@ static tfg_status outliers_apply(tfg_exec *x, const tfg_plan_op *op, size_t inde
     return TFG_OK;
 }
 
-static tfg_status op_outliers(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
+tfg_status tfg_op_outliers(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
 {
     colset cs;
     tfg_status st = resolve(x, op, index, numeric_feature, &cs, err);
@@ -730,7 +732,7 @@ static bool scale_holds(const tfg_exec *x, const tfg_plan_op *op, size_t ci, dou
            fabs(s / (double)n) <= 1e-3 + 1e-6 * fabs(offset * scale);
 }
 
-static tfg_status op_scale(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
+tfg_status tfg_op_scale(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
 {
     colset cs;
     tfg_status st = resolve(x, op, index, numeric_feature, &cs, err);
@@ -877,8 +879,8 @@ static tfg_status check_seen(const tfg_exec *x, size_t index, size_t ci, const c
     return TFG_OK;
 }
 
-static tfg_status op_label_encode(tfg_exec *x, const tfg_plan_op *op, size_t index,
-                                  tfg_err *err)
+tfg_status tfg_op_label_encode(tfg_exec *x, const tfg_plan_op *op, size_t index,
+                               tfg_err *err)
 {
     size_t ci;
     tfg_status st = encode_column(x, op, index, &ci, err);
@@ -960,7 +962,7 @@ static tfg_status one_hot_names_free(const tfg_exec *x, const tfg_plan_op *op, s
     return TFG_OK;
 }
 
-static tfg_status op_one_hot(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
+tfg_status tfg_op_one_hot(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
 {
     size_t ci;
     tfg_status st = encode_column(x, op, index, &ci, err);
@@ -1012,7 +1014,7 @@ static tfg_status op_one_hot(tfg_exec *x, const tfg_plan_op *op, size_t index, t
 
 /* ---- shuffle ------------------------------------------------------------------------ */
 
-static tfg_status op_shuffle(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
+tfg_status tfg_op_shuffle(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
 {
     tfg_rng rng;
     uint64_t seed = tfg_exec_seed(x, op);
@@ -1029,25 +1031,4 @@ static tfg_status op_shuffle(tfg_exec *x, const tfg_plan_op *op, size_t index, t
     tfg_exec_did(x, "shuffled %zu rows (seed %llu)", tfg_exec_rows(x),
                  (unsigned long long)seed);
     return TFG_OK;
-}
-
-tfg_status tfg_op_run(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err)
-{
-    switch (op->kind) {
-    case TFG_OP_SELECT_COLUMNS: return op_select_columns(x, op, index, err);
-    case TFG_OP_DROP_COLUMNS: return op_drop_columns(x, op, index, err);
-    case TFG_OP_DROP_MISSING: return op_drop_missing(x, op, index, err);
-    case TFG_OP_IMPUTE: return op_impute(x, op, index, err);
-    case TFG_OP_DROP_DUPLICATES: return op_drop_duplicates(x, op, index, err);
-    case TFG_OP_OUTLIERS: return op_outliers(x, op, index, err);
-    case TFG_OP_SCALE: return op_scale(x, op, index, err);
-    case TFG_OP_LABEL_ENCODE: return op_label_encode(x, op, index, err);
-    case TFG_OP_ONE_HOT: return op_one_hot(x, op, index, err);
-    case TFG_OP_BALANCE: return tfg_op_balance(x, op, index, err);
-    case TFG_OP_WINDOW: return tfg_op_window(x, op, index, err);
-    case TFG_OP_SHUFFLE: return op_shuffle(x, op, index, err);
-    case TFG_OP_SPLIT: return tfg_op_split(x, op, index, err);
-    case TFG_OP_COUNT: break;
-    }
-    return tfg_err_set(err, TFG_EINTERNAL, "unhandled op kind %d", (int)op->kind);
 }

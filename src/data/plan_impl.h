@@ -2,7 +2,8 @@
  * plan.c parses a plan into tfg_plan_op records, ops.c / window.c / split.c run one op
  * on the execution state (tfg_exec), exec.c drives them and turns the final tables into
  * splits and preprocess.json. Nothing outside src/data includes this header; the public
- * interface is plan.h.
+ * interface is plan.h. The helpers every op calls on the execution state are in
+ * exec_state.h, the ops themselves in ops.h.
  *
  * The execution state holds one table before the split op and three (train, val, test)
  * after it. Every op is written once against that array: it fits its statistics on
@@ -99,41 +100,8 @@ typedef struct {
     char did[512];      /* what the current op did, for the log */
 } tfg_exec;
 
-/* Runs one op (dispatch in ops.c). index names the op in messages ("ops[3]"). */
-tfg_status tfg_op_run(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
-/* The ops that live in their own files. */
-tfg_status tfg_op_window(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
-tfg_status tfg_op_split(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
-tfg_status tfg_op_balance(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_err *err);
-
-/* Appends to x->did (what the op did, for the log); marks truncation with "...". */
-/* Releases the execution state (the tables of every part, names, steps). */
-void tfg_exec_free(tfg_exec *x);
-void tfg_exec_did(tfg_exec *x, const char *fmt, ...) TFG_PRINTF(2, 3);
-/* "ops[i]" / "ops[i].key" / "ops[i].key[j]" into dst: j == SIZE_MAX leaves out the index,
- * key NULL leaves out the key. */
-void tfg_exec_path(char *dst, size_t n, size_t index, const char *key, size_t j);
-/* The seed an op uses: its own, else the spec's. */
-uint64_t tfg_exec_seed(const tfg_exec *x, const tfg_plan_op *op);
-
-/* Total rows over the parts. */
-size_t tfg_exec_rows(const tfg_exec *x);
-/* The original column a (possibly derived) column comes from. */
-const char *tfg_exec_source(const tfg_exec *x, const char *name);
-void tfg_exec_add_derived(tfg_exec *x, const char *derived, const char *source);
-/* Is this column a feature (per the spec's feature list, or every non-label column)? */
-bool tfg_exec_is_feature(const tfg_exec *x, const char *name);
-bool tfg_exec_is_label(const tfg_exec *x, const char *name);
-
-/* Per-row class keys of the label column of part p, for stratifying and balancing:
- * key[i] is a dense class number (ordered by level name / numeric value) or -1 when
- * the label is missing. *keys is new; *names (if not NULL) gets the class names, new,
- * NULL-terminated. The error names the op (ops[index]) when there is no label. */
-tfg_status tfg_exec_class_keys(const tfg_exec *x, size_t p, const tfg_plan_op *op,
-                               size_t index, int32_t **keys, size_t *n_classes, char ***names,
-                               tfg_err *err);
-
-/* The value of quantile q of sorted v[0..n) by linear interpolation (numpy's default). */
+/* The value of quantile q of sorted v[0..n) by linear interpolation (numpy's default;
+ * in ops.c). */
 double tfg_quantile_sorted(const double *v, size_t n, double q);
 
 #endif

@@ -13,7 +13,8 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/strutil.h"
-#include "data/plan_impl.h"
+#include "data/exec_state.h"
+#include "data/ops.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846

@@ -203,7 +203,7 @@ static tfg_status fused_activation(const prep *c, float out_scale, int32_t out_z
     tfg_status st = activation_of(c, &a);
     if (st)
         return st;
-    tfg_rt_status rs = tfg_activation_range(a, out_scale, out_zp, lo, hi);
+    tfg_rt_status rs = tfg_rt_activation_range(a, out_scale, out_zp, lo, hi);
     return rs ? rt_fail(c, rs, "the fused activation range") : TFG_OK;
 }
 
@@ -248,7 +248,7 @@ static tfg_status spatial(const prep *c, const char *axis, int32_t in, int32_t f
     int32_t n;
     tfg_rt_padding pd = c->op->opt.padding == TFG_TFL_PAD_SAME ? TFG_RT_PAD_SAME
                                                                 : TFG_RT_PAD_VALID;
-    tfg_rt_status rs = tfg_compute_padding(pd, in, filter, stride, dilation, &n, pad);
+    tfg_rt_status rs = tfg_rt_compute_padding(pd, in, filter, stride, dilation, &n, pad);
     if (rs)
         return op_fail(c, "%s: a window of %d (dilation %d) does not fit an input of %d "
                        "with %s padding", axis, (int)filter, (int)dilation, (int)in,
@@ -298,8 +298,8 @@ static tfg_status prep_conv_like(const prep *c, bool depthwise, tfg_rt_conv_para
     p->dilation_w = o->dilation_w;
     alloc_requant(c->s, oc);
     const tfg_tfl_tensor *f = tensor(c, w);
-    tfg_rt_status rs = tfg_conv_multipliers(in_s, f->scale, (int32_t)f->n_scale, out_s, oc,
-                                            s->multiplier, s->shift);
+    tfg_rt_status rs = tfg_rt_conv_multipliers(in_s, f->scale, (int32_t)f->n_scale, out_s, oc,
+                                               s->multiplier, s->shift);
     if (rs)
         return rt_fail(c, rs, "the per-channel multipliers");
     return fused_activation(c, out_s, out_zp, &p->act_min, &p->act_max);
@@ -385,12 +385,12 @@ static tfg_status prep_fc(const prep *c)
         /* TFLite's per-tensor path: the float product of the scales, then double. */
         alloc_requant(s, 1);
         s->p.fc.filter_zero_point = (int32_t)zero_point_of(f, 0);
-        rs = tfg_fc_multiplier(in_s, f->scale[0], out_s, s->multiplier, s->shift);
+        rs = tfg_rt_fc_multiplier(in_s, f->scale[0], out_s, s->multiplier, s->shift);
     } else {
         alloc_requant(s, s->fc.out_features);
         s->p.fc.filter_zero_point = 0;
-        rs = tfg_conv_multipliers(in_s, f->scale, (int32_t)f->n_scale, out_s,
-                                  s->fc.out_features, s->multiplier, s->shift);
+        rs = tfg_rt_conv_multipliers(in_s, f->scale, (int32_t)f->n_scale, out_s,
+                                     s->fc.out_features, s->multiplier, s->shift);
     }
     if (rs)
         return rt_fail(c, rs, "the output multiplier");
@@ -461,7 +461,7 @@ static tfg_status prep_add(const prep *c)
     tfg_rt_act act = TFG_RT_ACT_NONE;
     if ((st = activation_of(c, &act)))
         return st;
-    tfg_rt_status rs = tfg_add_prepare(sa, za, sb, zb, sy, zy, act, &s->p.add);
+    tfg_rt_status rs = tfg_rt_add_prepare(sa, za, sb, zb, sy, zy, act, &s->p.add);
     return rs ? rt_fail(c, rs, "preparing the scales") : TFG_OK;
 }
 
@@ -506,7 +506,7 @@ static tfg_status prep_softmax(const prep *c)
                        (int)c->s->in[0]);
     c->s->depth = x->shape[x->rank - 1];
     c->s->rows = (int32_t)(x->elems / c->s->depth);
-    tfg_rt_status rs = tfg_softmax_prepare(in_s, c->op->opt.beta, &c->s->p.softmax);
+    tfg_rt_status rs = tfg_rt_softmax_prepare(in_s, c->op->opt.beta, &c->s->p.softmax);
     return rs ? rt_fail(c, rs, "the softmax scaling (input scale x beta)") : TFG_OK;
 }
 
@@ -518,8 +518,8 @@ static tfg_status prep_sigmoid_like(const prep *c, bool tanh_op)
     if ((st = prep_unary_int8(c, &in_s, &in_zp)) ||
         (st = need_fixed_output(c, tanh_op ? 1.0f / 128 : 1.0f / 256, tanh_op ? 0 : -128)))
         return st;
-    tfg_rt_status rs = tanh_op ? tfg_tanh_prepare(in_s, in_zp, &c->s->p.logistic)
-                               : tfg_logistic_prepare(in_s, in_zp, &c->s->p.logistic);
+    tfg_rt_status rs = tanh_op ? tfg_rt_tanh_prepare(in_s, in_zp, &c->s->p.logistic)
+                               : tfg_rt_logistic_prepare(in_s, in_zp, &c->s->p.logistic);
     return rs ? rt_fail(c, rs, "the input scaling") : TFG_OK;
 }
 
@@ -708,26 +708,26 @@ static tfg_rt_status run_step(tfg_tflite_runner *r, const step *s)
     int8_t *y = (int8_t *)r->own[s->out];
     switch (s->builtin) {
     case TFG_TFL_CONV_2D:
-        return tfg_conv2d_s8(&s->p.conv, &s->rq, &s->din, x, &s->dfilter, w, s->bias,
-                             &s->dout, y, NULL);
+        return tfg_rt_conv2d_s8(&s->p.conv, &s->rq, &s->din, x, &s->dfilter, w, s->bias,
+                                &s->dout, y, NULL);
     case TFG_TFL_DEPTHWISE_CONV_2D:
-        return tfg_depthwise_conv2d_s8(&s->p.dw, &s->rq, &s->din, x, &s->dfilter, w, s->bias,
-                                       &s->dout, y, NULL);
+        return tfg_rt_depthwise_conv2d_s8(&s->p.dw, &s->rq, &s->din, x, &s->dfilter, w, s->bias,
+                                          &s->dout, y, NULL);
     case TFG_TFL_FULLY_CONNECTED:
-        return tfg_fully_connected_s8(&s->p.fc, &s->rq, &s->fc, x, w, s->bias, y, NULL);
-    case TFG_TFL_AVERAGE_POOL_2D: return tfg_avgpool_s8(&s->p.pool, &s->din, x, &s->dout, y);
-    case TFG_TFL_MAX_POOL_2D: return tfg_maxpool_s8(&s->p.pool, &s->din, x, &s->dout, y);
-    case TFG_TFL_ADD: return tfg_add_s8(&s->p.add, x, s->n1, w, s->n2, y, s->size);
-    case TFG_TFL_SOFTMAX: return tfg_softmax_s8(&s->p.softmax, s->rows, s->depth, x, y);
-    case TFG_TFL_LOGISTIC: return tfg_logistic_s8(&s->p.logistic, x, y, s->size);
-    case TFG_TFL_TANH: return tfg_tanh_s8(&s->p.logistic, x, y, s->size);
+        return tfg_rt_fully_connected_s8(&s->p.fc, &s->rq, &s->fc, x, w, s->bias, y, NULL);
+    case TFG_TFL_AVERAGE_POOL_2D: return tfg_rt_avgpool_s8(&s->p.pool, &s->din, x, &s->dout, y);
+    case TFG_TFL_MAX_POOL_2D: return tfg_rt_maxpool_s8(&s->p.pool, &s->din, x, &s->dout, y);
+    case TFG_TFL_ADD: return tfg_rt_add_s8(&s->p.add, x, s->n1, w, s->n2, y, s->size);
+    case TFG_TFL_SOFTMAX: return tfg_rt_softmax_s8(&s->p.softmax, s->rows, s->depth, x, y);
+    case TFG_TFL_LOGISTIC: return tfg_rt_logistic_s8(&s->p.logistic, x, y, s->size);
+    case TFG_TFL_TANH: return tfg_rt_tanh_s8(&s->p.logistic, x, y, s->size);
     case TFG_TFL_QUANTIZE:
-        return tfg_quantize_f32_s8(s->p.q.scale, s->p.q.zero_point,
-                                   (const float *)(const void *)r->view[s->in[0]], y, s->size);
+        return tfg_rt_quantize_f32_s8(s->p.q.scale, s->p.q.zero_point,
+                                      (const float *)(const void *)r->view[s->in[0]], y, s->size);
     case TFG_TFL_DEQUANTIZE:
-        return tfg_dequantize_s8_f32(s->p.q.scale, s->p.q.zero_point, x,
-                                     (float *)(void *)r->own[s->out], s->size);
-    case TFG_TFL_RESHAPE: return tfg_reshape_s8(x, y, s->size);
+        return tfg_rt_dequantize_s8_f32(s->p.q.scale, s->p.q.zero_point, x,
+                                        (float *)(void *)r->own[s->out], s->size);
+    case TFG_TFL_RESHAPE: return tfg_rt_reshape_s8(x, y, s->size);
     default: return TFG_RT_EPARAM;
     }
 }

@@ -128,10 +128,10 @@ static tfg_status ctx_shim(json_t *ctx, tfg_err *err)
     if (!st)
         st = ctx_api(ctx, "runtime_api", rt, "tfg_runtime.h", &r, err);
     if (!st) {
-        char *q = decl_of(r, "tfg_quantize_f32_s8(");
+        char *q = decl_of(r, "tfg_rt_quantize_f32_s8(");
         if (!q)
             st = tfg_err_set(err, TFG_EINTERNAL, "%s/tfg_runtime.h declares no "
-                             "tfg_quantize_f32_s8", rt);
+                             "tfg_rt_quantize_f32_s8", rt);
         else
             tfg_pilot_ctx_set(ctx, "runtime_api", "%s", q);
         free(q);

@@ -160,8 +160,8 @@ static tfg_status eval_int8(const tfg_tflite *m, const tfg_split *s, bool keep, 
     size_t right = 0;
     double se = 0;
     for (size_t i = 0; !st && i < s->rows; i++) {
-        tfg_quantize_f32_s8(ti->scale[0], (int32_t)ti->zero_point[0], s->x + i * s->features,
-                            qi, (int32_t)ni);
+        tfg_rt_quantize_f32_s8(ti->scale[0], (int32_t)ti->zero_point[0], s->x + i * s->features,
+                               qi, (int32_t)ni);
         st = tfg_tflite_runner_invoke(run, qi, ni, qo, no, err);
         if (st)
             break;

@@ -4,7 +4,7 @@
  * The builtin template writes what the paper had an LLM write: setup() starts Serial
  * and the sensor; loop() reads one raw reading, applies the data plan's preprocessing
  * (tfg_model_preprocess, bit-identical to the host), quantizes with the model's input
- * scale (tfg_quantize_f32_s8, the host's own function), runs tfg_model_invoke, takes
+ * scale (tfg_rt_quantize_f32_s8, the host's own function), runs tfg_model_invoke, takes
  * the first maximum and prints the class name. A spec whose inputs are red, green and
  * blue reads them as the APDS-9960's colour channels; any other reads the generic
  * sensor. The library is laid out as the Arduino library format asks
@@ -163,8 +163,8 @@ static char *builtin_source(const tfg_spec *s, const json_t *pp)
         tfg_buf_printf(&b, "%s", "    Sensor.read(raw, TFG_MODEL_RAW_INPUTS);\n");
     tfg_buf_printf(&b, "%s",
         "    tfg_model_preprocess(raw, features);\n"
-        "    tfg_quantize_f32_s8(TFG_MODEL_INPUT_SCALE, TFG_MODEL_INPUT_ZERO_POINT, features,\n"
-        "                        input, TFG_MODEL_INPUT_BYTES);\n"
+        "    tfg_rt_quantize_f32_s8(TFG_MODEL_INPUT_SCALE, TFG_MODEL_INPUT_ZERO_POINT, features,\n"
+        "                           input, TFG_MODEL_INPUT_BYTES);\n"
         "    if (tfg_model_invoke(input, output) != 0) {\n"
         "        Serial.println(\"# the model refused its input\");\n"
         "        return;\n    }\n"

@@ -627,7 +627,7 @@ static void parse_output(const ck *c, const char *out, size_t len, printed *p)
 /* Used for the misuse hint: a sketch that feeds the int8 model unquantized values. */
 static bool quantizes(const char *src)
 {
-    return strstr(src, "tfg_quantize_f32_s8") || strstr(src, "TFG_MODEL_INPUT_SCALE") ||
+    return strstr(src, "tfg_rt_quantize_f32_s8") || strstr(src, "TFG_MODEL_INPUT_SCALE") ||
            strstr(src, "tfg_model_invoke_f32");
 }
 
@@ -687,7 +687,7 @@ static void judge(ck *c, const tfg_proc_result *r, bool rotated, json_t *pass)
             else if (!quantizes(c->o->source))
                 reject(c, TFG_SKETCH_ML_MISUSE, "reading %zu printed '%s', the model says '%s' "
                        "(%zu of %zu agree): the sketch gives the int8 model unquantized input "
-                       "(use tfg_quantize_f32_s8 with TFG_MODEL_INPUT_SCALE and "
+                       "(use tfg_rt_quantize_f32_s8 with TFG_MODEL_INPUT_SCALE and "
                        "TFG_MODEL_INPUT_ZERO_POINT)", bad, said, want, agree, c->n);
             else
                 reject(c, TFG_SKETCH_SILENT_FAILURE, "wrong prediction: reading %zu printed "

@@ -314,6 +314,48 @@ static void test_tiny(void)
     tfg_tflite_free(&m);
 }
 
+/* Symbols come from the tensor names, made into valid, unique C identifiers; the code
+ * still compiles with -Werror and gives the interpreter's bytes. */
+static void test_names(void)
+{
+    tb_model bm;
+    tfg_tflite m;
+    tb_fc_softmax_model(&bm, 1);
+    bm.tensors[0].name = "";                /* no name: tensor_0 */
+    bm.tensors[1].name = "2nd/weights:0";   /* punctuation, a leading digit */
+    bm.tensors[2].name = "int_t3_bias";     /* a bias: not named after its tensor */
+    bm.tensors[3].name = "int";             /* a C keyword */
+    bm.tensors[4].name = "2nd weights_0;x"; /* the same identifier as tensor 1 */
+    if (!parse_built(&bm, &m))
+        return;
+    tfg_codegen_out co;
+    tfg_err err;
+    CHECK_INT(tfg_codegen_emit(&m, NULL, &co, &err), TFG_OK);
+    if (co.model_c) {
+        CHECK_HAS(co.model_c, "    tensor_0_offset = ");
+        CHECK_HAS(co.model_c, "static const int8_t t_2nd_weights_0[12]");
+        CHECK_HAS(co.model_c, "static const int32_t int_t3_bias[3]");
+        CHECK_HAS(co.model_c, "static const tfg_rt_fc_params int_t3_params");
+        CHECK_HAS(co.model_c, "    t_2nd_weights_0_t4_offset = ");
+        CHECK_HAS(co.model_c, "memcpy(out, arena.bytes + t_2nd_weights_0_t4_offset, ");
+        for (const char *l = co.model_c; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "")
+            CHECK_MSG(strcspn(l, "\n") <= 95, "a line over 95 columns: %.100s", l);
+    }
+    tfg_codegen_out_free(&co);
+    char tmpl[] = "/tmp/tfg_codegen_nm_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (dir) {
+        char **ins = random_inputs(dir, 4, 4);
+        check_generated(&m, ins, NULL, 4);
+        for (size_t i = 0; i < 4; i++)
+            free(ins[i]);
+        free(ins);
+        tfg_rmtree(dir, &err);
+    }
+    tfg_tflite_free(&m);
+}
+
 /* The header states the model's facts; the float wrapper dequantizes what invoke gives. */
 static void test_header_and_float(void)
 {
@@ -338,7 +380,9 @@ static void test_header_and_float(void)
         CHECK_HAS(co.model_h, "int net_invoke(const int8_t *in, int8_t *out);");
         CHECK_HAS(co.model_h, "int net_invoke_f32(const float *in, float *out);");
         CHECK_HAS(co.model_c, "#include \"net.h\"");
-        CHECK_HAS(co.model_c, "static const int32_t op0_bias[3]");
+        CHECK_HAS(co.model_c, "static const int32_t y_bias[3]");
+        CHECK_HAS(co.model_c, "static const int8_t w[12]");
+        CHECK_HAS(co.model_c, "    y_offset = ");
         CHECK(strstr(co.model_c, "malloc") == NULL);
         /* weights 12 + bias 12 + multiplier/shift 8 at least */
         CHECK(co.flash_bytes >= 32);
@@ -423,4 +467,4 @@ static void test_refusals(void)
     }
 }
 
-TFG_TEST_MAIN(test_tiny, test_header_and_float, test_refusals, test_kws, test_ad)
+TFG_TEST_MAIN(test_tiny, test_names, test_header_and_float, test_refusals, test_kws, test_ad)

@@ -84,9 +84,19 @@ static void test_matches_host(void)
     CHECK(pp != NULL);
     char *h, *c;
     tfg_err err;
-    tfg_status st = tfg_codegen_preprocess(pp, NULL, NULL, &h, &c, &err);
+    tfg_status st = tfg_codegen_preprocess(pp, "/home/someone/run/data/preprocess.json",
+                                           NULL, &h, &c, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
     CHECK_HAS(h, "#define TFG_MODEL_FEATURES 6");
+    /* no path of the machine that made it; every constant says what it is */
+    CHECK_HAS(h, "from preprocess.json: ");
+    CHECK(strstr(h, "/home/someone") == NULL);
+    CHECK_HAS(c, "; /* a missing: the imputed value */\n");
+    CHECK_HAS(c, "; /* color missing: the imputed value, purple */\n");
+    CHECK_HAS(c, "    /* outlier fences of a (training): -0x1.8p+0f .. 0x1.2p+1f */\n");
+    CHECK_HAS(c, "    /* b: (x - offset) * scale */\n");
+    CHECK_HAS(c, "; /* color=purple: its one-hot level */\n");
+    CHECK_HAS(c, "/* label_encode of size: the code of each level");
     char tmpl[] = "/tmp/tfg_ppXXXXXX";
     char *dir = mkdtemp(tmpl);
     CHECK(dir != NULL);

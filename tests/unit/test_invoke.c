@@ -210,7 +210,7 @@ static void test_small_fc(void)
     /* The FC layer by hand: weights are the builder's bytes k*7+1. */
     const tfg_tfl_buffer *wb = &m.buffers[1];
     int32_t mult, shift;
-    tfg_fc_multiplier(0.5f, 0.01f, 0.5f, &mult, &shift);
+    tfg_rt_fc_multiplier(0.5f, 0.01f, 0.5f, &mult, &shift);
     size_t n;
     const int8_t *y = tfg_tflite_runner_tensor(r, 3, &n);
     CHECK_INT(n, 3);
@@ -218,7 +218,7 @@ static void test_small_fc(void)
         int32_t acc = 0;
         for (int i = 0; i < 4; i++)
             acc += (int8_t)wb->data[o * 4 + i] * (in[i] + 3);
-        int32_t q = tfg_requantize(acc, mult, shift) + 2;
+        int32_t q = tfg_rt_requantize(acc, mult, shift) + 2;
         q = q < -128 ? -128 : (q > 127 ? 127 : q);
         CHECK_INT(y[o], q);
     }
@@ -395,14 +395,14 @@ static void test_fc_per_channel(void)
     int8_t in[4] = {20, -7, 3, -128}, out[3];
     CHECK_INT(tfg_tflite_runner_invoke(r, in, 4, out, 3, &err), TFG_OK);
     int32_t mult[3], shift[3];
-    CHECK_INT(tfg_conv_multipliers(0.5f, ws, 3, 0.5f, 3, mult, shift), TFG_RT_OK);
+    CHECK_INT(tfg_rt_conv_multipliers(0.5f, ws, 3, 0.5f, 3, mult, shift), TFG_RT_OK);
     size_t n;
     const int8_t *y = tfg_tflite_runner_tensor(r, 3, &n);
     for (int o = 0; o < 3 && y; o++) {
         int32_t acc = 0;
         for (int i = 0; i < 4; i++)
             acc += (int8_t)m.buffers[1].data[o * 4 + i] * (in[i] + 3);
-        int32_t q = tfg_requantize(acc, mult[o], shift[o]) + 2;
+        int32_t q = tfg_rt_requantize(acc, mult[o], shift[o]) + 2;
         q = q < -128 ? -128 : (q > 127 ? 127 : q);
         CHECK_INT(y[o], q);
     }

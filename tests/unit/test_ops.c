@@ -1,11 +1,12 @@
 /* test_ops.c — every data-plan op on small hand-made tables, through the op dispatcher
- * (plan_impl.h), with expected values worked out by hand: happy path, the preprocess
+ * (ops.h, state in exec_state.h), with expected values worked out by hand: happy path, the preprocess
  * step it records, fitting on train and applying to val/test, and its errors (unknown
  * column with suggestion, wrong type, the label). */
 #include <stdlib.h>
 
 #include "../check.h"
-#include "data/plan_impl.h"
+#include "data/exec_state.h"
+#include "data/ops.h"
 #include "plan_fixture.h"
 
 #ifndef M_PI

@@ -160,7 +160,7 @@ static void test_int8_tracks_float(void)
     for (size_t s = 0; s < n; s++) {
         int8_t qi[128], qo[5];
         CHECK(in <= sizeof qi);
-        tfg_quantize_f32_s8(ti->scale[0], (int32_t)ti->zero_point[0], x + s * in, qi, (int32_t)in);
+        tfg_rt_quantize_f32_s8(ti->scale[0], (int32_t)ti->zero_point[0], x + s * in, qi, (int32_t)in);
         CHECK_INT(tfg_tflite_runner_invoke(run, qi, in, qo, 5, &err), TFG_OK);
         const float *y = tfg_net_forward(net, x + s * in, 1, false);
         int af = 0, aq = 0;

@@ -216,7 +216,7 @@ static void test_kws(void)
         const tfg_tfl_tensor *t2 = &m2.subgraphs[0].tensors[m2.subgraphs[0].inputs[0]];
         for (size_t s = 0; s < natural; s++) {
             int8_t qi[490], qo[12];
-            tfg_quantize_f32_s8(t2->scale[0], (int32_t)t2->zero_point[0], x + s * in, qi, 490);
+            tfg_rt_quantize_f32_s8(t2->scale[0], (int32_t)t2->zero_point[0], x + s * in, qi, 490);
             CHECK_INT(tfg_tflite_runner_invoke(run, qi, 490, qo, 12, &err), TFG_OK);
             int b = 0, rb = 0;
             for (int k = 1; k < 12; k++) {

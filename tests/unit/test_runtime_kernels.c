@@ -6,7 +6,7 @@
  * convolution pads the input explicitly with the input zero point and accumulates in
  * int64; the slow depthwise conv expands its weights into a full convolution whose
  * other channels are zero, so the two kernels check each other too. All slow versions
- * end with the same tfg_requantize, whose own tests are in test_runtime_requant.c. */
+ * end with the same tfg_rt_requantize, whose own tests are in test_runtime_requant.c. */
 #include "../check.h"
 #include "tfg_runtime.h"
 
@@ -51,44 +51,44 @@ static void test_fc_hand(void)
     tfg_rt_requant rq = {&m_half, &s_zero, 1};
     int8_t y[2];
     /* x - zp = [2, 3, 4]; acc = [2 - 4 + 10, 18 - 3] = [8, 15]; * 0.5 = [4, 7.5 -> 8]. */
-    CHECK_INT(tfg_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL), TFG_RT_OK);
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL), TFG_RT_OK);
     CHECK_INT(y[0], 9);
     CHECK_INT(y[1], 13);
     p.act_max = 10; /* a fused clamp */
-    tfg_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL);
+    tfg_rt_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL);
     CHECK_INT(y[1], 10);
     p.act_max = 127;
     /* Per channel: channel 0 * 1.0, channel 1 * 0.25 (3.75 -> 4). */
     const int32_t pm[2] = {1 << 30, 1 << 30}, ps[2] = {1, -1};
     tfg_rt_requant pc = {pm, ps, 2};
-    CHECK_INT(tfg_fully_connected_s8(&p, &pc, &d, x, w, bias, y, NULL), TFG_RT_OK);
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &pc, &d, x, w, bias, y, NULL), TFG_RT_OK);
     CHECK_INT(y[0], 13);
     CHECK_INT(y[1], 9);
     /* No bias, a filter zero point of 1 (per tensor): w - 1 = [0,-1,-2 | 1,1,1]. */
     p.filter_zero_point = 1;
-    CHECK_INT(tfg_fully_connected_s8(&p, &rq, &d, x, w, NULL, y, NULL), TFG_RT_OK);
-    CHECK_INT(y[0], 5 + tfg_requantize(-3 - 8, 1 << 30, 0)); /* -11 * 0.5 = -5.5 -> -5 */
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &rq, &d, x, w, NULL, y, NULL), TFG_RT_OK);
+    CHECK_INT(y[0], 5 + tfg_rt_requantize(-3 - 8, 1 << 30, 0)); /* -11 * 0.5 = -5.5 -> -5 */
     CHECK_INT(y[0], 0);
     CHECK_INT(y[1], 10);
     /* ...which the per-channel kernel does not have. */
-    CHECK_INT(tfg_fully_connected_s8(&p, &pc, &d, x, w, NULL, y, NULL), TFG_RT_EPARAM);
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &pc, &d, x, w, NULL, y, NULL), TFG_RT_EPARAM);
     p.filter_zero_point = 0;
     /* Saturation at both ends. */
     const int8_t big[3] = {127, 127, 127}, wbig[6] = {127, 127, 127, -128, -128, -128};
     const int32_t m_one = 1 << 30, s_one = 1;
     tfg_rt_requant one = {&m_one, &s_one, 1};
-    tfg_fully_connected_s8(&p, &one, &d, big, wbig, NULL, y, NULL);
+    tfg_rt_fully_connected_s8(&p, &one, &d, big, wbig, NULL, y, NULL);
     CHECK_INT(y[0], 127);
     CHECK_INT(y[1], -128);
     /* Wrong wiring is refused. */
     tfg_rt_requant three = {pm, ps, 3};
-    CHECK_INT(tfg_fully_connected_s8(&p, &three, &d, x, w, bias, y, NULL), TFG_RT_EPARAM);
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &three, &d, x, w, bias, y, NULL), TFG_RT_EPARAM);
     d.in_features = 0;
-    CHECK_INT(tfg_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL), TFG_RT_ESHAPE);
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL), TFG_RT_ESHAPE);
     d.in_features = 3;
     p.act_min = 20, p.act_max = 10;
-    CHECK_INT(tfg_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL), TFG_RT_EPARAM);
-    CHECK_INT(tfg_fully_connected_s8_scratch_size(&d), 0);
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL), TFG_RT_EPARAM);
+    CHECK_INT(tfg_rt_fully_connected_s8_scratch_size(&d), 0);
 }
 
 static void slow_fc(const tfg_rt_fc_params *p, const tfg_rt_requant *rq, const tfg_rt_fc_dims *d,
@@ -102,7 +102,7 @@ static void slow_fc(const tfg_rt_fc_params *p, const tfg_rt_requant *rq, const t
                        (x[b * d->in_features + i] - p->input_zero_point);
             const int k = rq->count == 1 ? 0 : o;
             const int64_t r =
-                (int64_t)tfg_requantize((int32_t)acc, rq->multiplier[k], rq->shift[k]) +
+                (int64_t)tfg_rt_requantize((int32_t)acc, rq->multiplier[k], rq->shift[k]) +
                               p->output_zero_point;
             y[b * d->out_features + o] = (int8_t)clamp32(r, p->act_min, p->act_max);
         }
@@ -114,8 +114,8 @@ static void random_requant(int32_t channels, float in_scale, float out_scale, in
     float fs[64];
     for (int c = 0; c < channels; c++)
         fs[c] = (float)(0.0005 + (double)(rnd64() % 10000) / 1e6);
-    tfg_rt_status st = tfg_conv_multipliers(in_scale, fs, per_channel ? channels : 1,
-                                            out_scale, channels, m, s);
+    tfg_rt_status st = tfg_rt_conv_multipliers(in_scale, fs, per_channel ? channels : 1,
+                                               out_scale, channels, m, s);
     CHECK_INT(st, TFG_RT_OK);
 }
 
@@ -130,8 +130,8 @@ static void test_fc_random(void)
                            .output_zero_point = rnd_in(-128, 127), .act_min = -128,
                            .act_max = 127};
         if (t % 3 == 0)
-            tfg_activation_range(TFG_RT_ACT_RELU6, 0.05f, p.output_zero_point, &p.act_min,
-                                 &p.act_max);
+            tfg_rt_activation_range(TFG_RT_ACT_RELU6, 0.05f, p.output_zero_point, &p.act_min,
+                                    &p.act_max);
         int8_t x[3 * 40], w[20 * 40], y[3 * 20], ys[3 * 20];
         int32_t bias[20], m[20], s[20];
         fill_s8(x, d.batches * d.in_features);
@@ -141,7 +141,7 @@ static void test_fc_random(void)
         random_requant(d.out_features, 0.05f, (float)(0.02 + (double)(t % 7) * 0.03),
                        per_channel, m, s);
         tfg_rt_requant rq = {m, s, per_channel ? d.out_features : 1};
-        CHECK_INT(tfg_fully_connected_s8(&p, &rq, &d, x, w, t % 5 ? bias : NULL, y, NULL),
+        CHECK_INT(tfg_rt_fully_connected_s8(&p, &rq, &d, x, w, t % 5 ? bias : NULL, y, NULL),
                   TFG_RT_OK);
         slow_fc(&p, &rq, &d, x, w, t % 5 ? bias : NULL, ys);
         bad += memcmp(y, ys, (size_t)(d.batches * d.out_features)) != 0;
@@ -162,13 +162,13 @@ static void test_conv_hand(void)
                          .act_min = -128, .act_max = 127};
     int8_t out[9];
     /* VALID 2x2 box sums. */
-    CHECK_INT(tfg_conv2d_s8(&p, &rq, &din, in, &df, ones, NULL, &dout, out, NULL), TFG_RT_OK);
+    CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &din, in, &df, ones, NULL, &dout, out, NULL), TFG_RT_OK);
     CHECK(out[0] == 12 && out[1] == 16 && out[2] == 24 && out[3] == 28);
     /* SAME with a 2x2 window on 3x3: padding 0 before, 1 after; cells outside count as
      * the zero point, i.e. nothing. With zero point 1 the inputs are 0..8. */
     tfg_rt_dims dsame = {1, 3, 3, 1};
     p.input_zero_point = 1;
-    CHECK_INT(tfg_conv2d_s8(&p, &rq, &din, in, &df, ones, NULL, &dsame, out, NULL), TFG_RT_OK);
+    CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &din, in, &df, ones, NULL, &dsame, out, NULL), TFG_RT_OK);
     const int8_t want_same[9] = {8, 12, 7, 20, 24, 13, 13, 15, 8};
     CHECK(memcmp(out, want_same, 9) == 0);
     /* Stride 2, dilation 2 on a 5x5 ramp 0..24: the window reads (y, x), (y, x+2),
@@ -180,22 +180,22 @@ static void test_conv_hand(void)
     p.input_zero_point = 0;
     p.stride_h = p.stride_w = 2;
     p.dilation_h = p.dilation_w = 2;
-    CHECK_INT(tfg_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, NULL, &dout, out, NULL), TFG_RT_OK);
+    CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, NULL, &dout, out, NULL), TFG_RT_OK);
     CHECK(out[0] == 24 && out[1] == 32 && out[2] == 64 && out[3] == 72);
     /* Bias, a negative output zero point and ReLU: 24 - 30 = -6 -> clamp at zp -5. */
     const int32_t bias = -30;
     p.output_zero_point = -5;
     p.act_min = -5;
-    tfg_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, &bias, &dout, out, NULL);
+    tfg_rt_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, &bias, &dout, out, NULL);
     CHECK(out[0] == -5 && out[1] == -3 && out[2] == 29 && out[3] == 37);
     /* Shape errors. */
     tfg_rt_dims bad_out = {1, 2, 2, 2};
-    CHECK_INT(tfg_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, NULL, &bad_out, out, NULL),
+    CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, NULL, &bad_out, out, NULL),
               TFG_RT_ESHAPE);
     p.stride_w = 0;
-    CHECK_INT(tfg_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, NULL, &dout, out, NULL),
+    CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &d5, ramp, &df, ones, NULL, &dout, out, NULL),
               TFG_RT_EPARAM);
-    CHECK_INT(tfg_conv2d_s8_scratch_size(&d5, &df), 0);
+    CHECK_INT(tfg_rt_conv2d_s8_scratch_size(&d5, &df), 0);
 }
 
 /* Full convolution the slow way: an explicitly padded input holding the zero point
@@ -233,8 +233,8 @@ static void slow_conv(const tfg_rt_conv_params *p, const tfg_rt_requant *rq, con
                                        (v - p->input_zero_point);
                             }
                     const int k = rq->count == 1 ? 0 : oc;
-                    const int64_t r = (int64_t)tfg_requantize((int32_t)acc, rq->multiplier[k],
-                                                              rq->shift[k]) +
+                    const int64_t r = (int64_t)tfg_rt_requantize((int32_t)acc, rq->multiplier[k],
+                                                                 rq->shift[k]) +
                                       p->output_zero_point;
                     y[((b * out->h + oy) * out->w + ox) * out->c + oc] =
                         (int8_t)clamp32(r, p->act_min, p->act_max);
@@ -257,10 +257,10 @@ static int random_geometry(tfg_rt_conv_params *p, tfg_rt_dims *in, tfg_rt_dims *
     p->dilation_h = rnd_in(1, 2);
     p->dilation_w = rnd_in(1, 2);
     out->n = in->n;
-    if (tfg_compute_padding(pad, in->h, f->h, p->stride_h, p->dilation_h, &out->h,
-                            &p->pad_h) != TFG_RT_OK ||
-        tfg_compute_padding(pad, in->w, f->w, p->stride_w, p->dilation_w, &out->w,
-                            &p->pad_w) != TFG_RT_OK)
+    if (tfg_rt_compute_padding(pad, in->h, f->h, p->stride_h, p->dilation_h, &out->h,
+                               &p->pad_h) != TFG_RT_OK ||
+        tfg_rt_compute_padding(pad, in->w, f->w, p->stride_w, p->dilation_w, &out->w,
+                               &p->pad_w) != TFG_RT_OK)
         return 0;
     p->input_zero_point = rnd_in(-128, 127);
     p->output_zero_point = rnd_in(-128, 127);
@@ -296,7 +296,7 @@ static void test_conv_random(void)
         random_requant(out.c, 0.04f, (float)(0.01 + (double)(runs % 5) * 0.02), per_channel,
                        m, s);
         tfg_rt_requant rq = {m, s, per_channel ? out.c : 1};
-        CHECK_INT(tfg_conv2d_s8(&p, &rq, &in, x, &f, w, bias, &out, y, NULL), TFG_RT_OK);
+        CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &in, x, &f, w, bias, &out, y, NULL), TFG_RT_OK);
         slow_conv(&p, &rq, &in, x, &f, w, bias, &out, ys);
         if (memcmp(y, ys, (size_t)volume(&out)) != 0 && bad++ < 3)
             fprintf(stderr,
@@ -324,18 +324,18 @@ static void test_depthwise_hand(void)
                                 .dilation_w = 1, .act_min = -128, .act_max = 127},
                        .depth_multiplier = 2};
     int8_t out[4];
-    CHECK_INT(tfg_depthwise_conv2d_s8(&p, &rq, &din, in, &df, w, NULL, &dout, out, NULL),
+    CHECK_INT(tfg_rt_depthwise_conv2d_s8(&p, &rq, &din, in, &df, w, NULL, &dout, out, NULL),
               TFG_RT_OK);
     /* 1+2+3+4 = 10; 2*1 - 4 = -2; 3*10 = 30; 20. */
     CHECK(out[0] == 10 && out[1] == -2 && out[2] == 30 && out[3] == 20);
     dout.c = 3;
-    CHECK_INT(tfg_depthwise_conv2d_s8(&p, &rq, &din, in, &df, w, NULL, &dout, out, NULL),
+    CHECK_INT(tfg_rt_depthwise_conv2d_s8(&p, &rq, &din, in, &df, w, NULL, &dout, out, NULL),
               TFG_RT_ESHAPE);
     dout.c = 4;
     p.depth_multiplier = 0;
-    CHECK_INT(tfg_depthwise_conv2d_s8(&p, &rq, &din, in, &df, w, NULL, &dout, out, NULL),
+    CHECK_INT(tfg_rt_depthwise_conv2d_s8(&p, &rq, &din, in, &df, w, NULL, &dout, out, NULL),
               TFG_RT_EPARAM);
-    CHECK_INT(tfg_depthwise_conv2d_s8_scratch_size(&din, &df), 0);
+    CHECK_INT(tfg_rt_depthwise_conv2d_s8_scratch_size(&din, &df), 0);
 }
 
 static void test_depthwise_random(void)
@@ -361,7 +361,7 @@ static void test_depthwise_random(void)
         const int per_channel = runs % 4 != 0;
         random_requant(out.c, 0.04f, 0.03f, per_channel, m, s);
         tfg_rt_requant rq = {m, s, per_channel ? out.c : 1};
-        CHECK_INT(tfg_depthwise_conv2d_s8(&p, &rq, &in, x, &f, w, bias, &out, y, NULL),
+        CHECK_INT(tfg_rt_depthwise_conv2d_s8(&p, &rq, &in, x, &f, w, bias, &out, y, NULL),
                   TFG_RT_OK);
         /* The same layer as a full convolution whose weights are zero off the diagonal. */
         tfg_rt_dims ff = {out.c, f.h, f.w, in.c};
@@ -388,10 +388,10 @@ static void test_pool_hand(void)
                          .act_min = -128, .act_max = 127};
     int8_t out[2];
     /* (1+2+2+2)/4 = 1.75 -> 2; (-1-2)/2 = -1.5 -> -2 (away from zero, 2 cells only). */
-    CHECK_INT(tfg_avgpool_s8(&p, &din, in, &dout, out), TFG_RT_OK);
+    CHECK_INT(tfg_rt_avgpool_s8(&p, &din, in, &dout, out), TFG_RT_OK);
     CHECK_INT(out[0], 2);
     CHECK_INT(out[1], -2);
-    CHECK_INT(tfg_maxpool_s8(&p, &din, in, &dout, out), TFG_RT_OK);
+    CHECK_INT(tfg_rt_maxpool_s8(&p, &din, in, &dout, out), TFG_RT_OK);
     CHECK_INT(out[0], 2);
     CHECK_INT(out[1], -1);
     /* -0.5 rounds to -1, 0.5 to 1; a 3-cell window divides by 3: (1+2+2)/3 -> 2. */
@@ -399,29 +399,29 @@ static void test_pool_hand(void)
     tfg_rt_dims d1 = {1, 1, 4, 1}, d2 = {1, 1, 2, 1};
     tfg_rt_pool_params q = {.filter_h = 1, .filter_w = 2, .stride_h = 1, .stride_w = 2,
                          .act_min = -128, .act_max = 127};
-    tfg_avgpool_s8(&q, &d1, half, &d2, out);
+    tfg_rt_avgpool_s8(&q, &d1, half, &d2, out);
     CHECK_INT(out[0], -1);
     CHECK_INT(out[1], 1);
     const int8_t three[3] = {1, 2, 2};
     tfg_rt_dims d3 = {1, 1, 3, 1}, d31 = {1, 1, 1, 1};
     q.filter_w = 3;
-    tfg_avgpool_s8(&q, &d3, three, &d31, out);
+    tfg_rt_avgpool_s8(&q, &d3, three, &d31, out);
     CHECK_INT(out[0], 2);
     /* Activation clamp on both pools. */
     p.act_min = 0;
     p.act_max = 1;
-    tfg_avgpool_s8(&p, &din, in, &dout, out);
+    tfg_rt_avgpool_s8(&p, &din, in, &dout, out);
     CHECK(out[0] == 1 && out[1] == 0);
-    tfg_maxpool_s8(&p, &din, in, &dout, out);
+    tfg_rt_maxpool_s8(&p, &din, in, &dout, out);
     CHECK(out[0] == 1 && out[1] == 0);
     /* A window entirely in the padding has no cell to average. */
     p.act_min = -128;
     p.act_max = 127;
     p.pad_w = 3;
-    CHECK_INT(tfg_avgpool_s8(&p, &din, in, &dout, out), TFG_RT_EPARAM);
+    CHECK_INT(tfg_rt_avgpool_s8(&p, &din, in, &dout, out), TFG_RT_EPARAM);
     p.pad_w = 0;
     tfg_rt_dims badc = {1, 1, 2, 2};
-    CHECK_INT(tfg_maxpool_s8(&p, &din, in, &badc, out), TFG_RT_ESHAPE);
+    CHECK_INT(tfg_rt_maxpool_s8(&p, &din, in, &badc, out), TFG_RT_ESHAPE);
 }
 
 static void slow_pool(const tfg_rt_pool_params *p, const tfg_rt_dims *in, const int8_t *x,
@@ -471,8 +471,8 @@ static void test_pool_random(void)
         int8_t x[2 * 7 * 7 * 5], ya[2 * 7 * 7 * 5], ym[2 * 7 * 7 * 5], sa[2 * 7 * 7 * 5],
             sm[2 * 7 * 7 * 5];
         fill_s8(x, volume(&in));
-        CHECK_INT(tfg_avgpool_s8(&p, &in, x, &out, ya), TFG_RT_OK);
-        CHECK_INT(tfg_maxpool_s8(&p, &in, x, &out, ym), TFG_RT_OK);
+        CHECK_INT(tfg_rt_avgpool_s8(&p, &in, x, &out, ya), TFG_RT_OK);
+        CHECK_INT(tfg_rt_maxpool_s8(&p, &in, x, &out, ym), TFG_RT_OK);
         slow_pool(&p, &in, x, &out, sa, sm);
         bad += memcmp(ya, sa, (size_t)volume(&out)) != 0;
         bad += memcmp(ym, sm, (size_t)volume(&out)) != 0;
@@ -486,30 +486,30 @@ static void test_add_hand(void)
 {
     tfg_rt_add_params p;
     /* Real values: a * 0.5 + b * 0.25, output scale 0.5. */
-    CHECK_INT(tfg_add_prepare(0.5f, 0, 0.25f, 0, 0.5f, 0, TFG_RT_ACT_NONE, &p), TFG_RT_OK);
+    CHECK_INT(tfg_rt_add_prepare(0.5f, 0, 0.25f, 0, 0.5f, 0, TFG_RT_ACT_NONE, &p), TFG_RT_OK);
     CHECK_INT(p.left_shift, 20);
     CHECK_INT(p.input1_multiplier, 1 << 30); /* 0.5 / (2 * 0.5) = 0.5 */
     CHECK_INT(p.input1_shift, 0);
     CHECK_INT(p.input2_shift, -1); /* 0.25 */
     const int8_t a[4] = {10, -10, 127, 1}, b[4] = {4, -4, 127, 1};
     int8_t y[4];
-    CHECK_INT(tfg_add_s8(&p, a, 4, b, 4, y, 4), TFG_RT_OK);
+    CHECK_INT(tfg_rt_add_s8(&p, a, 4, b, 4, y, 4), TFG_RT_OK);
     CHECK_INT(y[0], 12);   /* 5 + 1 = 6.0 */
     CHECK_INT(y[1], -12);
     CHECK_INT(y[2], 127);  /* 63.5 + 31.75 saturates */
     CHECK_INT(y[3], 2);    /* 0.5 + 0.25 = 0.75 -> 1.5 -> 2 */
     /* Broadcast a one-element second input. */
     const int8_t one = 8; /* 2.0 */
-    CHECK_INT(tfg_add_s8(&p, a, 4, &one, 1, y, 4), TFG_RT_OK);
+    CHECK_INT(tfg_rt_add_s8(&p, a, 4, &one, 1, y, 4), TFG_RT_OK);
     CHECK(y[0] == 14 && y[1] == -6);
     /* Zero points and a fused ReLU. */
-    CHECK_INT(tfg_add_prepare(0.5f, -3, 0.25f, 7, 0.5f, -10, TFG_RT_ACT_RELU, &p), TFG_RT_OK);
+    CHECK_INT(tfg_rt_add_prepare(0.5f, -3, 0.25f, 7, 0.5f, -10, TFG_RT_ACT_RELU, &p), TFG_RT_OK);
     CHECK_INT(p.act_min, -10);
     const int8_t c[2] = {-3 + 4, -3 - 8}, d[2] = {7 + 4, 7};
-    tfg_add_s8(&p, c, 2, d, 2, y, 2);
+    tfg_rt_add_s8(&p, c, 2, d, 2, y, 2);
     CHECK_INT(y[0], -10 + 6); /* 2 + 1 = 3.0 */
     CHECK_INT(y[1], -10);     /* -4 clamps at zero */
-    CHECK_INT(tfg_add_s8(&p, c, 2, d, 3, y, 2), TFG_RT_ESHAPE);
+    CHECK_INT(tfg_rt_add_s8(&p, c, 2, d, 3, y, 2), TFG_RT_ESHAPE);
 }
 
 static void test_add_random(void)
@@ -522,20 +522,20 @@ static void test_add_random(void)
         const int32_t z1 = rnd_in(-128, 127), z2 = rnd_in(-128, 127), zo = rnd_in(-128, 127);
         tfg_rt_add_params p;
         const tfg_rt_act act = t % 2 ? TFG_RT_ACT_RELU : TFG_RT_ACT_NONE;
-        CHECK_INT(tfg_add_prepare(s1, z1, s2, z2, so, zo, act, &p),
+        CHECK_INT(tfg_rt_add_prepare(s1, z1, s2, z2, so, zo, act, &p),
                   TFG_RT_OK);
         int8_t a[64], b[64], y[64];
         fill_s8(a, 64);
         fill_s8(b, 64);
-        CHECK_INT(tfg_add_s8(&p, a, 64, b, 64, y, 64), TFG_RT_OK);
+        CHECK_INT(tfg_rt_add_s8(&p, a, 64, b, 64, y, 64), TFG_RT_OK);
         for (int i = 0; i < 64; i++) {
             /* The slow version: the formula of TFLite's AddFunc spelled out. */
             const int32_t ra =
-                tfg_requantize((a[i] - z1) * (1 << 20), p.input1_multiplier, p.input1_shift);
+                tfg_rt_requantize((a[i] - z1) * (1 << 20), p.input1_multiplier, p.input1_shift);
             const int32_t rb =
-                tfg_requantize((b[i] - z2) * (1 << 20), p.input2_multiplier, p.input2_shift);
+                tfg_rt_requantize((b[i] - z2) * (1 << 20), p.input2_multiplier, p.input2_shift);
             const int64_t r =
-                (int64_t)tfg_requantize(ra + rb, p.output_multiplier, p.output_shift) + zo;
+                (int64_t)tfg_rt_requantize(ra + rb, p.output_multiplier, p.output_shift) + zo;
             bad += y[i] != (int8_t)clamp32(r, p.act_min, p.act_max);
             /* And the meaning: the real sum, within one step of rounding. */
             const double real = (double)s1 * (a[i] - z1) + (double)s2 * (b[i] - z2);
@@ -551,10 +551,10 @@ static void test_add_random(void)
 static void test_reshape(void)
 {
     int8_t a[5] = {1, -2, 3, -4, 5}, b[5] = {0};
-    CHECK_INT(tfg_reshape_s8(a, b, 5), TFG_RT_OK);
+    CHECK_INT(tfg_rt_reshape_s8(a, b, 5), TFG_RT_OK);
     CHECK(memcmp(a, b, 5) == 0);
-    CHECK_INT(tfg_reshape_s8(a, a, 5), TFG_RT_OK); /* in place */
-    CHECK_INT(tfg_reshape_s8(a, b, -1), TFG_RT_EPARAM);
+    CHECK_INT(tfg_rt_reshape_s8(a, a, 5), TFG_RT_OK); /* in place */
+    CHECK_INT(tfg_rt_reshape_s8(a, b, -1), TFG_RT_EPARAM);
 }
 
 TFG_TEST_MAIN(test_fc_hand, test_fc_random, test_conv_hand, test_conv_random,

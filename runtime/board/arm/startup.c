@@ -15,12 +15,12 @@
 extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _stack_top[];
 extern int main(void);
 
-void tfg_reset_handler(void);
-void tfg_fault_handler(void);
+void tfg_hal_reset_handler(void);
+void tfg_hal_fault_handler(void);
 
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 
-void tfg_reset_handler(void)
+void tfg_hal_reset_handler(void)
 {
 #if defined(__ARM_FP)
     /* CP10 and CP11 full access, before the first floating-point instruction. */
@@ -33,11 +33,11 @@ void tfg_reset_handler(void)
     tfg_hal_exit(0);
 }
 
-void tfg_fault_handler(void)
+void tfg_hal_fault_handler(void)
 {
     uint32_t ipsr;
     __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
-    tfg_fw_fault((int)(ipsr & 0x1FFu));
+    tfg_hal_on_fault((int)(ipsr & 0x1FFu));
 }
 
 /* 16 system exceptions and 16 interrupts; the firmware enables no interrupt, so
@@ -45,12 +45,12 @@ void tfg_fault_handler(void)
 typedef void (*tfg_vector)(void);
 __attribute__((section(".vectors"), used)) const tfg_vector tfg_vectors[32] = {
     (tfg_vector)(uintptr_t)_stack_top,
-    tfg_reset_handler,
-    tfg_fault_handler, tfg_fault_handler, tfg_fault_handler, tfg_fault_handler,
-    tfg_fault_handler, tfg_fault_handler, tfg_fault_handler, tfg_fault_handler,
-    tfg_fault_handler, tfg_fault_handler, tfg_fault_handler, tfg_fault_handler,
-    tfg_fault_handler, tfg_fault_handler, tfg_fault_handler, tfg_fault_handler,
-    tfg_fault_handler, tfg_fault_handler, tfg_fault_handler, tfg_fault_handler,
-    tfg_fault_handler, tfg_fault_handler, tfg_fault_handler, tfg_fault_handler,
-    tfg_fault_handler, tfg_fault_handler, tfg_fault_handler, tfg_fault_handler,
-    tfg_fault_handler, tfg_fault_handler};
+    tfg_hal_reset_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler, tfg_hal_fault_handler,
+    tfg_hal_fault_handler, tfg_hal_fault_handler};

@@ -9,8 +9,8 @@ void loop()
 {
     Sensor.read(raw, 2);
     tfg_model_preprocess(raw, features);
-    tfg_quantize_f32_s8(TFG_MODEL_INPUT_SCALE, TFG_MODEL_INPUT_ZERO_POINT, features, input,
-                        TFG_MODEL_INPUT_BYTES);
+    tfg_rt_quantize_f32_s8(TFG_MODEL_INPUT_SCALE, TFG_MODEL_INPUT_ZERO_POINT, features, input,
+                           TFG_MODEL_INPUT_BYTES);
     tfg_model_invoke(input, output);
     Serial.println(tfg_model_class_names[0]);
 }

@@ -1,4 +1,4 @@
-/* test_planner.c — the memory planner (codegen/planner.c) and its .tflite adapter.
+/* test_memplan.c — the memory planner (codegen/memplan.c) and its .tflite adapter.
  *
  * Hand cases whose best arena is known (a chain needs two buffers, a residual three,
  * scratch counts during its op only), bad input refused, random problems checked by the
@@ -12,7 +12,7 @@
 
 #include "../check.h"
 #include "shared_models.h"
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/rng.h"
@@ -437,8 +437,8 @@ static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *s
     int dw = c->op == TFG_TFL_DEPTHWISE_CONV_2D;
     tfg_rt_padding mode = c->padding == TFG_TFL_PAD_SAME ? TFG_RT_PAD_SAME : TFG_RT_PAD_VALID;
     int32_t oh, ow, ph, pw;
-    CHECK_INT(tfg_compute_padding(mode, c->h, c->k, c->stride, 1, &oh, &ph), TFG_RT_OK);
-    CHECK_INT(tfg_compute_padding(mode, c->w, c->k, c->stride, 1, &ow, &pw), TFG_RT_OK);
+    CHECK_INT(tfg_rt_compute_padding(mode, c->h, c->k, c->stride, 1, &oh, &ph), TFG_RT_OK);
+    CHECK_INT(tfg_rt_compute_padding(mode, c->w, c->k, c->stride, 1, &ow, &pw), TFG_RT_OK);
     int32_t out_hw[2] = {oh, ow};
     int64_t lag = planned_lag(c, out_hw);
     *same = 1;
@@ -463,13 +463,13 @@ static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *s
     tfg_rt_dw_params dp = {p, c->cout / c->cin};
     memcpy(block + at, x, nx);
     if (dw) {
-        CHECK_INT(tfg_depthwise_conv2d_s8(&dp, &rq, &in, x, &f, w, NULL, &out, y, NULL), TFG_RT_OK);
-        CHECK_INT(tfg_depthwise_conv2d_s8(&dp, &rq, &in, block + at, &f, w, NULL, &out, block,
-                                          NULL),
+        CHECK_INT(tfg_rt_depthwise_conv2d_s8(&dp, &rq, &in, x, &f, w, NULL, &out, y, NULL), TFG_RT_OK);
+        CHECK_INT(tfg_rt_depthwise_conv2d_s8(&dp, &rq, &in, block + at, &f, w, NULL, &out, block,
+                                             NULL),
                   TFG_RT_OK);
     } else {
-        CHECK_INT(tfg_conv2d_s8(&p, &rq, &in, x, &f, w, NULL, &out, y, NULL), TFG_RT_OK);
-        CHECK_INT(tfg_conv2d_s8(&p, &rq, &in, block + at, &f, w, NULL, &out, block, NULL),
+        CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &in, x, &f, w, NULL, &out, y, NULL), TFG_RT_OK);
+        CHECK_INT(tfg_rt_conv2d_s8(&p, &rq, &in, block + at, &f, w, NULL, &out, block, NULL),
                   TFG_RT_OK);
     }
     *same = memcmp(y, block, ny) == 0;

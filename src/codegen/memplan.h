@@ -1,4 +1,4 @@
-/* planner.h — the memory planner: where every activation tensor and kernel scratch
+/* memplan.h — the memory planner: where every activation tensor and kernel scratch
  * buffer lives in the one static arena of the generated firmware.
  *
  * The code generator decides memory ahead of time (no allocator on the device). Each
@@ -12,8 +12,8 @@
  *
  * plan_tflite.c turns an imported .tflite model into buffers (tfg_plan_tflite);
  * docs/planner.md says how lifetimes are drawn and what the arena contains. */
-#ifndef TFG_CODEGEN_PLANNER_H
-#define TFG_CODEGEN_PLANNER_H
+#ifndef TFG_CODEGEN_MEMPLAN_H
+#define TFG_CODEGEN_MEMPLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* planner.c — the builtin data planner: a deterministic plan from the data profile and
+/* plan_builtin.c — the builtin data planner: a deterministic plan from the data profile and
  * the spec, the plan a careful person would write for ordinary tabular or image data.
  * It is the offline default and the fallback when an LLM's plan keeps failing. Every op
  * carries a `why` that cites the profile's numbers, so the plan explains itself. */

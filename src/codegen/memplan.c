@@ -1,4 +1,4 @@
-/* planner.c — places buffers with known lifetimes in one arena (see planner.h).
+/* memplan.c — places buffers with known lifetimes in one arena (see memplan.h).
  *
  * Greedy first fit: take the buffers in some order and put each at the lowest aligned
  * offset where it clashes with no already-placed buffer that is alive at the same time.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/planner.h"
+#include "codegen/memplan.h"
 #include "core/alloc.h"
 
 /* Sizes at or above this are refused: it keeps every offset sum below SIZE_MAX. */
