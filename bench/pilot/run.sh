@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # bench/pilot — the study table of issue 8 for the bundled examples: `tinyforge bench`
-# with one backend (default builtin), every stage (spec, data, model, quantize, sketch)
+# with one backend (default builtin), every stage (spec, data, train, quantize, sketch)
 # as its own bench of N runs (default 30) on J workers, for fruit, digits and
 # Fashion-MNIST. Prints each bench's table and writes them all to OUT/pilot.md; exits 1
 # if a stage of an example succeeds in fewer than N runs.
 # A benchmark, not a test (Fashion-MNIST alone takes about an hour on 2 cores):
 #   make bench-pilot, or bench/pilot/run.sh [BUILD_DIR]
 # Environment: PILOT_RUNS (30), PILOT_JOBS (2), PILOT_BACKEND (builtin), PILOT_EXAMPLES
-# ("fruit digits fashion"), PILOT_STAGES ("spec data model quantize sketch"),
+# ("fruit digits fashion"), PILOT_STAGES ("spec data train quantize sketch"),
 # PILOT_SKETCH_SAMPLES (Fashion only: test samples streamed to each sketch; default
 # 100 of the 10,000; 0: all, see docs/pilot.md), PILOT_OUT (a temporary directory).
 set -euo pipefail
@@ -19,7 +19,7 @@ runs=${PILOT_RUNS:-30}
 jobs=${PILOT_JOBS:-2}
 backend=${PILOT_BACKEND:-builtin}
 examples=${PILOT_EXAMPLES:-fruit digits fashion}
-stages=${PILOT_STAGES:-spec data model quantize sketch}
+stages=${PILOT_STAGES:-spec data train quantize sketch}
 out=${PILOT_OUT:-$(mktemp -d /tmp/tfg_bench_pilot_XXXXXX)}
 mkdir -p "$out"
 report=$out/pilot.md

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "pilot/lifecycle.h"
 #include "spec/spec.h"
 
 /* Exit codes (documented in `tinyforge help` and the README). */
@@ -65,24 +66,26 @@ void tfg_cli_run_end(tfg_cli_run *r);
 /* --json result of a stage: {"status": "ok"|"skipped", "dir": DIR, ...fields of j}. */
 void tfg_cli_print_stage_json(bool skipped, const char *dir, const json_t *j);
 
-/* What a stage gives back to its command: the outcome fields every stage has. */
+/* A stage command: its stage in the lifecycle table, its --help, what it says when the
+ * stage is up to date ("data, architecture and settings unchanged since the last run"),
+ * and how it prints the outcome for a person (after that line; NULL: nothing but the
+ * folder). */
 typedef struct {
-    bool skipped;
-    char *dir;
-    json_t *report;
-} tfg_cli_outcome;
-
-/* A stage command whose only options are the shared ones (--out, --force, --json, -q,
- * -v, --help): parses them, loads the spec, calls run, prints the JSON result or
- * skipped_text (when up to date), print(report) and the artifacts' folder. */
-typedef struct {
-    const char *name, *usage, *skipped_text;
-    tfg_status (*run)(const tfg_spec *s, const char *out, bool force, tfg_progress *p,
-                      tfg_cli_outcome *r, tfg_err *err);
-    void (*print)(const json_t *report); /* NULL: print nothing but the folder */
+    tfg_stage_id id;
+    const char *usage, *unchanged, *again; /* again: "runs it again", "trains again", ... */
+    void (*print)(const tfg_stage_outcome *r, const tfg_cli_run *run, const tfg_stage_opts *so);
+    bool no_folder_line; /* print prints where the files are itself */
 } tfg_cli_stage;
 
+/* A stage command whose only options are the shared ones (--out, --force, --json, -q,
+ * -v, --help): parses them, loads the spec and runs tfg_cli_stage_exec. */
 int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *st);
+
+/* Runs the command's stage through the lifecycle table (so->out, so->progress from run)
+ * and prints: the JSON result, or the up-to-date line, print() and the artifacts'
+ * folder. Ends run; returns the exit code. */
+int tfg_cli_stage_exec(tfg_cli *c, tfg_cli_run *run, const tfg_cli_stage *st,
+                       tfg_stage_opts *so);
 
 /* An integer option's value in lo..hi (hi LONG_MAX: no upper bound): -1 with *out set,
  * else the usage error printed and its exit code ("--epochs wants a number from 1 to

@@ -5,12 +5,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "codegen/stage.h"
+#include "spec/results.h"
 
 static const char usage[] =
     "usage: tinyforge build SPEC [--out DIR] [--force] [--json]\n"
     "\n"
-    "Generates C99 for the int8 model in DIR/quant/model.tflite (written by `tinyforge\n"
+    "Generates C99 for the int8 model in DIR/quantize/model.tflite (written by `tinyforge\n"
     "quantize`): const weights in flash, one static arena laid out by the memory planner,\n"
     "no malloc, no float in the int8 path. Writes into DIR/build/:\n"
     "  model.h, model.c       int tfg_model_invoke(const int8_t *in, int8_t *out) and a\n"
@@ -34,22 +34,24 @@ static const char usage[] =
     "  tinyforge quantize examples/fruit/spec.json && tinyforge build examples/fruit/spec.json\n"
     "  cc -std=c99 -Iruns/fruit/build runs/fruit/build/*.c my_main.c\n";
 
-static void print_report(const json_t *r)
+static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
+                         const tfg_stage_opts *so)
 {
+    if (!o->has_result)
+        return;
+    const json_t *r = o->report;
+    const tfg_build_result b = o->result.build;
     printf("model: flash %lld bytes (weights and parameters), arena %lld bytes, input %lld "
            "bytes, output %lld bytes\n",
-           (long long)json_integer_value(json_object_get(r, "flash_bytes")),
-           (long long)json_integer_value(json_object_get(r, "arena_bytes")),
-           (long long)json_integer_value(json_object_get(r, "input_bytes")),
-           (long long)json_integer_value(json_object_get(r, "output_bytes")));
+           (long long)b.flash_bytes, (long long)b.arena_bytes, (long long)b.input_bytes,
+           (long long)b.output_bytes);
     const json_t *pp = json_object_get(r, "preprocess");
     if (json_is_string(pp))
         printf("device preprocessing: not generated (%s)\n", json_string_value(pp));
-    const json_t *hc = json_object_get(r, "host_check");
-    if (hc)
+    if (b.host_check_rows >= 0)
         printf("host check: %lld test rows through the generated code with %s: identical to "
-               "the int8 runtime\n", (long long)json_integer_value(json_object_get(hc, "rows")),
-               json_string_value(json_object_get(hc, "compiler")));
+               "the int8 runtime\n", (long long)b.host_check_rows,
+               b.host_check_compiler ? b.host_check_compiler : "?");
     printf("files:");
     size_t i;
     const json_t *f;
@@ -58,19 +60,10 @@ static void print_report(const json_t *r)
     putchar('\n');
 }
 
-static tfg_status run(const tfg_spec *s, const char *out, bool force, tfg_progress *p,
-                      tfg_cli_outcome *r, tfg_err *err)
-{
-    tfg_build_stage_opts o = {.out = out, .force = force, .progress = p};
-    tfg_build_outcome b;
-    tfg_status st = tfg_build_stage(s, &o, &b, err);
-    *r = (tfg_cli_outcome){b.skipped, b.dir, b.report};
-    return st;
-}
-
 int tfg_cmd_build(int argc, char **argv, tfg_cli *c)
 {
-    static const tfg_cli_stage stage = {"build", usage, "model unchanged since the last run",
-                                        run, print_report};
+    static const tfg_cli_stage stage = {.id = TFG_STAGE_BUILD, .usage = usage,
+                                        .unchanged = "model unchanged since the last run",
+                                        .print = print_report};
     return tfg_cli_stage_main(argc, argv, c, &stage);
 }

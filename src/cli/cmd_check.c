@@ -67,7 +67,9 @@ int tfg_cmd_boards(int argc, char **argv, tfg_cli *c)
         "usage: tinyforge boards [--json]\n"
         "\n"
         "Lists the boards a spec may name (by id, name or alias). The table is data:\n"
-        "boards/boards.json, or the file named by $TINYFORGE_BOARDS.\n";
+        "boards.json in $TINYFORGE_HOME, else in ../share/tinyforge beside the installed\n"
+        "binary, else boards/boards.json of the source tree; $TINYFORGE_BOARDS names\n"
+        "another file.\n";
     int r = simple_opts(argc, argv, c, "boards", usage);
     if (r)
         return r < 0 ? TFG_EXIT_OK : r;

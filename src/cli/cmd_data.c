@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/io.h"
+#include "core/json.h"
 #include "data/stage.h"
 
 static const char usage[] =
@@ -133,6 +135,33 @@ static void print_splits(const json_t *summary)
     }
 }
 
+/* The profile and the plan as the stage published them (absent: not shown). */
+static json_t *load_artifact(const char *out, tfg_artifact a)
+{
+    char *p = tfg_rundir_path(out, a);
+    json_t *j = NULL;
+    tfg_err err;
+    if (tfg_exists(p) && tfg_json_load_file(p, &j, &err))
+        j = NULL;
+    free(p);
+    return j;
+}
+
+static void print_all(const tfg_stage_outcome *r, const tfg_cli_run *run,
+                      const tfg_stage_opts *so)
+{
+    json_t *profile = load_artifact(run->out, TFG_ART_DATA_PROFILE);
+    json_t *plan = load_artifact(run->out, TFG_ART_DATA_PLAN);
+    if (profile)
+        print_profile(profile);
+    if (plan && r->report)
+        print_plan(plan, r->report, r->dir);
+    if (r->report)
+        print_splits(r->report);
+    json_decref(profile);
+    json_decref(plan);
+}
+
 int tfg_cmd_data(int argc, char **argv, tfg_cli *c)
 {
     static const struct option longopts[] = {
@@ -159,27 +188,9 @@ int tfg_cmd_data(int argc, char **argv, tfg_cli *c)
     tfg_cli_run run;
     if ((code = tfg_cli_run_begin(c, argc, argv, optind, "data", out, &run)))
         return code;
-    o.out = run.out;
-    o.progress = run.progress;
-    tfg_data_outcome r;
-    tfg_err err;
-    if (tfg_data_stage(&run.spec, &o, &r, &err)) {
-        code = tfg_cli_fail(c, &err);
-    } else if (c->json) {
-        tfg_cli_print_stage_json(r.skipped, r.dir, r.summary);
-    } else {
-        if (r.skipped)
-            printf("data: up to date (spec, data and plan unchanged since the last run); "
-                   "skipped. --force runs it again.\n\n");
-        if (c->verbose >= 0 && r.profile)
-            print_profile(r.profile);
-        if (c->verbose >= 0 && r.plan && r.summary)
-            print_plan(r.plan, r.summary, r.dir);
-        if (r.summary)
-            print_splits(r.summary);
-        printf("artifacts: %s/\n", r.dir);
-    }
-    tfg_data_outcome_free(&r);
-    tfg_cli_run_end(&run);
-    return code;
+    static const tfg_cli_stage stage = {
+        .id = TFG_STAGE_DATA, .usage = usage,
+        .unchanged = "spec, data and plan unchanged since the last run", .print = print_all};
+    tfg_stage_opts so = {.force = o.force, .own = &o};
+    return tfg_cli_stage_exec(c, &run, &stage, &so);
 }

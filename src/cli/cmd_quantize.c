@@ -1,11 +1,12 @@
 /* cmd_quantize.c — `tinyforge quantize SPEC`: calibrate the trained float model, write the
  * int8 TFLite model and show float vs int8 on the test split. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "quant/stage.h"
+#include "spec/results.h"
 
 static const char usage[] =
     "usage: tinyforge quantize SPEC [--out DIR] [--force] [--json]\n"
@@ -15,7 +16,7 @@ static const char usage[] =
     "activations with a scale and zero point per tensor from a representative set of\n"
     "training rows; batch norm and separate ReLUs are folded into the layer before them.\n"
     "The int8 model runs on the test split in process (bit-exact with TFLite Micro's\n"
-    "reference kernels) and is compared with the float model. Writes into DIR/quant/:\n"
+    "reference kernels) and is compared with the float model. Writes into DIR/quantize/:\n"
     "  model.tflite     the int8 model (`tinyforge inspect` shows it; TFLite Micro loads it)\n"
     "  test_input.bin   the test split as int8 model inputs, one row after another\n"
     "  test_output.bin  the int8 model's output bytes for each row (what a device must give)\n"
@@ -35,11 +36,16 @@ static const char usage[] =
     "example:\n"
     "  tinyforge train examples/fruit/spec.json && tinyforge quantize examples/fruit/spec.json\n";
 
-static void print_report(const json_t *r)
+static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
+                         const tfg_stage_opts *so)
 {
+    if (!o->has_result)
+        return;
+    const json_t *r = o->report;
+    const tfg_quantize_result q = o->result.quantize;
     const json_t *cal = json_object_get(r, "calibration");
-    printf("calibration: %lld training rows, %s", (long long)json_integer_value(json_object_get(cal, "samples")),
-           json_string_value(json_object_get(cal, "method")));
+    printf("calibration: %lld training rows, %s", (long long)q.calibration_samples,
+           q.calibration_method ? q.calibration_method : "?");
     if (json_object_get(cal, "percentile"))
         printf(" %.4g%%", json_number_value(json_object_get(cal, "percentile")));
     const json_t *tried = json_object_get(cal, "tried");
@@ -57,33 +63,20 @@ static void print_report(const json_t *r)
             printf(i + 1 < json_array_size(tried) ? "," : ")");
         }
     }
-    printf("\nmodel: %lld bytes\n", (long long)json_integer_value(json_object_get(r, "model_bytes")));
-    const json_t *fa = json_object_get(r, "float_accuracy");
-    if (fa)
+    printf("\nmodel: %lld bytes\n", (long long)q.model_bytes);
+    if (!isnan(q.float_accuracy))
         printf("test accuracy (%lld rows): float %.2f %%, int8 %.2f %% (drop %.2f points)\n",
-               (long long)json_integer_value(json_object_get(r, "test_samples")),
-               100 * json_number_value(fa),
-               100 * json_number_value(json_object_get(r, "int8_accuracy")),
-               json_number_value(json_object_get(r, "drop_points")));
+               (long long)q.test_samples, 100 * q.float_accuracy, 100 * q.int8_accuracy,
+               q.drop_points);
     else
-        printf("test mean squared error: float %.6g, int8 %.6g\n",
-               json_number_value(json_object_get(r, "float_mse")),
-               json_number_value(json_object_get(r, "int8_mse")));
-}
-
-static tfg_status run(const tfg_spec *s, const char *out, bool force, tfg_progress *p,
-                      tfg_cli_outcome *r, tfg_err *err)
-{
-    tfg_quant_stage_opts o = {.out = out, .force = force, .progress = p};
-    tfg_quant_outcome q;
-    tfg_status st = tfg_quant_stage(s, &o, &q, err);
-    *r = (tfg_cli_outcome){q.skipped, q.dir, q.report};
-    return st;
+        printf("test mean squared error: float %.6g, int8 %.6g\n", q.float_mse, q.int8_mse);
 }
 
 int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c)
 {
-    static const tfg_cli_stage stage = {"quantize", usage, "model, data and settings "
-                                        "unchanged since the last run", run, print_report};
+    static const tfg_cli_stage stage = {
+        .id = TFG_STAGE_QUANTIZE, .usage = usage,
+        .unchanged = "model, data and settings unchanged since the last run",
+        .print = print_report};
     return tfg_cli_stage_main(argc, argv, c, &stage);
 }

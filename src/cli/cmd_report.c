@@ -2,15 +2,17 @@
  * from whatever stages have run, and say where it is. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
+#include "core/io.h"
 #include "report/report.h"
 
 static const char usage[] =
     "usage: tinyforge report SPEC [--out DIR] [--force] [--json]\n"
     "\n"
-    "Reads the artifacts the stages wrote into the run directory (data, train, quant,\n"
-    "build, validate) and writes what a person reads into DIR/report/:\n"
+    "Reads the artifacts the stages wrote into the run directory (data, train, quantize,\n"
+    "build, validate, sketch) and writes what a person reads into DIR/report/:\n"
     "  report.html    one self-contained page: open it in any browser, offline\n"
     "  report.md      the same as Markdown         confusion.png  the matrix picture\n"
     "  manifest.json  hashes of what was read and written\n"
@@ -28,6 +30,27 @@ static const char usage[] =
     "\n"
     "example:\n"
     "  tinyforge report examples/fruit/spec.json && xdg-open runs/fruit/report/report.html\n";
+
+/* The stages the report saw, and its files. */
+static void print_files(const tfg_stage_outcome *r, const tfg_cli_run *run,
+                        const tfg_stage_opts *so)
+{
+    const json_t *st = json_object_get(r->report, "stages");
+    const char *k;
+    const json_t *v;
+    printf("stages:");
+    json_object_foreach((json_t *)st, k, v)
+        printf(" %s %s;", k, json_string_value(v));
+    putchar('\n');
+    static const tfg_artifact files[] = {TFG_ART_REPORT_HTML, TFG_ART_REPORT_MD,
+                                         TFG_ART_REPORT_CONFUSION};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *p = tfg_rundir_path(run->out, files[i]);
+        if (tfg_exists(p))
+            printf("%s %s\n", i ? "       " : "report:", p);
+        free(p);
+    }
+}
 
 int tfg_cmd_report(int argc, char **argv, tfg_cli *c)
 {
@@ -53,32 +76,10 @@ int tfg_cmd_report(int argc, char **argv, tfg_cli *c)
     tfg_cli_run run;
     if ((code = tfg_cli_run_begin(c, argc, argv, optind, "report", out, &run)))
         return code;
-    o.out = run.out;
-    tfg_report_outcome r;
-    tfg_err err;
-    if (tfg_report_stage(&run.spec, &o, &r, &err)) {
-        code = tfg_cli_fail(c, &err);
-    } else if (c->json) {
-        tfg_cli_print_stage_json(r.skipped, r.dir, r.summary);
-    } else {
-        if (r.skipped)
-            printf("report: up to date (the spec and the artifacts are unchanged since the last "
-                   "report); skipped. --force writes it again.\n");
-        if (c->verbose >= 0) {
-            const json_t *st = json_object_get(r.summary, "stages");
-            const char *k;
-            const json_t *v;
-            printf("stages:");
-            json_object_foreach((json_t *)st, k, v)
-                printf(" %s %s;", k, json_string_value(v));
-            putchar('\n');
-        }
-        printf("report: %s\n", r.html);
-        printf("        %s\n", r.markdown);
-        if (r.png)
-            printf("        %s\n", r.png);
-    }
-    tfg_report_outcome_free(&r);
-    tfg_cli_run_end(&run);
-    return code;
+    static const tfg_cli_stage stage = {
+        .id = TFG_STAGE_REPORT, .usage = usage,
+        .unchanged = "the spec and the artifacts are unchanged since the last report",
+        .again = "writes it again", .print = print_files, .no_folder_line = true};
+    tfg_stage_opts so = {.force = o.force};
+    return tfg_cli_stage_exec(c, &run, &stage, &so);
 }

@@ -1,25 +1,18 @@
-/* cmd_run.c — `tinyforge run SPEC`: the whole lifecycle, data -> train -> quantize ->
- * build -> validate -> sketch -> report, each stage skipped when its inputs did not
- * change, with the time each one took. With a "routing" section in the spec the data,
- * model, quantize and sketch stages it routes go through the pilot (proposals from the
- * routed backends, validated, repaired, escalated to builtin); the others run as their
- * own commands do. */
+/* cmd_run.c — `tinyforge run SPEC`: the whole lifecycle as the lifecycle table has it
+ * (pilot/lifecycle.h: data -> train -> quantize -> build -> validate -> sketch ->
+ * report), each stage skipped when its inputs did not change, with the time each one
+ * took. With a "routing" section in the spec the stages it routes go through the pilot
+ * (proposals from the routed backends, validated, repaired, escalated to builtin); the
+ * others run as their own commands do. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "codegen/stage.h"
-#include "core/alloc.h"
 #include "core/io.h"
-#include "data/stage.h"
-#include "nn/stage.h"
+#include "pilot/lifecycle.h"
 #include "pilot/pilot.h"
-#include "quant/stage.h"
-#include "report/report.h"
-#include "target/sketch.h"
-#include "target/validate.h"
 
 static const char usage[] =
     "usage: tinyforge run SPEC [--out DIR] [--force] [--offline] [--sketch-samples N] [--json]\n"
@@ -50,22 +43,6 @@ static const char usage[] =
     "\n"
     "example:\n"
     "  tinyforge run examples/fruit/spec.json && xdg-open runs/fruit/report/report.html\n";
-
-typedef struct {
-    const char *name;
-    bool skipped, not_applicable;
-    double seconds;
-    const char *note;   /* a short result for the line, or NULL */
-    char buf[160];
-} stage_line;
-
-/* What every stage of the run shares. */
-typedef struct {
-    const char *out;
-    bool force;
-    tfg_progress *progress;
-    size_t sketch_samples; /* test readings streamed to the sketch per pass (0: all) */
-} run_opts;
 
 /* The pilot, when the spec routes stages to backends. */
 typedef struct {
@@ -103,147 +80,6 @@ static void routed_close(routed *r)
     tfg_llm_config_free(&r->cfg);
 }
 
-/* A routed stage: proposals until one is accepted (its artifacts then published). */
-static tfg_status pilot_stage(routed *rt, const char *name, stage_line *l, tfg_err *err)
-{
-    tfg_pilot_result res;
-    tfg_status st = tfg_pilot_run_stage(rt->p, name, &res, err);
-    if (!st) {
-        snprintf(l->buf, sizeof l->buf, "proposed by %s after %d attempt(s)", res.backend,
-                 res.attempts);
-        l->note = l->buf;
-    }
-    return st;
-}
-
-/* The sketch stage applies to classification with raw test readings (data/test_raw.bin);
- * else it says why not. */
-static bool sketch_applies(const tfg_spec *s, const char *out, stage_line *l)
-{
-    char *raw = tfg_path_join(out, "data/test_raw.bin");
-    bool ok = tfg_exists(raw);
-    free(raw);
-    if (s->task != TFG_TASK_CLASSIFICATION)
-        snprintf(l->buf, sizeof l->buf, "not applicable: the sketch prints classes");
-    else if (!ok)
-        snprintf(l->buf, sizeof l->buf, "not applicable: no raw test readings "
-                 "(data/summary.json says why)");
-    if (s->task != TFG_TASK_CLASSIFICATION || !ok) {
-        l->note = l->buf;
-        l->not_applicable = true;
-        return false;
-    }
-    return true;
-}
-
-static double num(const json_t *j, const char *key)
-{
-    return json_number_value(json_object_get(j, key));
-}
-
-/* One stage: its call, its result line. Returns the stage's status. */
-static tfg_status stage(int k, const tfg_spec *s, const run_opts *ro, routed *rt,
-                        stage_line *l, tfg_err *err)
-{
-    const char *out = ro->out;
-    bool force = ro->force;
-    tfg_progress *p = ro->progress;
-    static const char *const routed_names[] = {"data", "model", "quantize"};
-    tfg_status st;
-    l->note = NULL;
-    if (rt->p && k <= 2 && tfg_pilot_policy_route(&rt->policy, routed_names[k]))
-        return pilot_stage(rt, routed_names[k], l, err);
-    switch (k) {
-    case 0: {
-        tfg_data_opts o = {.out = out, .force = force, .progress = p};
-        tfg_data_outcome r;
-        st = tfg_data_stage(s, &o, &r, err);
-        l->skipped = r.skipped;
-        tfg_data_outcome_free(&r);
-        break;
-    }
-    case 1: {
-        tfg_train_stage_opts o = {.out = out, .force = force, .progress = p};
-        tfg_train_outcome r;
-        st = tfg_train_stage(s, &o, &r, err);
-        l->skipped = r.skipped;
-        if (!st && r.report && json_object_get(r.report, "test_accuracy")) {
-            snprintf(l->buf, sizeof l->buf, "float test accuracy %.2f %%",
-                     100 * num(r.report, "test_accuracy"));
-            l->note = l->buf;
-        }
-        tfg_train_outcome_free(&r);
-        break;
-    }
-    case 2: {
-        tfg_quant_stage_opts o = {.out = out, .force = force, .progress = p};
-        tfg_quant_outcome r;
-        st = tfg_quant_stage(s, &o, &r, err);
-        l->skipped = r.skipped;
-        if (!st && r.report && json_object_get(r.report, "int8_accuracy")) {
-            snprintf(l->buf, sizeof l->buf, "int8 test accuracy %.2f %%",
-                     100 * num(r.report, "int8_accuracy"));
-            l->note = l->buf;
-        }
-        tfg_quant_outcome_free(&r);
-        break;
-    }
-    case 3: {
-        tfg_build_stage_opts o = {.out = out, .force = force, .progress = p};
-        tfg_build_outcome r;
-        st = tfg_build_stage(s, &o, &r, err);
-        l->skipped = r.skipped;
-        tfg_build_outcome_free(&r);
-        break;
-    }
-    case 4: {
-        tfg_validate_opts o = {.out = out, .force = force, .progress = p};
-        tfg_validate_outcome r;
-        st = tfg_validate_stage(s, &o, &r, err);
-        l->skipped = r.skipped;
-        if (!st && r.report) {
-            snprintf(l->buf, sizeof l->buf, "%lld/%lld samples identical to the host on %s",
-                     (long long)json_integer_value(json_object_get(r.report, "matches")),
-                     (long long)json_integer_value(json_object_get(r.report, "samples")),
-                     json_string_value(json_object_get(r.report, "emulator")));
-            l->note = l->buf;
-        }
-        tfg_validate_outcome_free(&r);
-        break;
-    }
-    case 5: {
-        if (!sketch_applies(s, out, l))
-            return TFG_OK;
-        if (rt->p && tfg_pilot_policy_route(&rt->policy, "sketch"))
-            return pilot_stage(rt, "sketch", l, err);
-        tfg_sketch_stage_opts o = {.out = out, .force = force, .progress = p,
-                                   .max_samples = ro->sketch_samples};
-        tfg_sketch_outcome r;
-        st = tfg_sketch_stage(s, &o, &r, err);
-        l->skipped = r.skipped;
-        if (!st) {
-            snprintf(l->buf, sizeof l->buf, "the application sketch agrees with the host on "
-                     "every sample");
-            l->note = l->buf;
-        }
-        tfg_sketch_outcome_free(&r);
-        break;
-    }
-    default: {
-        tfg_report_opts o = {.out = out, .force = force};
-        tfg_report_outcome r;
-        st = tfg_report_stage(s, &o, &r, err);
-        l->skipped = r.skipped;
-        if (!st && r.html) {
-            snprintf(l->buf, sizeof l->buf, "%s", r.html);
-            l->note = l->buf;
-        }
-        tfg_report_outcome_free(&r);
-    }
-    }
-    return st;
-}
-
 int tfg_cmd_run(int argc, char **argv, tfg_cli *c)
 {
     static const struct option longopts[] = {
@@ -251,9 +87,6 @@ int tfg_cmd_run(int argc, char **argv, tfg_cli *c)
         {"offline", no_argument, NULL, 'F'},  {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},     {"sketch-samples", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}};
-    static const char *const names[] = {"data", "train", "quantize", "build", "validate",
-                                        "sketch", "report"};
-    enum { N_STAGES = sizeof names / sizeof names[0] };
     const char *out = NULL;
     bool force = false, offline = false;
     long sketch_samples = 0;
@@ -283,26 +116,30 @@ int tfg_cmd_run(int argc, char **argv, tfg_cli *c)
     tfg_err err;
     routed rt;
     tfg_status st = routed_open(&rt, &run, offline, (size_t)sketch_samples, &err);
-    run_opts ro = {.out = run.out, .force = force, .progress = run.progress,
-                   .sketch_samples = (size_t)sketch_samples};
-    for (int k = 0; k < N_STAGES && !st; k++) {
-        stage_line l = {.name = names[k]};
+    tfg_stage_opts so = {.out = run.out, .force = force, .progress = run.progress,
+                         .sketch_samples = (size_t)sketch_samples};
+    const tfg_stage_desc *table = tfg_lifecycle();
+    for (int k = 0; k < TFG_STAGE_COUNT && !st; k++) {
+        if (!table[k].in_run)
+            continue;
+        const char *name = tfg_stage_name(table[k].id);
+        tfg_stage_outcome l;
         double t0 = tfg_now();
-        st = stage(k, &run.spec, &ro, &rt, &l, &err);
-        l.seconds = tfg_now() - t0;
+        st = tfg_lifecycle_run(&table[k], &run.spec, &so, rt.p, &rt.policy, &l, &err);
+        double seconds = tfg_now() - t0;
         const char *status = st ? "error" : l.not_applicable ? "not applicable"
                                           : l.skipped        ? "skipped" : "ok";
-        json_t *j = json_pack("{s:s, s:s, s:f}", "stage", names[k], "status", status,
-                              "seconds", l.seconds);
-        if (l.note)
+        json_t *j = json_pack("{s:s, s:s, s:f}", "stage", name, "status", status, "seconds",
+                              seconds);
+        if (l.note[0])
             json_object_set_new(j, "result", json_string(l.note));
         json_array_append_new(stages, j);
         if (!st && !c->json && c->verbose >= 0)
-            printf("%-9s %7.2f s  %-14s  %s\n", names[k], l.seconds,
-                   l.not_applicable ? "-" : l.skipped ? "up to date" : "done",
-                   l.note ? l.note : "");
+            printf("%-9s %7.2f s  %-14s  %s\n", name, seconds,
+                   l.not_applicable ? "-" : l.skipped ? "up to date" : "done", l.note);
         else if (st && !c->json)
-            fprintf(stderr, "tinyforge: the %s stage failed after %.2f s\n", names[k], l.seconds);
+            fprintf(stderr, "tinyforge: the %s stage failed after %.2f s\n", name, seconds);
+        tfg_stage_outcome_free(&l);
     }
     routed_close(&rt);
     double total = tfg_now() - t_all;

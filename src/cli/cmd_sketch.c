@@ -37,6 +37,23 @@ static const char usage[] =
     "example:\n"
     "  tinyforge run examples/fruit/spec.json && tinyforge sketch examples/fruit/spec.json\n";
 
+/* One line per board the sketch was proven on. */
+static void print_checks(const tfg_stage_outcome *r, const tfg_cli_run *run,
+                         const tfg_stage_opts *so)
+{
+    size_t i;
+    json_t *ch;
+    json_array_foreach(json_object_get(r->report, "checks"), i, ch)
+        printf("sketch on %s (%s, built by %s): %lld samples, predictions equal the host "
+               "int8 model's on %zu run(s)\n  sandbox: %s\n",
+               json_string_value(json_object_get(ch, "board")),
+               json_string_value(json_object_get(ch, "machine")),
+               json_string_value(json_object_get(ch, "builder")),
+               (long long)json_integer_value(json_object_get(ch, "samples")),
+               json_array_size(json_object_get(ch, "passes")),
+               json_string_value(json_object_get(ch, "sandbox")));
+}
+
 int tfg_cmd_sketch(int argc, char **argv, tfg_cli *c)
 {
     static const struct option longopts[] = {
@@ -80,37 +97,14 @@ int tfg_cmd_sketch(int argc, char **argv, tfg_cli *c)
     tfg_cli_run run;
     if ((code = tfg_cli_run_begin(c, argc, argv, optind, "sketch", out, &run)))
         return code;
-    tfg_err err;
     if (board && !(o.board = tfg_cli_board(c, &run, board, &code))) {
         tfg_cli_run_end(&run);
         return code;
     }
-    o.out = run.out;
-    o.progress = run.progress;
-    tfg_sketch_outcome r;
-    tfg_status st = tfg_sketch_stage(&run.spec, &o, &r, &err);
-    json_t *rep = r.report;
-    if (st) {
-        code = tfg_cli_fail(c, &err);
-    } else if (c->json) {
-        tfg_cli_print_stage_json(r.skipped, r.dir, rep);
-    } else if (c->verbose >= 0) {
-        if (r.skipped)
-            printf("sketch: up to date (model, readings and sketch unchanged since it last "
-                   "passed); skipped. --force checks it again.\n\n");
-        size_t i;
-        json_t *ch;
-        json_array_foreach(json_object_get(rep, "checks"), i, ch)
-            printf("sketch on %s (%s, built by %s): %lld samples, predictions equal the host "
-                   "int8 model's on %zu run(s)\n  sandbox: %s\n",
-                   json_string_value(json_object_get(ch, "board")),
-                   json_string_value(json_object_get(ch, "machine")),
-                   json_string_value(json_object_get(ch, "builder")),
-                   (long long)json_integer_value(json_object_get(ch, "samples")),
-                   json_array_size(json_object_get(ch, "passes")), json_string_value(json_object_get(ch, "sandbox")));
-        printf("artifacts: %s/sketch/\n", run.out);
-    }
-    tfg_sketch_outcome_free(&r);
-    tfg_cli_run_end(&run);
-    return code;
+    static const tfg_cli_stage stage = {
+        .id = TFG_STAGE_SKETCH, .usage = usage,
+        .unchanged = "model, readings and sketch unchanged since it last passed",
+        .again = "checks it again", .print = print_checks};
+    tfg_stage_opts so = {.force = o.force, .board = o.board, .own = &o};
+    return tfg_cli_stage_exec(c, &run, &stage, &so);
 }

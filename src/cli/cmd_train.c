@@ -1,12 +1,14 @@
 /* cmd_train.c — `tinyforge train SPEC`: train on the data stage's splits and show the
  * epochs, the best one, and the test accuracy with the confusion matrix. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "nn/stage.h"
+#include "spec/results.h"
 
 static const char usage[] =
     "usage: tinyforge train SPEC [--arch FILE] [--epochs N] [--out DIR] [--cache DIR] [--force]\n"
@@ -42,11 +44,19 @@ static const char usage[] =
     "example:\n"
     "  tinyforge data examples/fruit/spec.json && tinyforge train examples/fruit/spec.json\n";
 
-static void print_report(const json_t *r)
+static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
+                         const tfg_stage_opts *so)
 {
+    const json_t *r = o->report;
+    const tfg_train_result f = o->result.train;
+    if (o->cached)
+        printf("train: the same inputs were trained before; published from the cache "
+               "(%s).\n\n", ((const tfg_train_stage_opts *)so->own)->cache_dir);
+    if (!o->has_result)
+        return;
     const json_t *tr = json_object_get(json_object_get(r, "history"), "train");
     const json_t *va = json_object_get(json_object_get(r, "history"), "val");
-    size_t best = (size_t)json_integer_value(json_object_get(r, "best_epoch"));
+    size_t best = (size_t)f.best_epoch;
     printf("  epoch  train loss  train acc  val loss  val acc\n");
     for (size_t i = 0; i < json_array_size(tr); i++) {
         const json_t *t = json_array_get(tr, i), *v = json_array_get(va, i);
@@ -59,20 +69,16 @@ static void print_report(const json_t *r)
     const json_t *est = json_object_get(r, "estimate");
     printf("\nparameters: %lld, %lld MACs per inference; estimated flash %lld of %lld B, RAM %lld "
            "of %lld B on %s\n",
-           (long long)json_integer_value(json_object_get(r, "params")),
-           (long long)json_integer_value(json_object_get(r, "macs")),
-           (long long)json_integer_value(json_object_get(est, "flash_bytes")),
+           (long long)f.params, (long long)f.macs, (long long)f.est_flash,
            (long long)json_integer_value(json_object_get(est, "flash_budget")),
-           (long long)json_integer_value(json_object_get(est, "ram_bytes")),
+           (long long)f.est_ram,
            (long long)json_integer_value(json_object_get(est, "ram_budget")),
            json_string_value(json_object_get(est, "board")));
-    printf("training: %.1f s, %.0f samples/s\n",
-           json_number_value(json_object_get(r, "seconds")),
+    printf("training: %.1f s, %.0f samples/s\n", f.seconds,
            json_number_value(json_object_get(r, "samples_per_s")));
-    const json_t *acc = json_object_get(r, "test_accuracy");
-    if (acc)
-        printf("test accuracy: %.2f %%\n", 100 * json_number_value(acc));
-    printf("test loss: %.4f\n", json_number_value(json_object_get(r, "test_loss")));
+    if (!isnan(f.test_accuracy))
+        printf("test accuracy: %.2f %%\n", 100 * f.test_accuracy);
+    printf("test loss: %.4f\n", f.test_loss);
     const json_t *cm = json_object_get(r, "confusion"), *cls = json_object_get(r, "classes");
     if (cm && json_array_size(cm) <= 12) {
         printf("confusion (rows: true class, columns: predicted):\n");
@@ -120,26 +126,10 @@ int tfg_cmd_train(int argc, char **argv, tfg_cli *c)
     tfg_cli_run run;
     if ((code = tfg_cli_run_begin(c, argc, argv, optind, "train", out, &run)))
         return code;
-    o.out = run.out;
-    o.progress = run.progress;
-    tfg_train_outcome r;
-    tfg_err err;
-    if (tfg_train_stage(&run.spec, &o, &r, &err)) {
-        code = tfg_cli_fail(c, &err);
-    } else if (c->json) {
-        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
-    } else {
-        if (r.skipped)
-            printf("train: up to date (data, architecture and settings unchanged since the "
-                   "last run); skipped. --force trains again.\n\n");
-        if (r.cached)
-            printf("train: the same inputs were trained before; published from the cache "
-                   "(%s).\n\n", o.cache_dir);
-        if (r.report && c->verbose >= 0)
-            print_report(r.report);
-        printf("artifacts: %s/\n", r.dir);
-    }
-    tfg_train_outcome_free(&r);
-    tfg_cli_run_end(&run);
-    return code;
+    static const tfg_cli_stage stage = {
+        .id = TFG_STAGE_TRAIN, .usage = usage,
+        .unchanged = "data, architecture and settings unchanged since the last run",
+        .again = "trains again", .print = print_report};
+    tfg_stage_opts so = {.force = o.force, .own = &o};
+    return tfg_cli_stage_exec(c, &run, &stage, &so);
 }

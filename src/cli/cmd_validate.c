@@ -2,11 +2,13 @@
  * emulated stand-in, every test sample compared with the host int8 result. */
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "spec/results.h"
 #include "target/validate.h"
 
 static const char usage[] =
@@ -17,7 +19,7 @@ static const char usage[] =
     "with the real board's flash and RAM limits, runs it on the board's emulated stand-in\n"
     "(QEMU mps2-an386 for a Cortex-M4, simavr for the Uno, ...; `tinyforge boards` lists\n"
     "them), streams the test split through it and requires the device's output bytes to\n"
-    "equal the host int8 outputs of DIR/quant/ for every sample: any difference fails with\n"
+    "equal the host int8 outputs of DIR/quantize/ for every sample: any difference fails with\n"
     "exit code 1. Also fails when the firmware exceeds the spec's budgets (flash, RAM,\n"
     "latency_ms against the estimated time per inference). Writes into DIR/validate/:\n"
     "  firmware.elf, firmware.map, build.log   the firmware that ran\n"
@@ -36,35 +38,29 @@ static const char usage[] =
     "example:\n"
     "  tinyforge build examples/fruit/spec.json && tinyforge validate examples/fruit/spec.json\n";
 
-static void print_report(const json_t *r)
+static const char *or_unknown(const char *s)
 {
-    const json_t *b = json_object_get(r, "board"), *fl = json_object_get(r, "flash");
-    const json_t *ram = json_object_get(r, "ram");
-    printf("board: %s, emulated by %s (%s link)\n", json_string_value(json_object_get(b, "name")),
-           json_string_value(json_object_get(r, "emulator")),
-           json_string_value(json_object_get(r, "link")));
-    printf("samples: %lld, device output == host int8 output on %lld\n",
-           (long long)json_integer_value(json_object_get(r, "samples")),
-           (long long)json_integer_value(json_object_get(r, "matches")));
-    const json_t *acc = json_object_get(r, "device_accuracy");
-    if (acc)
-        printf("device accuracy: %.2f %%\n", 100 * json_number_value(acc));
-    printf("flash: %lld of %lld bytes (weights %lld, code %lld)\n",
-           (long long)json_integer_value(json_object_get(fl, "used")),
-           (long long)json_integer_value(json_object_get(fl, "limit")),
-           (long long)json_integer_value(json_object_get(fl, "weights")),
-           (long long)json_integer_value(json_object_get(fl, "code")));
-    printf("RAM: %lld of %lld bytes (arena %lld, stack %lld)\n",
-           (long long)json_integer_value(json_object_get(ram, "used")),
-           (long long)json_integer_value(json_object_get(ram, "limit")),
-           (long long)json_integer_value(json_object_get(ram, "arena")),
-           (long long)json_integer_value(json_object_get(ram, "stack")));
-    const json_t *w = json_object_get(r, "work");
-    printf("work per inference: %lld %s, about %.3f ms (%s)\n",
-           (long long)json_integer_value(json_object_get(r, "instructions_per_inference")),
-           json_string_value(json_object_get(w, "unit")),
-           json_number_value(json_object_get(r, "estimated_ms")),
-           json_string_value(json_object_get(r, "assumption")));
+    return s ? s : "?";
+}
+
+static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
+                         const tfg_stage_opts *so)
+{
+    if (!o->has_result)
+        return;
+    const tfg_validate_result v = o->result.validate;
+    printf("board: %s, emulated by %s (%s link)\n", or_unknown(v.board_name),
+           or_unknown(v.emulator), or_unknown(v.link));
+    printf("samples: %lld, device output == host int8 output on %lld\n", (long long)v.samples,
+           (long long)v.matches);
+    if (!isnan(v.device_accuracy))
+        printf("device accuracy: %.2f %%\n", 100 * v.device_accuracy);
+    printf("flash: %lld of %lld bytes (weights %lld, code %lld)\n", (long long)v.flash.used,
+           (long long)v.flash.limit, (long long)v.flash.weights, (long long)v.flash.code);
+    printf("RAM: %lld of %lld bytes (arena %lld, stack %lld)\n", (long long)v.ram.used,
+           (long long)v.ram.limit, (long long)v.ram.arena, (long long)v.ram.stack);
+    printf("work per inference: %lld %s, about %.3f ms (%s)\n", (long long)v.work_per_inference,
+           or_unknown(v.work_unit), v.estimated_ms, or_unknown(v.assumption));
 }
 
 int tfg_cmd_validate(int argc, char **argv, tfg_cli *c)
@@ -100,27 +96,13 @@ int tfg_cmd_validate(int argc, char **argv, tfg_cli *c)
     tfg_cli_run run;
     if ((code = tfg_cli_run_begin(c, argc, argv, optind, "validate", out, &run)))
         return code;
-    tfg_err err;
     if (board && !(o.board = tfg_cli_board(c, &run, board, &code))) {
         tfg_cli_run_end(&run);
         return code;
     }
-    o.out = run.out;
-    o.progress = run.progress;
-    tfg_validate_outcome r;
-    if (tfg_validate_stage(&run.spec, &o, &r, &err)) {
-        code = tfg_cli_fail(c, &err);
-    } else if (c->json) {
-        tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
-    } else {
-        if (r.skipped)
-            printf("validate: up to date (firmware inputs unchanged since the last run); "
-                   "skipped. --force runs it again.\n\n");
-        if (r.report && c->verbose >= 0)
-            print_report(r.report);
-        printf("artifacts: %s/\n", r.dir);
-    }
-    tfg_validate_outcome_free(&r);
-    tfg_cli_run_end(&run);
-    return code;
+    static const tfg_cli_stage stage = {
+        .id = TFG_STAGE_VALIDATE, .usage = usage,
+        .unchanged = "firmware inputs unchanged since the last run", .print = print_report};
+    tfg_stage_opts so = {.force = o.force, .board = o.board, .own = &o};
+    return tfg_cli_stage_exec(c, &run, &stage, &so);
 }

@@ -76,7 +76,7 @@ int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *s
         {"out", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *out = NULL;
+    const char *out = NULL, *name = tfg_stage_name(st->id);
     bool force = false;
     int opt, code;
     optind = 1;
@@ -86,29 +86,45 @@ int tfg_cli_stage_main(int argc, char **argv, tfg_cli *c, const tfg_cli_stage *s
             out = optarg;
         else if (opt == 'f')
             force = true;
-        else if ((code = tfg_cli_common_opt(c, opt, st->name, st->usage, argv[optind - 1])) >= 0)
+        else if ((code = tfg_cli_common_opt(c, opt, name, st->usage, argv[optind - 1])) >= 0)
             return code;
     }
     tfg_cli_run run;
-    if ((code = tfg_cli_run_begin(c, argc, argv, optind, st->name, out, &run)))
+    if ((code = tfg_cli_run_begin(c, argc, argv, optind, name, out, &run)))
         return code;
-    tfg_cli_outcome r = {0};
+    tfg_stage_opts so = {.force = force};
+    return tfg_cli_stage_exec(c, &run, st, &so);
+}
+
+int tfg_cli_stage_exec(tfg_cli *c, tfg_cli_run *run, const tfg_cli_stage *st,
+                       tfg_stage_opts *so)
+{
+    const char *name = tfg_stage_name(st->id);
+    so->out = run->out;
+    so->progress = run->progress;
+    tfg_stage_outcome r;
     tfg_err err;
-    if (st->run(&run.spec, run.out, force, run.progress, &r, &err)) {
+    int code = 0;
+    tfg_status s = tfg_lifecycle_run(tfg_lifecycle_stage(st->id), &run->spec, so, NULL, NULL, &r,
+                                     &err);
+    if (!s && r.not_applicable) /* asked for by name: not a silent success */
+        s = tfg_err_set(&err, TFG_EINPUT, "%s: the %s stage is %s", run->spec.path, name,
+                        r.note);
+    if (s) {
         code = tfg_cli_fail(c, &err);
     } else if (c->json) {
         tfg_cli_print_stage_json(r.skipped, r.dir, r.report);
     } else {
         if (r.skipped)
-            printf("%s: up to date (%s); skipped. --force runs it again.\n\n", st->name,
-                   st->skipped_text);
-        if (r.report && st->print && c->verbose >= 0)
-            st->print(r.report);
-        printf("artifacts: %s/\n", r.dir);
+            printf("%s: up to date (%s); skipped. --force %s.\n\n", name, st->unchanged,
+                   st->again ? st->again : "runs it again");
+        if (st->print && c->verbose >= 0)
+            st->print(&r, run, so);
+        if (!st->no_folder_line)
+            printf("artifacts: %s/\n", r.dir);
     }
-    free(r.dir);
-    json_decref(r.report);
-    tfg_cli_run_end(&run);
+    tfg_stage_outcome_free(&r);
+    tfg_cli_run_end(run);
     return code;
 }
 

@@ -11,18 +11,20 @@
 typedef struct {
     const char *name;
     int (*run)(int argc, char **argv, tfg_cli *c);
-    const char *summary;
+    const char *summary; /* NULL: a stage's command, summed up by the lifecycle table */
 } command;
 
+/* The stages' commands first, in lifecycle order, named as the stages are. */
 static const command commands[] = {
-    {"data", tfg_cmd_data, "profile, clean and split the spec's data by a plan"},
-    {"train", tfg_cmd_train, "train a network on the data stage's splits, natively in C"},
-    {"quantize", tfg_cmd_quantize, "int8 post-training quantization of the trained model"},
-    {"build", tfg_cmd_build, "generate the C99 library of the int8 model, checked on the host"},
-    {"validate", tfg_cmd_validate, "run the firmware on the emulated board with the test set"},
-    {"sketch", tfg_cmd_sketch, "write the application sketch and prove it on the emulated board"},
-    {"run", tfg_cmd_run, "the whole lifecycle: data, train, quantize, build, validate, report"},
-    {"report", tfg_cmd_report, "write the run's report (HTML and Markdown) for a person"},
+    {"data", tfg_cmd_data, NULL},
+    {"train", tfg_cmd_train, NULL},
+    {"quantize", tfg_cmd_quantize, NULL},
+    {"build", tfg_cmd_build, NULL},
+    {"validate", tfg_cmd_validate, NULL},
+    {"sketch", tfg_cmd_sketch, NULL},
+    {"run", tfg_cmd_run, "the whole lifecycle: data, train, quantize, build, validate, sketch, "
+                         "report"},
+    {"report", tfg_cmd_report, NULL},
     {"inspect", tfg_cmd_inspect, "show a .tflite model's ops, tensors and quantization"},
     {"invoke", tfg_cmd_invoke, "run a .tflite int8 model on raw input tensor bytes"},
     {"check", tfg_cmd_check, "check a spec: fields, board, data files"},
@@ -32,6 +34,11 @@ static const command commands[] = {
     {"new", tfg_cmd_new, "write a spec from a request in plain words and a CSV file"},
     {"bench", tfg_cmd_bench, "success rate, time, tokens and cost of a backend over many runs"},
 };
+
+static const char *summary(const command *c)
+{
+    return c->summary ? c->summary : tfg_lifecycle_find(c->name)->summary;
+}
 
 static void help(FILE *f)
 {
@@ -44,7 +51,7 @@ static void help(FILE *f)
           "commands:\n",
           f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-8s %s\n", commands[i].name, summary(&commands[i]));
     fputs("  help     this text; `tinyforge help COMMAND` or `COMMAND --help` for one command\n"
           "\n"
           "options (before or after the command):\n"

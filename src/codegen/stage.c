@@ -15,16 +15,14 @@
 #include "core/manifest.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/resource.h"
 #include "core/tool.h"
-
-#ifndef TFG_SOURCE_DIR
-#define TFG_SOURCE_DIR "."
-#endif
+#include "spec/rundir.h"
 
 const char *tfg_runtime_dir(void)
 {
-    const char *e = getenv("TINYFORGE_RUNTIME");
-    return e && *e ? e : TFG_SOURCE_DIR "/runtime";
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_RUNTIME", "runtime", "runtime");
 }
 
 /* ---- which runtime files a source needs ---- */
@@ -154,13 +152,10 @@ static void build_in_free(build_in *b)
 static tfg_status read_inputs(const tfg_spec *s, const char *out, build_in *b, tfg_err *err)
 {
     memset(b, 0, sizeof *b);
-    char *qd = tfg_path_join(out, "quant"), *dd = tfg_path_join(out, "data");
-    b->model_path = tfg_path_join(qd, "model.tflite");
-    b->in_path = tfg_path_join(qd, "test_input.bin");
-    b->out_path = tfg_path_join(qd, "test_output.bin");
-    b->pp_path = tfg_path_join(dd, "preprocess.json");
-    free(qd);
-    free(dd);
+    b->model_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_MODEL);
+    b->in_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_INPUT);
+    b->out_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_OUTPUT);
+    b->pp_path = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
     tfg_status st = TFG_OK;
     if (!tfg_exists(b->model_path) || !tfg_exists(b->out_path))
         st = tfg_err_set(err, TFG_EINPUT, "%s not found: run `tinyforge quantize %s` first "
@@ -350,7 +345,7 @@ static tfg_status generate(const build_in *b, file_set *f, tfg_codegen_out *co, 
             add_file(f, "preprocess.c", c);
         }
     } else {
-        *pp_note = tfg_xstrdup("no data/preprocess.json");
+        *pp_note = tfg_xasprintf("no %s", tfg_artifact_label(TFG_ART_DATA_PREPROCESS));
     }
     return add_runtime(f, err);
 }
@@ -368,7 +363,7 @@ static tfg_status run(const tfg_build_stage_opts *o, const build_in *b, tfg_mani
     tfg_stagedir sd;
     bool staged = false;
     if (!st) {
-        st = tfg_stage_begin(&sd, o->out, "build", err);
+        st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_BUILD), err);
         staged = !st;
     }
     for (size_t i = 0; !st && i < f.n; i++) {
@@ -407,15 +402,20 @@ tfg_status tfg_build_stage(const tfg_spec *s, const tfg_build_stage_opts *o,
                            tfg_build_outcome *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "build");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_BUILD);
     build_in b;
     tfg_status st = read_inputs(s, o->out, &b, err);
     tfg_manifest m;
-    tfg_manifest_init(&m, "build");
-    if (!st) st = tfg_manifest_input_file(&m, "quant/model.tflite", b.model_path, err);
-    if (!st) st = tfg_manifest_input_file(&m, "quant/test_input.bin", b.in_path, err);
-    if (!st) st = tfg_manifest_input_file(&m, "quant/test_output.bin", b.out_path, err);
-    if (!st && b.pp) st = tfg_manifest_input_file(&m, "data/preprocess.json", b.pp_path, err);
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_BUILD));
+    if (!st) st = tfg_manifest_input_file(&m, tfg_artifact_label(TFG_ART_QUANTIZE_MODEL),
+                                          b.model_path, err);
+    if (!st) st = tfg_manifest_input_file(&m, tfg_artifact_label(TFG_ART_QUANTIZE_TEST_INPUT),
+                                          b.in_path, err);
+    if (!st) st = tfg_manifest_input_file(&m, tfg_artifact_label(TFG_ART_QUANTIZE_TEST_OUTPUT),
+                                          b.out_path, err);
+    if (!st && b.pp)
+        st = tfg_manifest_input_file(&m, tfg_artifact_label(TFG_ART_DATA_PREPROCESS), b.pp_path,
+                                     err);
     if (!st)
         tfg_manifest_input_text(&m, "tinyforge", TFG_VERSION);
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {

@@ -10,8 +10,8 @@
  *   manifest.json
  *
  * The check: the files are compiled with the host C compiler ($CC, else cc) as
- * `-std=c99 -Wall -Wextra -Werror -pedantic`, run on every row of quant/test_input.bin,
- * and must give exactly quant/test_output.bin (the in-process int8 results). A failure
+ * `-std=c99 -Wall -Wextra -Werror -pedantic`, run on every row of quantize/test_input.bin,
+ * and must give exactly quantize/test_output.bin (the in-process int8 results). A failure
  * publishes nothing: TFG_ECHECK naming the first differing row, or TFG_EPROC when the
  * compiler is missing or refuses the code. */
 #ifndef TFG_CODEGEN_STAGE_H
@@ -25,7 +25,7 @@
 #include "spec/spec.h"
 
 typedef struct {
-    const char *out;        /* run directory: reads <out>/quant and <out>/data */
+    const char *out;        /* run directory: reads <out>/quantize and <out>/data */
     bool force;
     tfg_progress *progress; /* may be NULL */
 } tfg_build_stage_opts;
@@ -40,8 +40,8 @@ tfg_status tfg_build_stage(const tfg_spec *s, const tfg_build_stage_opts *o,
                            tfg_build_outcome *r, tfg_err *err);
 void tfg_build_outcome_free(tfg_build_outcome *r);
 
-/* The runtime/ source directory: $TINYFORGE_RUNTIME, else the one this binary was built
- * from. */
+/* The runtime/ source directory: $TINYFORGE_RUNTIME, else runtime/ found by
+ * core/resource.h ($TINYFORGE_HOME, the install, the source tree). */
 const char *tfg_runtime_dir(void);
 
 /* The names of the runtime/ .c files (sorted, caller frees each and the array) that the

@@ -16,6 +16,7 @@
 #include "data/plan.h"
 #include "data/profile.h"
 #include "data/splitfile.h"
+#include "spec/rundir.h"
 
 static tfg_status load_one(const tfg_source *src, const tfg_spec *s, tfg_table *t, tfg_err *err)
 {
@@ -202,7 +203,7 @@ static json_t *make_summary(const tfg_spec *s, const tfg_manifest *m, const tfg_
     for (uint32_t d = 0; d < res->train.rank; d++)
         json_array_append_new(shape, json_integer(res->train.shape[d]));
     json_t *sum = json_object();
-    json_object_set_new(sum, "stage", json_string("data"));
+    json_object_set_new(sum, "stage", json_string(tfg_stage_name(TFG_STAGE_DATA)));
     json_object_set_new(sum, "name", json_string(s->name));
     json_object_set_new(sum, "task", json_string(tfg_task_name(s->task)));
     json_object_set_new(sum, "sources", sources);
@@ -251,27 +252,27 @@ static tfg_status publish(const tfg_data_opts *o, tfg_manifest *m, const plan_ch
                           const json_t *summary, tfg_err *err)
 {
     tfg_stagedir sd;
-    tfg_status st = tfg_stage_begin(&sd, o->out, "data", err);
+    tfg_status st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_DATA), err);
     if (st)
         return st;
-    if (!st) st = write_json(&sd, "profile.json", profile, err);
+    if (!st) st = write_json(&sd, tfg_artifact_file(TFG_ART_DATA_PROFILE), profile, err);
     if (!st) {
         /* A person's plan is kept byte for byte (their formatting, their order). */
-        char *p = tfg_stage_path(&sd, "plan.json");
+        char *p = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_DATA_PLAN));
         st = pc->text ? tfg_write_atomic(p, pc->text, strlen(pc->text), err)
                       : tfg_json_write_file(p, plan, err);
         free(p);
     }
-    if (!st) st = write_json(&sd, "preprocess.json", res->preprocess, err);
-    if (!st) st = write_split(&sd, "train.bin", &res->train, err);
-    if (!st) st = write_split(&sd, "val.bin", &res->val, err);
-    if (!st) st = write_split(&sd, "test.bin", &res->test, err);
+    if (!st) st = write_json(&sd, tfg_artifact_file(TFG_ART_DATA_PREPROCESS), res->preprocess, err);
+    if (!st) st = write_split(&sd, tfg_artifact_file(TFG_ART_DATA_TRAIN), &res->train, err);
+    if (!st) st = write_split(&sd, tfg_artifact_file(TFG_ART_DATA_VAL), &res->val, err);
+    if (!st) st = write_split(&sd, tfg_artifact_file(TFG_ART_DATA_TEST), &res->test, err);
     if (!st && res->test_raw.x) {
-        char *p = tfg_stage_path(&sd, "test_raw.bin");
+        char *p = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_DATA_TEST_RAW));
         st = tfg_split_write_raw(p, &res->test_raw, err);
         free(p);
     }
-    if (!st) st = write_json(&sd, "summary.json", summary, err);
+    if (!st) st = write_json(&sd, tfg_artifact_file(TFG_ART_DATA_SUMMARY), summary, err);
     if (!st) st = tfg_manifest_add_outputs(m, sd.dir, err);
     if (!st) tfg_manifest_note(m, "plan_origin", pc->origin);
     if (!st) st = tfg_manifest_write(m, sd.dir, err);
@@ -344,13 +345,13 @@ tfg_status tfg_data_stage(const tfg_spec *s, const tfg_data_opts *o, tfg_data_ou
                           tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "data");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_DATA);
     plan_choice pc;
     tfg_status st = choose_plan(s, o, r->dir, &pc, err);
     if (st)
         return st;
     tfg_manifest m;
-    tfg_manifest_init(&m, "data");
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_DATA));
     char *spec_text = spec_inputs(s);
     tfg_manifest_input_text(&m, "spec", spec_text);
     free(spec_text);

@@ -101,7 +101,8 @@ const tfg_llm_price *tfg_llm_price_find(const tfg_llm_prices *p, const char *mod
 /* tokens_in * in_per_1m / 1e6 + tokens_out * out_per_1m / 1e6, evaluated in this order
  * (a test recomputes it and expects the same bits). */
 double tfg_llm_price_cost(const tfg_llm_price *pr, int64_t tokens_in, int64_t tokens_out);
-/* $TINYFORGE_LLM_PRICES, else the table shipped in the source tree (llm/prices.json). */
+/* $TINYFORGE_LLM_PRICES, else prices.json found by core/resource.h ($TINYFORGE_HOME, the
+ * install, the source tree's llm/prices.json). */
 const char *tfg_llm_prices_default_path(void);
 
 /* ---- requests and replies --------------------------------------------------------- */

@@ -6,12 +6,13 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/resource.h"
 #include "llm/llm.h"
 
 const char *tfg_llm_prices_default_path(void)
 {
-    const char *env = getenv("TINYFORGE_LLM_PRICES");
-    return env && *env ? env : TFG_SOURCE_DIR "/llm/prices.json";
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_LLM_PRICES", "prices.json", "llm/prices.json");
 }
 
 void tfg_llm_prices_free(tfg_llm_prices *p)

@@ -18,6 +18,7 @@
 #include "nn/chooser.h"
 #include "nn/graph.h"
 #include "nn/train.h"
+#include "spec/rundir.h"
 
 typedef struct {
     tfg_split train, val, test;
@@ -34,10 +35,13 @@ static void data_free(data_in *d)
     json_decref(d->summary);
 }
 
-static tfg_status read_data(const char *datadir, const tfg_spec *s, data_in *d, tfg_err *err)
+static const tfg_artifact split_files[] = {TFG_ART_DATA_TRAIN, TFG_ART_DATA_VAL,
+                                           TFG_ART_DATA_TEST};
+
+static tfg_status read_data(const char *out, const tfg_spec *s, data_in *d, tfg_err *err)
 {
     memset(d, 0, sizeof *d);
-    char *sum = tfg_path_join(datadir, "summary.json");
+    char *sum = tfg_rundir_path(out, TFG_ART_DATA_SUMMARY);
     tfg_status st = TFG_OK;
     if (!tfg_exists(sum))
         st = tfg_err_set(err, TFG_EINPUT,
@@ -46,10 +50,9 @@ static tfg_status read_data(const char *datadir, const tfg_spec *s, data_in *d, 
     if (!st)
         st = tfg_json_load_file(sum, &d->summary, err);
     free(sum);
-    static const char *const names[] = {"train.bin", "val.bin", "test.bin"};
     tfg_split *parts[] = {&d->train, &d->val, &d->test};
     for (int i = 0; !st && i < 3; i++) {
-        char *p = tfg_path_join(datadir, names[i]);
+        char *p = tfg_rundir_path(out, split_files[i]);
         st = tfg_split_read(p, parts[i], err);
         free(p);
     }
@@ -60,9 +63,9 @@ static tfg_status read_data(const char *datadir, const tfg_spec *s, data_in *d, 
     d->n_classes = d->train.label_kind == TFG_LABEL_CLASS ? d->train.n_classes : 1;
     if (d->train.label_kind == TFG_LABEL_NONE)
         return tfg_err_set(err, TFG_EINPUT,
-                           "%s: the splits have no labels; training needs a label column "
+                           "%s/%s: the splits have no labels; training needs a label column "
                            "(data.label)",
-                           datadir);
+                           out, tfg_stage_name(TFG_STAGE_DATA));
     return TFG_OK;
 }
 
@@ -191,7 +194,7 @@ static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph 
                            const uint32_t *cm, json_t *candidates, const tfg_train_opts *o)
 {
     json_t *r = json_object();
-    json_object_set_new(r, "stage", json_string("train"));
+    json_object_set_new(r, "stage", json_string(tfg_stage_name(TFG_STAGE_TRAIN)));
     json_object_set_new(r, "name", json_string(s->name));
     json_object_set_new(r, "params", json_integer((json_int_t)tfg_graph_param_count(g)));
     json_object_set_new(r, "macs", json_integer((json_int_t)tfg_graph_macs(g)));
@@ -231,12 +234,12 @@ static tfg_status publish(const tfg_train_stage_opts *o, tfg_manifest *m, const 
                           const json_t *report, tfg_err *err)
 {
     tfg_stagedir sd;
-    tfg_status st = tfg_stage_begin(&sd, o->out, "train", err);
+    tfg_status st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_TRAIN), err);
     if (st)
         return st;
-    char *arch = tfg_stage_path(&sd, "arch.json");
-    char *model = tfg_stage_path(&sd, "model.json");
-    char *weights = tfg_stage_path(&sd, "weights.bin");
+    char *arch = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_TRAIN_ARCH));
+    char *model = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_TRAIN_MODEL));
+    char *weights = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_TRAIN_WEIGHTS));
     json_t *aj = tfg_graph_to_json(g);
     st = tfg_json_write_file(arch, aj, err);
     json_decref(aj);
@@ -363,7 +366,7 @@ static tfg_status publish_cached(const tfg_train_stage_opts *o, tfg_manifest *m,
                            entry);
     json_object_set_new(report, "cache", json_pack("{s:s, s:b}", "key", key, "hit", 1));
     tfg_stagedir sd;
-    tfg_status st = tfg_stage_begin(&sd, o->out, "train", err);
+    tfg_status st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_TRAIN), err);
     if (!st) {
         st = copy_files(entry, sd.dir, false, err);
         if (!st)
@@ -422,14 +425,13 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
                            tfg_train_outcome *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "train");
-    char *datadir = tfg_path_join(o->out, "data");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_TRAIN);
     data_in d;
     tfg_train_opts to;
     double target = 0;
     arch_in a;
     memset(&a, 0, sizeof a);
-    tfg_status st = read_data(datadir, s, &d, err);
+    tfg_status st = read_data(o->out, s, &d, err);
     if (!st) st = read_training(s, &d, &to, &target, err);
     if (!st && o->epochs)
         to.epochs = o->epochs;
@@ -438,12 +440,12 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
     if (!st)
         arch_normalize(&a, &d);
     tfg_manifest m;
-    tfg_manifest_init(&m, "train");
-    static const char *const inputs[] = {"train.bin", "val.bin", "test.bin", "summary.json",
-                                         NULL};
-    for (size_t i = 0; !st && inputs[i]; i++) {
-        char *p = tfg_path_join(datadir, inputs[i]);
-        st = tfg_manifest_input_file(&m, inputs[i], p, err);
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_TRAIN));
+    static const tfg_artifact inputs[] = {TFG_ART_DATA_TRAIN, TFG_ART_DATA_VAL,
+                                          TFG_ART_DATA_TEST, TFG_ART_DATA_SUMMARY};
+    for (size_t i = 0; !st && i < sizeof inputs / sizeof inputs[0]; i++) {
+        char *p = tfg_rundir_path(o->out, inputs[i]);
+        st = tfg_manifest_input_file(&m, tfg_artifact_file(inputs[i]), p, err);
         free(p);
     }
     if (!st) {
@@ -468,7 +470,6 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
     tfg_manifest_free(&m);
     arch_free(&a);
     data_free(&d);
-    free(datadir);
     return st;
 }
 

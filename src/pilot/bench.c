@@ -11,25 +11,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "codegen/stage.h"
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "pilot/bench.h"
+#include "pilot/lifecycle.h"
 
-static const char *const chain[] = {"spec", "data", "model", "quantize", "sketch", NULL};
-
-/* What a run of one stage starts from: the base's stage directories, linked. */
-static const char *const prereq_model[] = {"data", NULL};
-static const char *const prereq_quantize[] = {"data", "train", NULL};
-static const char *const prereq_sketch[] = {"data", "train", "quant", "build", NULL};
-
-static const char *const *prereqs(const char *stage)
+/* The stages a bench measures: the lifecycle table's with a pilot entry, in order. The
+ * others (build) are run when a measured stage needs them, never measured alone. */
+static bool measured(tfg_stage_id s)
 {
-    return !strcmp(stage, "model")      ? prereq_model
-           : !strcmp(stage, "quantize") ? prereq_quantize
-           : !strcmp(stage, "sketch")   ? prereq_sketch
-                                        : NULL;
+    return tfg_pilot_stage_for(s) != NULL;
 }
 
 /* ---- one run ------------------------------------------------------------------------ */
@@ -59,32 +51,50 @@ static json_t *row_json(const char *stage, int run, const tfg_pilot_result *r,
     return j;
 }
 
-static tfg_status link_prereq(const bench_ctx *b, const char *dir, const char *stage,
+static tfg_status link_prereq(const bench_ctx *b, const char *dir, tfg_stage_id stage,
                               tfg_err *err)
 {
-    char *from = tfg_path_join(b->base, stage), *to = tfg_path_join(dir, stage);
+    char *from = tfg_rundir_stage(b->base, stage), *to = tfg_rundir_stage(dir, stage);
     tfg_status st = TFG_OK;
     if (symlink(from, to) != 0)
-        st = tfg_err_set(err, TFG_EIO, "%s: cannot link the prepared %s stage", to, stage);
+        st = tfg_err_set(err, TFG_EIO, "%s: cannot link the prepared %s stage", to,
+                         tfg_stage_name(stage));
     free(from);
     free(to);
     return st;
 }
 
-/* The build stage, which is not the pilot's (nothing in it is proposed): in a chain it
- * runs between quantize and sketch, and its time counts to the sketch's row. */
-static tfg_status build_stage(const tfg_spec *s, const char *dir, tfg_err *err)
+/* A stage that is not measured (nothing in it is proposed: build), run as its command
+ * runs it. */
+static tfg_status plain_stage(tfg_stage_id id, const tfg_spec *s, const char *dir,
+                              tfg_progress *progress, tfg_err *err)
 {
-    tfg_build_stage_opts bo = {.out = dir};
-    tfg_build_outcome r;
-    tfg_status st = tfg_build_stage(s, &bo, &r, err);
-    tfg_build_outcome_free(&r);
+    tfg_stage_opts so = {.out = dir, .progress = progress};
+    tfg_stage_outcome r;
+    tfg_status st = tfg_lifecycle_run(tfg_lifecycle_stage(id), s, &so, NULL, NULL, &r, err);
+    tfg_stage_outcome_free(&r);
+    return st;
+}
+
+/* In a chain, the stages that are not measured between the measured stage before `to`
+ * and `to` itself, which `to` needs (the build before the sketch): run now, their time
+ * counted to to's row. */
+static tfg_status between(const tfg_spec *s, const char *dir, tfg_stage_id from,
+                          tfg_stage_id to, tfg_err *err)
+{
+    tfg_stage_id need[TFG_STAGE_COUNT];
+    size_t n = tfg_lifecycle_needs(to, need);
+    tfg_status st = TFG_OK;
+    for (size_t i = 0; !st && i < n; i++)
+        if (need[i] > from && !measured(need[i]))
+            st = plain_stage(need[i], s, dir, NULL, err);
     return st;
 }
 
 /* One run: the stages of `stages` in order in dir; one row each (after the first
  * failure of a chain, the later stages are not run and count as failed). */
-static json_t *one_run(const bench_ctx *b, const char *dir, const char *const *stages, int run)
+static json_t *one_run(const bench_ctx *b, const char *dir, const tfg_stage_id *stages,
+                       size_t n_stages, int run)
 {
     json_t *rows = json_array();
     tfg_err err;
@@ -100,17 +110,18 @@ static json_t *one_run(const bench_ctx *b, const char *dir, const char *const *s
                          .train_cache = b->train_cache,
                          .sketch_samples = b->o->sketch_samples};
     tfg_status st = tfg_pilot_open(&p, &po, &err);
-    for (size_t i = 0; stages[i]; i++) {
+    for (size_t i = 0; i < n_stages; i++) {
+        const char *name = tfg_stage_name(stages[i]);
         tfg_pilot_result r;
         memset(&r, 0, sizeof r);
         double t0 = tfg_now();
-        if (!st && i > 0 && !strcmp(stages[i], "sketch"))
-            st = build_stage(b->o->spec, dir, &err);
-        double t_build = tfg_now() - t0;
+        if (!st && i > 0)
+            st = between(b->o->spec, dir, stages[i - 1], stages[i], &err);
+        double t_between = tfg_now() - t0;
         if (!st)
-            st = tfg_pilot_run_stage(p, stages[i], &r, &err);
-        r.seconds += t_build;
-        json_array_append_new(rows, row_json(stages[i], run, &r, st, &err));
+            st = tfg_pilot_run_stage(p, name, &r, &err);
+        r.seconds += t_between;
+        json_array_append_new(rows, row_json(name, run, &r, st, &err));
     }
     tfg_pilot_close(p);
     free(spec_out);
@@ -123,18 +134,35 @@ typedef struct {
     char *dir;
 } job;
 
+/* The measured stages, in lifecycle order: the chain of "all". */
+static size_t chain(tfg_stage_id *out)
+{
+    size_t n = 0;
+    for (int i = 0; i < TFG_STAGE_COUNT; i++)
+        if (measured((tfg_stage_id)i))
+            out[n++] = (tfg_stage_id)i;
+    return n;
+}
+
 static tfg_status job_run(const bench_ctx *b, const job *jb, tfg_err *err)
 {
     tfg_status st = tfg_rmtree(jb->dir, err);
     if (!st) st = tfg_mkdirs(jb->dir, err);
-    const char *one[] = {jb->stage, NULL};
-    bool all = !strcmp(jb->stage, "all");
-    const char *const *pre = all ? NULL : prereqs(jb->stage);
-    for (size_t i = 0; !st && pre && pre[i]; i++)
-        st = link_prereq(b, jb->dir, pre[i], err);
+    tfg_stage_id stages[TFG_STAGE_COUNT], pre[TFG_STAGE_COUNT];
+    size_t n = 1, n_pre = 0;
+    if (!strcmp(jb->stage, "all")) {
+        n = chain(stages);
+    } else {
+        stages[0] = (tfg_stage_id)tfg_stage_parse(jb->stage, NULL);
+        n_pre = tfg_lifecycle_needs(stages[0], pre);
+    }
+    /* what a run of one stage starts from: the base's stage folders, linked */
+    for (size_t i = 0; !st && i < n_pre; i++)
+        if (pre[i] != TFG_STAGE_SPEC)
+            st = link_prereq(b, jb->dir, pre[i], err);
     if (st)
         return st;
-    json_t *rows = one_run(b, jb->dir, all ? chain : one, jb->run);
+    json_t *rows = one_run(b, jb->dir, stages, n, jb->run);
     char *path = tfg_path_join(jb->dir, "bench-run.json");
     st = tfg_json_write_file(path, rows, err);
     free(path);
@@ -311,16 +339,19 @@ static tfg_status summarize(const tfg_bench_opts *o, const job *v, size_t n, jso
         }
     }
     json_t *stages = json_array();
-    for (size_t s = 0; !st && chain[s]; s++) {
+    tfg_stage_id all[TFG_STAGE_COUNT];
+    size_t n_all = chain(all);
+    for (size_t s = 0; !st && s < n_all; s++) {
+        const char *name = tfg_stage_name(all[s]);
         agg a;
         memset(&a, 0, sizeof a);
         size_t i;
         const json_t *r;
         json_array_foreach(rows, i, r)
-            if (!strcmp(json_string_value(json_object_get(r, "stage")), chain[s]))
+            if (!strcmp(json_string_value(json_object_get(r, "stage")), name))
                 agg_add(&a, r);
         if (a.n > 0)
-            json_array_append_new(stages, agg_json(chain[s], &a));
+            json_array_append_new(stages, agg_json(name, &a));
     }
     char *md = markdown(stages, o->backend);
     char *p_csv = tfg_path_join(o->out, "bench.csv"), *p_md = tfg_path_join(o->out, "bench.md"),
@@ -348,14 +379,12 @@ static tfg_status summarize(const tfg_bench_opts *o, const job *v, size_t n, jso
 static tfg_status prepare_base(const tfg_bench_opts *o, const char *base,
                                const char *train_cache, tfg_err *err)
 {
-    const char *const *pre = prereqs(o->stage);
-    if (!pre)
+    tfg_stage_id pre[TFG_STAGE_COUNT];
+    size_t n = 0;
+    if (strcmp(o->stage, "all"))
+        n = tfg_lifecycle_needs((tfg_stage_id)tfg_stage_parse(o->stage, NULL), pre);
+    if (n == 0 || (n == 1 && pre[0] == TFG_STAGE_SPEC))
         return TFG_OK;
-    bool need_train = false, need_quant = false;
-    for (size_t i = 0; pre[i]; i++) {
-        need_train |= !strcmp(pre[i], "train");
-        need_quant |= !strcmp(pre[i], "quant");
-    }
     tfg_pilot_policy policy;
     tfg_pilot_policy_default(&policy);
     tfg_pilot_opts po = {.out = base, .spec = o->spec, .boards = o->boards, .config = o->config,
@@ -364,10 +393,13 @@ static tfg_status prepare_base(const tfg_bench_opts *o, const char *base,
     tfg_pilot *p = NULL;
     tfg_pilot_result r;
     tfg_status st = tfg_pilot_open(&p, &po, err);
-    if (!st) st = tfg_pilot_run_stage(p, "data", &r, err);
-    if (!st && need_train) st = tfg_pilot_run_stage(p, "model", &r, err);
-    if (!st && need_quant) st = tfg_pilot_run_stage(p, "quantize", &r, err);
-    if (!st && need_quant) st = build_stage(o->spec, base, err);
+    for (size_t i = 0; !st && i < n; i++)
+        if (pre[i] == TFG_STAGE_SPEC)
+            continue;
+        else if (measured(pre[i]))
+            st = tfg_pilot_run_stage(p, tfg_stage_name(pre[i]), &r, err);
+        else
+            st = plain_stage(pre[i], o->spec, base, o->progress, err);
     tfg_pilot_close(p);
     tfg_pilot_policy_free(&policy);
     return st ? tfg_err_prefix(err, "bench: preparing the builtin's earlier stages") : TFG_OK;
@@ -375,14 +407,18 @@ static tfg_status prepare_base(const tfg_bench_opts *o, const char *base,
 
 static tfg_status check_opts(const tfg_bench_opts *o, tfg_err *err)
 {
-    bool known = !strcmp(o->stage, "all");
-    for (size_t i = 0; chain[i]; i++)
-        known |= !strcmp(o->stage, chain[i]);
-    if (!known)
-        return tfg_err_set(err, TFG_EUSAGE,
-                           "bench: unknown stage '%s' (spec, data, model, quantize, sketch "
-                           "or all)",
-                           o->stage);
+    int id = tfg_stage_parse(o->stage, NULL);
+    if (strcmp(o->stage, "all") && (id < 0 || !measured((tfg_stage_id)id))) {
+        tfg_stage_id all[TFG_STAGE_COUNT];
+        size_t n = chain(all);
+        char names[160] = "";
+        for (size_t i = 0; i < n; i++) {
+            size_t u = strlen(names);
+            snprintf(names + u, sizeof names - u, "%s, ", tfg_stage_name(all[i]));
+        }
+        return tfg_err_set(err, TFG_EUSAGE, "bench: unknown stage '%s' (%sor all)", o->stage,
+                           names);
+    }
     if (o->runs < 1 || o->jobs < 1)
         return tfg_err_set(err, TFG_EUSAGE, "bench: runs and jobs must be at least 1");
     if (!tfg_llm_config_find(o->config, o->backend, err))
@@ -428,6 +464,8 @@ tfg_status tfg_pilot_bench(const tfg_bench_opts *o, json_t **summary, tfg_err *e
     if (!st) st = prepare_base(o, base, b.train_cache, err);
     bench_ctx *bp = &b;
     tfg_bench_opts local = *o;
+    if (strcmp(o->stage, "all")) /* an old name counts under today's */
+        local.stage = tfg_stage_name((tfg_stage_id)tfg_stage_parse(o->stage, NULL));
     if (!local.request)
         local.request = json_string_value(json_object_get(o->spec->json, "description"))
                             ? json_string_value(json_object_get(o->spec->json, "description"))
@@ -438,8 +476,8 @@ tfg_status tfg_pilot_bench(const tfg_bench_opts *o, json_t **summary, tfg_err *e
     if (!st) {
         b.base = tfg_path_join(abs, "base");
         for (size_t i = 0; i < n; i++)
-            v[i] = (job){o->stage, (int)i + 1,
-                         tfg_xasprintf("%s/%s-%03zu", abs, o->stage, i + 1)};
+            v[i] = (job){local.stage, (int)i + 1,
+                         tfg_xasprintf("%s/%s-%03zu", abs, local.stage, i + 1)};
         st = run_jobs(bp, v, n, o->jobs, o->progress, err);
         tfg_progress_finish(o->progress);
     }

@@ -1,5 +1,6 @@
 /* internal.h — what the pilot's files share and nothing outside src/pilot uses: the
- * pilot object, context helpers for the prompt placeholders, and the stage table. */
+ * pilot object, context helpers for the prompt placeholders, and the stages' pilot
+ * entries (the lifecycle table, lifecycle.c, points at them). */
 #ifndef TFG_PILOT_INTERNAL_H
 #define TFG_PILOT_INTERNAL_H
 
@@ -32,9 +33,12 @@ char *tfg_pilot_proposal_path(const tfg_pilot *p, const char *stage);
 /* The data stage's summary.json of the run (NULL + err if the data stage has not run). */
 tfg_status tfg_pilot_load_summary(const tfg_pilot *p, json_t **out, tfg_err *err);
 
+/* One file each: stage_spec.c, stage_data.c, stage_train.c, stage_quantize.c,
+ * stage_sketch.c. */
 extern const tfg_pilot_stage_def tfg_pilot_stage_spec;
 extern const tfg_pilot_stage_def tfg_pilot_stage_data;
-extern const tfg_pilot_stage_def tfg_pilot_stage_model;
+extern const tfg_pilot_stage_def tfg_pilot_stage_train;
 extern const tfg_pilot_stage_def tfg_pilot_stage_quantize;
+extern const tfg_pilot_stage_def tfg_pilot_stage_sketch;
 
 #endif

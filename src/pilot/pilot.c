@@ -19,7 +19,10 @@
 
 char *tfg_pilot_log_path(const char *out)
 {
-    return tfg_xasprintf("%s/llm/pilot.jsonl", out);
+    char *llm = tfg_rundir_llm(out);
+    char *path = tfg_path_join(llm, "pilot.jsonl");
+    free(llm);
+    return path;
 }
 
 const tfg_pilot_opts *tfg_pilot_options(const tfg_pilot *p)
@@ -54,8 +57,10 @@ tfg_status tfg_pilot_open(tfg_pilot **out, const tfg_pilot_opts *opts, tfg_err *
         tfg_pilot_close(p);
         return st;
     }
-    for (const char *const *n = tfg_pilot_stage_names(); *n; n++)
-        tfg_llm_builtin_register(p->run, *n, builtin_handler, p);
+    for (int i = 0; i < TFG_STAGE_COUNT; i++)
+        if (tfg_pilot_stage_for((tfg_stage_id)i))
+            tfg_llm_builtin_register(p->run, tfg_pilot_stage_for((tfg_stage_id)i)->name,
+                                     builtin_handler, p);
     *out = p;
     return TFG_OK;
 }
@@ -260,6 +265,7 @@ tfg_status tfg_pilot_run_stage(tfg_pilot *p, const char *stage, tfg_pilot_result
     const tfg_pilot_stage_def *def = tfg_pilot_stage_find(stage);
     if (!def)
         return tfg_err_set(err, TFG_EUSAGE, "the pilot serves no stage '%s'", stage);
+    stage = def->name; /* an old name ("model") means the stage of today's name */
     static const tfg_pilot_route builtin_only = {"builtin", {"builtin"}, 1};
     const tfg_pilot_route *route = tfg_pilot_policy_route(p->o.policy, stage);
     if (!route)

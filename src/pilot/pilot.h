@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "llm/llm.h"
+#include "spec/rundir.h"
 #include "spec/spec.h"
 
 /* ---- failure classes (issue 8, part 3) --------------------------------------------- */
@@ -61,7 +62,8 @@ tfg_status tfg_pilot_scan_unsafe(const json_t *j, const char *what, tfg_err *err
 
 /* ---- prompts (prompt.c) ------------------------------------------------------------ */
 
-/* $TINYFORGE_PROMPTS, else pilot/prompts of the source tree. */
+/* $TINYFORGE_PROMPTS, else prompts/ found by core/resource.h ($TINYFORGE_HOME, the
+ * install, the source tree's pilot/prompts). */
 const char *tfg_pilot_prompts_default_dir(void);
 /* Reads <dir>/<name> and replaces every {{key}} by the string ctx[key] (a missing key
  * is an error naming the template and the key: a template must not ask for context the
@@ -87,13 +89,15 @@ typedef struct {
     size_t n_routes;
     int attempts;            /* per backend (default 5) */
     tfg_llm_data llm_data;   /* what data context prompts may carry (default profile) */
-    double min_accuracy;     /* model stage floor on the validation split (0: none beyond
+    double min_accuracy;     /* train stage floor on the validation split (0: none beyond
                                 beating the most common class) */
 } tfg_pilot_policy;
 
-/* "routing": {"spec": ["cheap", "builtin"], "data": [...], "model": [...],
+/* "routing": {"spec": ["cheap", "builtin"], "data": [...], "train": [...],
  * "quantize": [...], "sketch": [...], "attempts": 5, "llm_data": "profile",
- * "min_accuracy": 0.9}. Backend names are checked against config when it is given. */
+ * "min_accuracy": 0.9}: a route for every stage the lifecycle table gives a pilot entry
+ * ("model", the first release's name of "train", is still read as "train"). Backend
+ * names are checked against config when it is given. */
 tfg_status tfg_pilot_policy_parse(const json_t *routing, const char *file,
                                   const tfg_llm_config *config, tfg_pilot_policy *p,
                                   tfg_err *err);
@@ -131,7 +135,7 @@ typedef struct {
     const char *test_file;          /* optional: data kept whole as the test split */
     const char *test_labels_file;   /* IDX test images: their labels file */
     const char *spec_out;           /* where the accepted spec is written */
-    /* model stage */
+    /* train stage */
     uint32_t epochs;                /* overrides training.epochs when > 0 */
     const char *train_cache;        /* NULL, or a directory of finished trainings keyed by
                                        their inputs (nn/stage.h): repeated validations of
@@ -159,7 +163,7 @@ typedef struct {
 tfg_status tfg_pilot_open(tfg_pilot **out, const tfg_pilot_opts *opts, tfg_err *err);
 void tfg_pilot_close(tfg_pilot *p);
 
-/* Runs one stage ("spec", "data", "model", "quantize"; see tfg_pilot_stage_find) until
+/* Runs one stage ("spec", "data", "train", "quantize", "sketch") until
  * a proposal is accepted and its artifacts are published. TFG_ECHECK when every backend
  * of the route failed (the last validator error is in err); other codes for errors that
  * no proposal can repair (I/O, a bad route). res is filled either way. */
@@ -171,9 +175,9 @@ char *tfg_pilot_log_path(const char *out);
 
 /* ---- stages: the hook a new stage plugs into (stages.c) ---------------------------- */
 
-/* A stage the pilot can serve. The sketch stage of issue 6 plugs in as one more entry
- * of the table in stages.c (stage_sketch.c: context from the build stage, builtin =
- * the sketch template, validate = compile + run on the emulated board, with
+/* A stage the pilot can serve: the `pilot` field of its entry in the lifecycle table
+ * (lifecycle.h), in a file of its own (stage_sketch.c: context from the build stage,
+ * builtin = the sketch template, validate = compile + run on the emulated board, with
  * tfg_pilot_extract_code). */
 typedef struct tfg_pilot_stage_def {
     const char *name;        /* route key, prompt stem (<name>.system.md, <name>.user.md),
@@ -195,9 +199,10 @@ typedef struct tfg_pilot_stage_def {
     void (*done)(void *state);
 } tfg_pilot_stage_def;
 
+/* The pilot entry of a stage, or NULL when nothing of that stage is proposed; by its id
+ * or its name (or an old name: spec/rundir.h). */
+const tfg_pilot_stage_def *tfg_pilot_stage_for(tfg_stage_id id);
 const tfg_pilot_stage_def *tfg_pilot_stage_find(const char *name);
-/* The names of the stages served, in lifecycle order, NULL-terminated. */
-const char *const *tfg_pilot_stage_names(void);
 
 /* What a stage implementation may read of the pilot. */
 const tfg_pilot_opts *tfg_pilot_options(const tfg_pilot *p);

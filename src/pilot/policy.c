@@ -1,7 +1,7 @@
 /* policy.c — the spec's "routing" section: which backends serve which stage, in which
  * order (a cheap model for spec and data, a strong one for the sketch, builtin for
  * what must be exact), how many attempts each backend gets, what data context a
- * prompt may carry, and the model stage's accuracy floor. Every route ends at
+ * prompt may carry, and the train stage's accuracy floor. Every route ends at
  * "builtin", so a run always has a deterministic last resort. */
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +50,16 @@ static void end_with_builtin(tfg_pilot_route *r)
         r->backends[r->n++] = tfg_xstrdup("builtin");
 }
 
-static tfg_status parse_route(const json_t *v, const char *file, const char *stage,
-                              const tfg_llm_config *config, tfg_pilot_policy *p, tfg_err *err)
+/* routing[key] (key: the stage's name, or its old name) as the route of stage. */
+static tfg_status parse_route(const json_t *v, const char *file, const char *key,
+                              const char *stage, const tfg_llm_config *config,
+                              tfg_pilot_policy *p, tfg_err *err)
 {
     char path[128];
-    snprintf(path, sizeof path, "routing.%s", stage);
+    snprintf(path, sizeof path, "routing.%s", key);
     if (json_is_string(v)) {
         json_t *a = json_pack("[O]", v);
-        tfg_status st = parse_route(a, file, stage, config, p, err);
+        tfg_status st = parse_route(a, file, key, stage, config, p, err);
         json_decref(a);
         return st;
     }
@@ -89,9 +91,18 @@ tfg_status tfg_pilot_policy_parse(const json_t *routing, const char *file,
                                   const tfg_llm_config *config, tfg_pilot_policy *p,
                                   tfg_err *err)
 {
-    static const char *const keys[] = {"spec",     "data",     "model",        "quantize",
-                                       "sketch",   "attempts", "llm_data",     "min_accuracy",
-                                       NULL};
+    /* the routed stages (those with a pilot entry), the old name of one, the settings */
+    const char *keys[TFG_STAGE_COUNT + 5];
+    size_t nk = 0;
+    for (int i = 0; i < TFG_STAGE_COUNT; i++)
+        if (tfg_pilot_stage_for((tfg_stage_id)i))
+            keys[nk++] = tfg_stage_name((tfg_stage_id)i);
+    size_t n_routed = nk;
+    keys[nk++] = "model";
+    keys[nk++] = "attempts";
+    keys[nk++] = "llm_data";
+    keys[nk++] = "min_accuracy";
+    keys[nk] = NULL;
     tfg_pilot_policy_default(p);
     if (!routing)
         return TFG_OK;
@@ -104,10 +115,16 @@ tfg_status tfg_pilot_policy_parse(const json_t *routing, const char *file,
     if (!st) st = tfg_jget_int(routing, "attempts", false, 1, 50, &attempts, &c, err);
     if (!st) st = tfg_jget_enum(routing, "llm_data", false, llm_data_names, &llm_data, &c, err);
     if (!st) st = tfg_jget_num(routing, "min_accuracy", false, 0, 1, &p->min_accuracy, &c, err);
-    for (size_t i = 0; !st && i < 5; i++) {
-        const json_t *v = json_object_get(routing, keys[i]);
+    if (!st && json_object_get(routing, "train") && json_object_get(routing, "model"))
+        st = tfg_err_field(err, TFG_EINPUT, file, "routing.model",
+                           "\"model\" is the old name of \"train\"; give one of them");
+    for (size_t i = 0; !st && i < n_routed; i++) {
+        const char *key = keys[i];
+        const json_t *v = json_object_get(routing, key);
+        if (!v && !strcmp(key, "train") && (v = json_object_get(routing, "model")))
+            key = "model";
         if (v)
-            st = parse_route(v, file, keys[i], config, p, err);
+            st = parse_route(v, file, key, keys[i], config, p, err);
     }
     p->attempts = (int)attempts;
     p->llm_data = (tfg_llm_data)llm_data;
@@ -125,15 +142,16 @@ tfg_status tfg_pilot_policy_from_spec(const tfg_spec *s, const tfg_llm_config *c
 
 void tfg_pilot_policy_route_all(tfg_pilot_policy *p, const char *backend, bool only_backend)
 {
-    static const char *const stages[] = {"spec", "data", "model", "quantize", "sketch", NULL};
     for (size_t i = 0; i < p->n_routes; i++) {
         for (size_t k = 0; k < p->routes[i].n; k++)
             free(p->routes[i].backends[k]);
         free(p->routes[i].stage);
     }
     p->n_routes = 0;
-    for (size_t i = 0; stages[i]; i++) {
-        tfg_pilot_route *r = add_route(p, stages[i]);
+    for (int i = 0; i < TFG_STAGE_COUNT; i++) {
+        if (!tfg_pilot_stage_for((tfg_stage_id)i))
+            continue;
+        tfg_pilot_route *r = add_route(p, tfg_stage_name((tfg_stage_id)i));
         r->backends[r->n++] = tfg_xstrdup(backend);
         if (!only_backend)
             end_with_builtin(r);

@@ -9,12 +9,13 @@
 
 #include "core/alloc.h"
 #include "core/io.h"
+#include "core/resource.h"
 #include "pilot/pilot.h"
 
 const char *tfg_pilot_prompts_default_dir(void)
 {
-    const char *env = getenv("TINYFORGE_PROMPTS");
-    return env && *env ? env : TFG_SOURCE_DIR "/pilot/prompts";
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_PROMPTS", "prompts", "pilot/prompts");
 }
 
 tfg_status tfg_pilot_render(const char *dir, const char *name, const json_t *ctx, char **out,

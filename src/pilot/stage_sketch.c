@@ -28,6 +28,7 @@
 #include "core/json.h"
 #include "pilot/internal.h"
 #include "target/sketch.h"
+#include "spec/rundir.h"
 
 typedef struct {
     char *builtin;  /* the template's source for this run */
@@ -146,7 +147,7 @@ static tfg_status ctx_shim(json_t *ctx, tfg_err *err)
 static tfg_status ctx_data(tfg_pilot *p, json_t *ctx, json_t *sent, tfg_err *err)
 {
     const tfg_pilot_opts *o = tfg_pilot_options(p);
-    char *path = tfg_path_join(o->out, "data/preprocess.json");
+    char *path = tfg_rundir_path(o->out, TFG_ART_DATA_PREPROCESS);
     json_t *pp = NULL;
     tfg_status st = tfg_json_load_file(path, &pp, err);
     free(path);
@@ -197,7 +198,7 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
         return tfg_err_set(err, TFG_EUSAGE, "the sketch stage needs a spec");
     sketch_state *st = tfg_xcalloc(1, sizeof *st);
     *state = st;
-    char *build = tfg_path_join(o->out, "build");
+    char *build = tfg_rundir_stage(o->out, TFG_STAGE_BUILD);
     char *model_h = tfg_path_join(build, "model.h");
     tfg_status s = TFG_OK;
     if (!tfg_exists(model_h))

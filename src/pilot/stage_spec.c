@@ -663,7 +663,7 @@ static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
     if (label < 0 || !b)
         return tfg_err_set(err, TFG_EINPUT, "builtin spec writer: no columns or no boards");
     /* Images: the IDX loader's label column; no class names (the files have none), no
-     * model (the model stage proposes one). */
+     * model (the train stage proposes one). */
     char *name = app_name(st->abs[GIVEN_DATA], st->idx);
     json_t *j = json_pack("{s:s, s:s, s:s, s:{s:O, s:s}, s:s, s:i}", "name", name,
                           "description", o->request, "task", tfg_task_name(task), "data",

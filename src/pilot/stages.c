@@ -1,6 +1,8 @@
-/* stages.c — the table of stages the pilot serves, in lifecycle order, and the small
- * helpers their prompts share. A new stage is one more tfg_pilot_stage_def in its own
- * file (as stage_sketch.c is) and one more line in the table below. */
+/* stages.c — the pilot's entries by stage (the stages whose input a backend may
+ * propose), and the small helpers the stages' prompts share. A new proposed stage is
+ * one more tfg_pilot_stage_def in its own file (as stage_sketch.c is) and its line
+ * below, under the stage's id (spec/rundir.h); the lifecycle table (lifecycle.h) finds
+ * it there. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,27 +12,22 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "pilot/internal.h"
+#include "spec/rundir.h"
 
-/* stage_sketch.c: the application sketch, proven on the emulated board. */
-extern const tfg_pilot_stage_def tfg_pilot_stage_sketch;
+static const tfg_pilot_stage_def *const defs[TFG_STAGE_COUNT] = {
+    [TFG_STAGE_SPEC] = &tfg_pilot_stage_spec,         [TFG_STAGE_DATA] = &tfg_pilot_stage_data,
+    [TFG_STAGE_TRAIN] = &tfg_pilot_stage_train,       [TFG_STAGE_QUANTIZE] = &tfg_pilot_stage_quantize,
+    [TFG_STAGE_SKETCH] = &tfg_pilot_stage_sketch};
 
-static const tfg_pilot_stage_def *const table[] = {
-    &tfg_pilot_stage_spec, &tfg_pilot_stage_data, &tfg_pilot_stage_model,
-    &tfg_pilot_stage_quantize, &tfg_pilot_stage_sketch, NULL};
-
-static const char *const names[] = {"spec", "data", "model", "quantize", "sketch", NULL};
+const tfg_pilot_stage_def *tfg_pilot_stage_for(tfg_stage_id id)
+{
+    return (unsigned)id < TFG_STAGE_COUNT ? defs[id] : NULL;
+}
 
 const tfg_pilot_stage_def *tfg_pilot_stage_find(const char *name)
 {
-    for (size_t i = 0; table[i]; i++)
-        if (!strcmp(table[i]->name, name))
-            return table[i];
-    return NULL;
-}
-
-const char *const *tfg_pilot_stage_names(void)
-{
-    return names;
+    int id = tfg_stage_parse(name, NULL);
+    return id < 0 ? NULL : defs[id];
 }
 
 void tfg_pilot_ctx_set(json_t *ctx, const char *key, const char *fmt, ...)
@@ -83,12 +80,15 @@ void tfg_pilot_ctx_board(json_t *ctx, const tfg_spec *s)
 
 char *tfg_pilot_proposal_path(const tfg_pilot *p, const char *stage)
 {
-    return tfg_xasprintf("%s/llm/proposal-%s.json", p->o.out, stage);
+    char *llm = tfg_rundir_llm(p->o.out);
+    char *path = tfg_xasprintf("%s/proposal-%s.json", llm, stage);
+    free(llm);
+    return path;
 }
 
 tfg_status tfg_pilot_load_summary(const tfg_pilot *p, json_t **out, tfg_err *err)
 {
-    char *path = tfg_xasprintf("%s/data/summary.json", p->o.out);
+    char *path = tfg_rundir_path(p->o.out, TFG_ART_DATA_SUMMARY);
     tfg_status st = TFG_OK;
     if (!tfg_exists(path))
         st = tfg_err_set(err, TFG_EINPUT,

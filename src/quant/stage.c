@@ -17,6 +17,7 @@
 #include "nn/train.h"
 #include "quant/quant.h"
 #include "tfg_runtime.h"
+#include "spec/rundir.h"
 
 /* At most this many validation rows choose between calibration methods. */
 #define SELECT_ROWS 2000
@@ -61,9 +62,11 @@ static void inputs_free(inputs *in)
     tfg_graph_free(&in->g);
 }
 
-static const char *const data_files[] = {"train.bin", "val.bin", "test.bin", "summary.json",
-                                         NULL};
-static const char *const train_files[] = {"model.json", "weights.bin", NULL};
+/* What the stage reads: the splits, the data summary and the trained float model. */
+static const tfg_artifact reads[] = {TFG_ART_DATA_TRAIN, TFG_ART_DATA_VAL, TFG_ART_DATA_TEST,
+                                     TFG_ART_DATA_SUMMARY, TFG_ART_TRAIN_MODEL,
+                                     TFG_ART_TRAIN_WEIGHTS};
+enum { N_READS = sizeof reads / sizeof reads[0] };
 
 static tfg_status need_file(const char *path, const char *cmd, const tfg_spec *s, tfg_err *err)
 {
@@ -76,14 +79,11 @@ static tfg_status need_file(const char *path, const char *cmd, const tfg_spec *s
 static tfg_status read_inputs(const tfg_spec *s, const char *out, inputs *in, tfg_err *err)
 {
     memset(in, 0, sizeof *in);
-    char *dd = tfg_path_join(out, "data"), *td = tfg_path_join(out, "train");
-    char *p[6];
-    for (int i = 0; i < 4; i++)
-        p[i] = tfg_path_join(dd, data_files[i]);
-    p[4] = tfg_path_join(td, train_files[0]);
-    p[5] = tfg_path_join(td, train_files[1]);
-    tfg_status st = need_file(p[3], "data", s, err);
-    if (!st) st = need_file(p[4], "train", s, err);
+    char *p[N_READS];
+    for (int i = 0; i < N_READS; i++)
+        p[i] = tfg_rundir_path(out, reads[i]);
+    tfg_status st = need_file(p[3], tfg_stage_name(TFG_STAGE_DATA), s, err);
+    if (!st) st = need_file(p[4], tfg_stage_name(TFG_STAGE_TRAIN), s, err);
     if (!st) st = tfg_split_read(p[0], &in->train, err);
     if (!st) st = tfg_split_read(p[1], &in->val, err);
     if (!st) st = tfg_split_read(p[2], &in->test, err);
@@ -93,10 +93,8 @@ static tfg_status read_inputs(const tfg_spec *s, const char *out, inputs *in, tf
         st = tfg_err_set(err, TFG_EINPUT, "%s: the model takes %zu inputs but the splits have "
                          "%u features: train again (`tinyforge train %s`)", p[4],
                          tfg_shape_size(&in->g.tensors[0]), in->train.features, s->path);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < N_READS; i++)
         free(p[i]);
-    free(dd);
-    free(td);
     return st;
 }
 
@@ -245,7 +243,7 @@ static json_t *make_report(const tfg_spec *s, const inputs *in, const candidate 
 {
     json_t *r = json_object();
     bool cls = in->test.label_kind == TFG_LABEL_CLASS;
-    json_object_set_new(r, "stage", json_string("quant"));
+    json_object_set_new(r, "stage", json_string(tfg_stage_name(TFG_STAGE_QUANTIZE)));
     json_object_set_new(r, "name", json_string(s->name));
     json_object_set_new(r, "test_samples", json_integer(in->test.rows));
     if (cls) {
@@ -284,15 +282,15 @@ static tfg_status publish(const char *out, tfg_manifest *m, const candidate *bes
                           const int8_eval *q, size_t rows, const json_t *report, tfg_err *err)
 {
     tfg_stagedir sd;
-    tfg_status st = tfg_stage_begin(&sd, out, "quant", err);
+    tfg_status st = tfg_stage_begin(&sd, out, tfg_stage_name(TFG_STAGE_QUANTIZE), err);
     if (st)
         return st;
     const tfg_tfl_subgraph *sg = &best->model.subgraphs[0];
     size_t ni = (size_t)sg->tensors[sg->inputs[0]].bytes;
     size_t no = (size_t)sg->tensors[sg->outputs[0]].bytes;
-    char *model = tfg_stage_path(&sd, "model.tflite");
-    char *ti = tfg_stage_path(&sd, "test_input.bin");
-    char *to = tfg_stage_path(&sd, "test_output.bin");
+    char *model = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_QUANTIZE_MODEL));
+    char *ti = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_QUANTIZE_TEST_INPUT));
+    char *to = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_QUANTIZE_TEST_OUTPUT));
     st = tfg_write_atomic(model, best->model.file, best->model.file_len, err);
     if (!st) st = tfg_write_atomic(ti, q->inputs, ni * rows, err);
     if (!st) st = tfg_write_atomic(to, q->outputs, no * rows, err);
@@ -382,24 +380,18 @@ tfg_status tfg_quant_stage(const tfg_spec *s, const tfg_quant_stage_opts *o,
                            tfg_quant_outcome *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "quant");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_QUANTIZE);
     qopts q;
     inputs in;
     memset(&in, 0, sizeof in);
     tfg_status st = read_options(s, &q, err);
     if (!st) st = read_inputs(s, o->out, &in, err);
     tfg_manifest m;
-    tfg_manifest_init(&m, "quant");
-    for (int d = 0; !st && d < 2; d++) {
-        const char *const *names = d ? train_files : data_files;
-        char *dir = tfg_path_join(o->out, d ? "train" : "data");
-        for (size_t i = 0; !st && names[i]; i++) {
-            char *p = tfg_path_join(dir, names[i]), *label = tfg_path_join(d ? "train" : "data", names[i]);
-            st = tfg_manifest_input_file(&m, label, p, err);
-            free(p);
-            free(label);
-        }
-        free(dir);
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_QUANTIZE));
+    for (int i = 0; !st && i < N_READS; i++) {
+        char *p = tfg_rundir_path(o->out, reads[i]);
+        st = tfg_manifest_input_file(&m, tfg_artifact_label(reads[i]), p, err);
+        free(p);
     }
     if (!st) {
         char *text = tfg_xasprintf("%lld %d %.9g %.9g %llu", (long long)q.samples, q.method,

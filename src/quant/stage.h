@@ -1,7 +1,7 @@
 /* stage.h — the quantize stage as one call: read the trained float model and the data
  * stage's splits, calibrate on a representative set from the training split, write the
  * int8 TFLite model, and check it against the float model on the test split. Published
- * at once in <out>/quant/:
+ * at once in <out>/quantize/:
  *
  *   model.tflite      the int8 model (TFLite int8 spec; TFLM reads it)
  *   test_input.bin    the test split quantized to int8 (rows x input bytes), exactly the
@@ -35,7 +35,7 @@ typedef struct {
 
 typedef struct {
     bool skipped;
-    char *dir;      /* <out>/quant */
+    char *dir;      /* <out>/quantize */
     json_t *report; /* report.json (also loaded when skipped) */
 } tfg_quant_outcome;
 

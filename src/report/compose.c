@@ -13,6 +13,7 @@
 #include "core/strutil.h"
 #include "report/png.h"
 #include "report/report.h"
+#include "spec/rundir.h"
 
 enum { MAX_PROFILE_COLUMNS = 24, MAX_SPLIT_CLASSES = 12 };
 
@@ -102,10 +103,10 @@ static void sketch_result(const tfg_run *r, tfg_doc *d)
     const json_t *k = r->files[TFG_RUN_SKETCHREP].j;
     if (!k)
         return;
-    const char *res = jstr(k, "result");
-    if (res && strcmp(res, "passed")) {
+    const tfg_sketch_result *sk = &r->sketch;
+    if (strcmp(sk->result, "passed")) {
         tfg_doc_note(d, "The application sketch was rejected: %s",
-                     jstr(k, "error") ? jstr(k, "error") : "(no reason recorded)");
+                     sk->error ? sk->error : "(no reason recorded)");
         return;
     }
     size_t i;
@@ -113,7 +114,7 @@ static void sketch_result(const tfg_run *r, tfg_doc *d)
     json_array_foreach(json_object_get(k, "checks"), i, c)
         tfg_doc_para(d, "The application sketch (%s), built by %s, ran on %s (%s): its printed "
                         "prediction equals the host int8 prediction for all %lld test samples.",
-                     jstr(k, "source") ? jstr(k, "source") : "builtin template",
+                     sk->source ? sk->source : "builtin template",
                      jstr(c, "builder") ? jstr(c, "builder") : "tinyforge",
                      jstr(c, "board") ? jstr(c, "board") : "the board",
                      jstr(c, "machine") ? jstr(c, "machine") : "emulated",
@@ -127,11 +128,11 @@ static void section_result(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
     tfg_doc_para(d, "%s: %s for the %s (%s, %s, %.0f MHz).%s%s", s->name, tfg_task_name(s->task),
                  s->board.name, s->board.mcu, s->board.core, (double)s->board.clock_hz / 1e6,
                  desc ? " " : "", desc ? desc : "");
-    const json_t *v = r->files[TFG_RUN_VALREP].j;
+    const bool validated = r->files[TFG_RUN_VALREP].j != NULL;
     char missing[128];
-    if (v) {
-        long long n = jint(v, "samples"), bad = jint(v, "mismatches");
-        const char *emu = jstr(v, "emulator");
+    if (validated) {
+        long long n = r->validate.samples, bad = r->validate.mismatches;
+        const char *emu = r->validate.emulator;
         if (bad == 0)
             tfg_doc_para(d, "Proven on the device: the firmware ran on the emulated board%s%s%s "
                             "and its prediction equals the host int8 prediction for all %lld "
@@ -159,7 +160,7 @@ static void section_result(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
         tfg_fmt_count(l, sizeof l, r->mem.ram_limit);
         tfg_doc_cell_set(kv(t, "RAM"), "%s of %s bytes", u, l);
     }
-    double ms = jnum(v, "estimated_ms");
+    double ms = validated ? r->validate.estimated_ms : NAN;
     if (!isnan(ms))
         tfg_doc_cell_set(kv(t, "estimated time per inference"), "%.3f ms", ms);
 }
@@ -421,8 +422,8 @@ static void section_model(const tfg_run *r, tfg_doc *d)
     if (tr)
         tfg_doc_para(d, "%lld parameters, %lld multiply-accumulates per inference; trained %lld "
                         "epochs, the best on validation was epoch %lld.",
-                     jint(tr, "params"), jint(tr, "macs"), jint(tr, "epochs_run"),
-                     jint(tr, "best_epoch"));
+                     (long long)r->train.params, (long long)r->train.macs,
+                     (long long)r->train.epochs_run, (long long)r->train.best_epoch);
     if (arch) {
         static const char *const head[] = {"#", "layer", "settings", NULL};
         tfg_doc_block *t = tfg_doc_table(d, "arch", "Architecture (train/arch.json)", head);
@@ -467,23 +468,24 @@ static void section_accuracy(const tfg_run *r, tfg_doc *d)
     tfg_doc_cell_set(&row[0], "float");
     tfg_doc_cell_set(&row[1], "host");
     set_pct(&row[2], r->acc_float);
-    if (tr && !isnan(jnum(tr, "test_loss")))
-        tfg_doc_cell_set(&row[3], "test loss %.4f", jnum(tr, "test_loss"));
+    if (tr && !isnan(r->train.test_loss))
+        tfg_doc_cell_set(&row[3], "test loss %.4f", r->train.test_loss);
     row = tfg_doc_row(t);
     tfg_doc_cell_set(&row[0], "int8");
     tfg_doc_cell_set(&row[1], "host");
     set_pct(&row[2], r->acc_int8);
     if (q) {
-        double drop = jnum(q, "drop_points");
+        double drop = r->quantize.drop_points;
         if (isnan(drop))
             drop = 100 * (r->acc_float - r->acc_int8);
         const json_t *cal = json_object_get(q, "calibration");
-        const char *method = jstr(cal, "method");
+        const char *method = r->quantize.calibration_method;
         tfg_buf nb;
         tfg_buf_init(&nb);
         tfg_buf_printf(&nb, "%.2f points below float", drop);
         if (method) {
-            tfg_buf_printf(&nb, "; calibrated on %lld samples, %s", jint(cal, "samples"), method);
+            tfg_buf_printf(&nb, "; calibrated on %lld samples, %s",
+                           (long long)r->quantize.calibration_samples, method);
             if (!strcmp(method, "percentile") && !isnan(jnum(cal, "percentile")))
                 tfg_buf_printf(&nb, " %g", jnum(cal, "percentile"));
         }
@@ -497,8 +499,9 @@ static void section_accuracy(const tfg_run *r, tfg_doc *d)
     set_pct(&row[2], r->acc_device);
     if (v)
         tfg_doc_cell_set(&row[3], "%lld of %lld predictions equal the host int8 ones%s%s",
-                         jint(v, "matches"), jint(v, "samples"), jstr(v, "emulator") ? "; on " : "",
-                         jstr(v, "emulator") ? jstr(v, "emulator") : "");
+                         (long long)r->validate.matches, (long long)r->validate.samples,
+                         r->validate.emulator ? "; on " : "",
+                         r->validate.emulator ? r->validate.emulator : "");
 }
 
 /* ---- confusion ---- */
@@ -572,7 +575,7 @@ static tfg_status section_confusion(const tfg_run *r, tfg_doc *d, tfg_err *err)
     char *cap = tfg_xasprintf("Confusion matrix of %s: rows are the true class, columns the "
                               "predicted one, darker is more; blue is right, red is wrong.",
                               which);
-    tfg_doc_image(d, "confusion-img", cap, "confusion.png", side, side);
+    tfg_doc_image(d, "confusion-img", cap, tfg_artifact_file(TFG_ART_REPORT_CONFUSION), side, side);
     free(cap);
     confusion_table(r, c, d);
     per_class_table(r, c, d);
@@ -615,20 +618,19 @@ static void section_work(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
     tfg_doc_heading(d, 2, "Work per inference");
     const json_t *v = r->files[TFG_RUN_VALREP].j, *tr = r->files[TFG_RUN_TRAINREP].j;
     tfg_doc_block *t = kv_table(d, "work", NULL);
-    if (tr)
+    if (tr && r->train.macs >= 0)
         set_count(kv(t, "multiply-accumulates (from the architecture)"),
-                  (uint64_t)jint(tr, "macs"));
-    if (jhas_int(v, "instructions_per_inference"))
+                  (uint64_t)r->train.macs);
+    if (v && r->validate.work_per_inference >= 0)
         set_count(kv(t, "instructions executed on the emulated core"),
-                  (uint64_t)jint(v, "instructions_per_inference"));
+                  (uint64_t)r->validate.work_per_inference);
     else
         tfg_doc_cell_set(kv(t, "instructions executed on the emulated core"), "not run");
-    double ms = jnum(v, "estimated_ms");
+    double ms = v ? r->validate.estimated_ms : NAN;
     if (!isnan(ms)) {
-        const json_t *b = json_object_get(v, "board");
-        const char *bn = jstr(b, "name") ? jstr(b, "name") : s->board.name;
+        const char *bn = r->validate.board_name ? r->validate.board_name : s->board.name;
         tfg_doc_cell_set(kv(t, "estimated time on the board"), "%.3f ms on the %s", ms, bn);
-        const char *as = jstr(v, "assumption");
+        const char *as = r->validate.assumption;
         tfg_doc_cell_set(kv(t, "assuming"), "%s", as ? as : "(not stated by the validate stage)");
     }
     if (s->budget.latency_ms > 0) {

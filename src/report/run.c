@@ -11,23 +11,20 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "spec/rundir.h"
 
-static const char *const stage_names[TFG_RUN_STAGES] = {"data",  "train",    "quant",
-                                                        "build", "validate", "sketch"};
+static const tfg_stage_id stages[TFG_RUN_STAGES] = {
+    TFG_STAGE_DATA, TFG_STAGE_TRAIN, TFG_STAGE_QUANTIZE, TFG_STAGE_BUILD, TFG_STAGE_VALIDATE,
+    TFG_STAGE_SKETCH};
 
-static const struct {
-    tfg_run_stage stage;
-    const char *name;
-} file_table[TFG_RUN_FILES] = {
-    {TFG_RUN_DATA, "summary.json"},  {TFG_RUN_DATA, "profile.json"},
-    {TFG_RUN_DATA, "plan.json"},     {TFG_RUN_TRAIN, "report.json"},
-    {TFG_RUN_TRAIN, "arch.json"},    {TFG_RUN_QUANT, "report.json"},
-    {TFG_RUN_BUILD, "report.json"},  {TFG_RUN_VALIDATE, "report.json"},
-    {TFG_RUN_SKETCH, "report.json"}};
+static const tfg_artifact file_table[TFG_RUN_FILES] = {
+    TFG_ART_DATA_SUMMARY,    TFG_ART_DATA_PROFILE,  TFG_ART_DATA_PLAN,
+    TFG_ART_TRAIN_REPORT,    TFG_ART_TRAIN_ARCH,    TFG_ART_QUANTIZE_REPORT,
+    TFG_ART_BUILD_REPORT,    TFG_ART_VALIDATE_REPORT, TFG_ART_SKETCH_REPORT};
 
 const char *tfg_run_stage_name(tfg_run_stage s)
 {
-    return s < TFG_RUN_STAGES ? stage_names[s] : "?";
+    return s < TFG_RUN_STAGES ? tfg_stage_name(stages[s]) : "?";
 }
 
 /* ---- small field checks: each returns TFG_OK for a missing optional field ---- */
@@ -155,7 +152,7 @@ static tfg_status check_split(const chk *k, const json_t *splits, const char *na
     return st;
 }
 
-static tfg_status check_summary(const chk *k, const json_t *j)
+static tfg_status check_summary(const chk *k, const json_t *j, tfg_run *r)
 {
     tfg_status st = str(k, j, "", "name", false);
     if (!st) st = each(k, j, "", "sources", check_source);
@@ -196,7 +193,7 @@ static tfg_status check_column(const chk *k, const json_t *o, const char *p)
     return st;
 }
 
-static tfg_status check_profile(const chk *k, const json_t *j)
+static tfg_status check_profile(const chk *k, const json_t *j, tfg_run *r)
 {
     tfg_status st = count(k, j, "", "rows", false);
     if (!st) st = count(k, j, "", "columns", false);
@@ -213,7 +210,7 @@ static tfg_status check_plan_op(const chk *k, const json_t *o, const char *p)
     return st;
 }
 
-static tfg_status check_plan(const chk *k, const json_t *j)
+static tfg_status check_plan(const chk *k, const json_t *j, tfg_run *r)
 {
     tfg_status st = shape(k, j, "", "ops", true, JSON_ARRAY);
     if (!st) st = each(k, j, "", "ops", check_plan_op);
@@ -227,98 +224,41 @@ static tfg_status check_layer(const chk *k, const json_t *o, const char *p)
     return str(k, o, p, "type", true);
 }
 
-static tfg_status check_arch(const chk *k, const json_t *j)
+static tfg_status check_arch(const chk *k, const json_t *j, tfg_run *r)
 {
     tfg_status st = shape(k, j, "", "layers", true, JSON_ARRAY);
     if (!st) st = each(k, j, "", "layers", check_layer);
     return st;
 }
 
-static tfg_status check_train(const chk *k, const json_t *j)
+static tfg_status check_train(const chk *k, const json_t *j, tfg_run *r)
 {
-    tfg_status st = count(k, j, "", "params", false);
-    if (!st) st = count(k, j, "", "macs", false);
-    if (!st) st = shape(k, j, "", "estimate", false, JSON_OBJECT);
-    const json_t *e = json_object_get(j, "estimate");
-    if (!st && json_is_object(e)) st = count(k, e, "estimate", "flash_bytes", true);
-    if (!st && json_is_object(e)) st = count(k, e, "estimate", "ram_bytes", true);
-    if (!st) st = count(k, j, "", "epochs_run", false);
-    if (!st) st = count(k, j, "", "best_epoch", false);
-    if (!st) st = num(k, j, "", "seconds", false, 0, 1e9);
-    if (!st) st = num(k, j, "", "test_accuracy", false, 0, 1);
-    if (!st) st = num(k, j, "", "test_loss", false, -HUGE_VAL, HUGE_VAL);
-    if (!st) st = strv(k, j, "", "classes", false);
-    return st;
+    tfg_status st = tfg_train_result_read(j, k->file, &r->train, k->err);
+    return st ? st : strv(k, j, "", "classes", false);
+}
+/* ---- quantize/, build/, validate/ (the contract in docs/report.md) ---- */
+
+static tfg_status check_quant(const chk *k, const json_t *j, tfg_run *r)
+{
+    tfg_status st = tfg_quantize_result_read(j, k->file, &r->quantize, k->err);
+    return st ? st : strv(k, j, "", "class_names", false);
 }
 
-/* ---- quant/, build/, validate/ (the contract in docs/report.md) ---- */
-
-static tfg_status check_quant(const chk *k, const json_t *j)
+static tfg_status check_build(const chk *k, const json_t *j, tfg_run *r)
 {
-    tfg_status st = num(k, j, "", "float_accuracy", true, 0, 1);
-    if (!st) st = num(k, j, "", "int8_accuracy", true, 0, 1);
-    if (!st) st = num(k, j, "", "drop_points", false, -100, 100);
-    if (!st) st = count(k, j, "", "test_samples", false);
-    if (!st) st = strv(k, j, "", "class_names", false);
-    if (!st) st = shape(k, j, "", "calibration", false, JSON_OBJECT);
-    const json_t *c = json_object_get(j, "calibration");
-    if (!st && json_is_object(c)) st = count(k, c, "calibration", "samples", false);
-    if (!st && json_is_object(c)) st = str(k, c, "calibration", "method", false);
-    if (!st && json_is_object(c)) st = num(k, c, "calibration", "percentile", false, 0, 100);
-    if (!st) st = num(k, j, "", "seconds", false, 0, 1e9);
-    return st;
-}
-
-static tfg_status check_build(const chk *k, const json_t *j)
-{
-    tfg_status st = count(k, j, "", "flash_bytes", true);
-    if (!st) st = count(k, j, "", "arena_bytes", true);
-    if (!st) st = count(k, j, "", "input_bytes", false);
-    if (!st) st = count(k, j, "", "output_bytes", false);
+    tfg_status st = tfg_build_result_read(j, k->file, &r->build, k->err);
     if (!st) st = str(k, j, "", "model_sha256", false);
     if (!st) st = strv(k, j, "", "files", false);
-    if (!st) st = num(k, j, "", "seconds", false, 0, 1e9);
     return st;
 }
 
-static tfg_status check_validate(const chk *k, const json_t *j)
+static tfg_status check_validate(const chk *k, const json_t *j, tfg_run *r)
 {
-    tfg_status st = shape(k, j, "", "board", false, JSON_OBJECT);
+    tfg_status st = tfg_validate_result_read(j, k->file, &r->validate, k->err);
     const json_t *b = json_object_get(j, "board");
-    static const char *const bstr[] = {"id", "name", "core", NULL};
     static const char *const bnum[] = {"clock_hz", "flash_bytes", "ram_bytes", NULL};
-    for (int i = 0; !st && json_is_object(b) && bstr[i]; i++)
-        st = str(k, b, "board", bstr[i], false);
     for (int i = 0; !st && json_is_object(b) && bnum[i]; i++)
         st = count(k, b, "board", bnum[i], false);
-    if (!st) st = str(k, j, "", "emulator", false);
-    if (!st) st = count(k, j, "", "samples", true);
-    if (!st) st = count(k, j, "", "matches", true);
-    if (!st) st = count(k, j, "", "mismatches", true);
-    if (!st) st = num(k, j, "", "device_accuracy", false, 0, 1); /* classification only */
-    static const char *const mem[] = {"flash", "ram"};
-    for (int i = 0; !st && i < 2; i++) {
-        st = shape(k, j, "", mem[i], false, JSON_OBJECT);
-        const json_t *m = json_object_get(j, mem[i]);
-        if (!st && json_is_object(m)) st = count(k, m, mem[i], "used", true);
-        if (!st && json_is_object(m)) st = count(k, m, mem[i], "limit", true);
-        static const char *const parts[] = {"weights", "arena", "code", NULL};
-        for (int p = 0; !st && json_is_object(m) && parts[p]; p++)
-            st = count(k, m, mem[i], parts[p], false);
-    }
-    if (!st) st = count(k, j, "", "instructions_per_inference", false);
-    if (!st) st = num(k, j, "", "estimated_ms", false, 0, 1e12);
-    if (!st) st = str(k, j, "", "assumption", false);
-    if (!st) st = num(k, j, "", "seconds", false, 0, 1e9);
-    if (!st) {
-        json_int_t n = json_integer_value(json_object_get(j, "samples"));
-        json_int_t m = json_integer_value(json_object_get(j, "matches"));
-        json_int_t x = json_integer_value(json_object_get(j, "mismatches"));
-        if (m > n || x > n - m || m + x != n)
-            st = tfg_err_field(k->err, TFG_EINPUT, k->file, "matches",
-                               "%lld matches + %lld mismatches should be the %lld samples",
-                               (long long)m, (long long)x, (long long)n);
-    }
     return st;
 }
 
@@ -333,15 +273,13 @@ static tfg_status check_sketch_run(const chk *k, const json_t *o, const char *p)
     return st ? st : count(k, o, p, "samples", false);
 }
 
-static tfg_status check_sketch(const chk *k, const json_t *j)
+static tfg_status check_sketch(const chk *k, const json_t *j, tfg_run *r)
 {
-    tfg_status st = str(k, j, "", "result", true);
-    if (!st) st = str(k, j, "", "source", false);
-    if (!st) st = str(k, j, "", "error", false);
+    tfg_status st = tfg_sketch_result_read(j, k->file, &r->sketch, k->err);
     return st ? st : each(k, j, "", "checks", check_sketch_run);
 }
 
-typedef tfg_status (*file_check)(const chk *k, const json_t *j);
+typedef tfg_status (*file_check)(const chk *k, const json_t *j, tfg_run *r);
 
 static const file_check file_checks[TFG_RUN_FILES] = {
     check_summary, check_profile, check_plan,     check_train, check_arch,
@@ -349,11 +287,10 @@ static const file_check file_checks[TFG_RUN_FILES] = {
 
 /* ---- loading ---- */
 
-static tfg_status load_one(tfg_run_file *f, tfg_run_file_id id, const char *out, tfg_err *err)
+static tfg_status load_one(tfg_run *r, tfg_run_file_id id, const char *out, tfg_err *err)
 {
-    char *dir = tfg_path_join(out, stage_names[file_table[id].stage]);
-    f->path = tfg_path_join(dir, file_table[id].name);
-    free(dir);
+    tfg_run_file *f = &r->files[id];
+    f->path = tfg_rundir_path(out, file_table[id]);
     f->j = NULL;
     if (!tfg_exists(f->path))
         return TFG_OK;
@@ -369,7 +306,7 @@ static tfg_status load_one(tfg_run_file *f, tfg_run_file_id id, const char *out,
     }
     f->j = j;
     chk k = {f->path, err};
-    return file_checks[id](&k, j);
+    return file_checks[id](&k, j, r);
 }
 
 /* The n x n matrix at obj[key] (absent: cm->n stays 0). */
@@ -510,7 +447,7 @@ tfg_status tfg_run_load(const char *out, uint64_t board_flash, uint64_t board_ra
     memset(r, 0, sizeof *r);
     tfg_status st = TFG_OK;
     for (int i = 0; i < TFG_RUN_FILES; i++) {
-        tfg_status s1 = load_one(&r->files[i], (tfg_run_file_id)i, out, st ? NULL : err);
+        tfg_status s1 = load_one(r, (tfg_run_file_id)i, out, st ? NULL : err);
         if (!st)
             st = s1;
     }
@@ -524,11 +461,11 @@ tfg_status tfg_run_load(const char *out, uint64_t board_flash, uint64_t board_ra
         r->ran[s] = j != NULL;
         r->seconds[s] = num_or_nan(j, "seconds");
     }
-    r->acc_float = num_or_nan(r->files[TFG_RUN_QUANTREP].j, "float_accuracy");
-    if (isnan(r->acc_float))
-        r->acc_float = num_or_nan(r->files[TFG_RUN_TRAINREP].j, "test_accuracy");
-    r->acc_int8 = num_or_nan(r->files[TFG_RUN_QUANTREP].j, "int8_accuracy");
-    r->acc_device = num_or_nan(r->files[TFG_RUN_VALREP].j, "device_accuracy");
+    r->acc_float = r->files[TFG_RUN_QUANTREP].j ? r->quantize.float_accuracy : NAN;
+    if (isnan(r->acc_float) && r->files[TFG_RUN_TRAINREP].j)
+        r->acc_float = r->train.test_accuracy;
+    r->acc_int8 = r->files[TFG_RUN_QUANTREP].j ? r->quantize.int8_accuracy : NAN;
+    r->acc_device = r->files[TFG_RUN_VALREP].j ? r->validate.device_accuracy : NAN;
     pick_classes(r);
     st = read_matrices(r, err);
     if (!st)

@@ -10,7 +10,9 @@
  *
  * Files read (docs/report.md lists them with the fields used):
  *   data/summary.json data/profile.json data/plan.json   train/report.json train/arch.json
- *   quant/report.json build/report.json validate/report.json sketch/report.json */
+ *   quantize/report.json build/report.json validate/report.json sketch/report.json
+ * (spec/rundir.h has their places; the stages' reports are read by their typed readers,
+ * spec/results.h, and the figures kept below). */
 #ifndef TFG_REPORT_RUN_H
 #define TFG_REPORT_RUN_H
 
@@ -20,6 +22,7 @@
 
 #include "core/error.h"
 #include "report/metrics.h"
+#include "spec/results.h"
 
 typedef enum {
     TFG_RUN_DATA,
@@ -31,7 +34,7 @@ typedef enum {
     TFG_RUN_STAGES
 } tfg_run_stage;
 
-/* "data", "train", "quant", "build", "validate", "sketch". */
+/* The stage's one name (spec/rundir.h): "data", "train", "quantize", ... */
 const char *tfg_run_stage_name(tfg_run_stage s);
 
 typedef enum {
@@ -40,7 +43,7 @@ typedef enum {
     TFG_RUN_PLAN,    /* data/plan.json */
     TFG_RUN_TRAINREP,/* train/report.json */
     TFG_RUN_ARCH,    /* train/arch.json */
-    TFG_RUN_QUANTREP,/* quant/report.json */
+    TFG_RUN_QUANTREP,/* quantize/report.json */
     TFG_RUN_BUILDREP,/* build/report.json */
     TFG_RUN_VALREP,  /* validate/report.json */
     TFG_RUN_SKETCHREP, /* sketch/report.json */
@@ -63,6 +66,13 @@ typedef enum {
 typedef struct {
     tfg_run_file files[TFG_RUN_FILES];
     bool ran[TFG_RUN_STAGES];       /* the stage's report file is there */
+    /* The stages' reports, typed (valid where the file is there; strings borrowed from
+     * files[].j). */
+    tfg_train_result train;
+    tfg_quantize_result quantize;
+    tfg_build_result build;
+    tfg_validate_result validate;
+    tfg_sketch_result sketch;
     double seconds[TFG_RUN_STAGES]; /* NAN: not run or not reported */
 
     char **classes;                 /* class names (quant, else data, else train) or NULL */

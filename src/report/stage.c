@@ -9,6 +9,7 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "core/manifest.h"
+#include "spec/rundir.h"
 
 static tfg_status write_text(const tfg_stagedir *sd, const char *name, const char *text,
                              tfg_err *err)
@@ -23,14 +24,14 @@ static tfg_status publish(const tfg_report_opts *o, const tfg_doc *d, tfg_manife
                           tfg_err *err)
 {
     tfg_stagedir sd;
-    tfg_status st = tfg_stage_begin(&sd, o->out, "report", err);
+    tfg_status st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_REPORT), err);
     if (st)
         return st;
     char *html = tfg_doc_html(d), *md = tfg_doc_markdown(d);
-    st = write_text(&sd, "report.html", html, err);
-    if (!st) st = write_text(&sd, "report.md", md, err);
+    st = write_text(&sd, tfg_artifact_file(TFG_ART_REPORT_HTML), html, err);
+    if (!st) st = write_text(&sd, tfg_artifact_file(TFG_ART_REPORT_MD), md, err);
     if (!st && d->png.len) {
-        char *p = tfg_stage_path(&sd, "confusion.png");
+        char *p = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_REPORT_CONFUSION));
         st = tfg_write_atomic(p, d->png.data, d->png.len, err);
         free(p);
     }
@@ -73,11 +74,11 @@ tfg_status tfg_report_stage(const tfg_spec *s, const tfg_report_opts *o, tfg_rep
                             tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "report");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_REPORT);
     tfg_run run;
     tfg_status st = tfg_run_load(o->out, s->board.flash_bytes, s->board.ram_bytes, &run, err);
     tfg_manifest m;
-    tfg_manifest_init(&m, "report");
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_REPORT));
     if (!st)
         st = list_inputs(s, &run, &m, err);
     bool have_png = tfg_run_final_confusion(&run, NULL) != NULL;

@@ -7,13 +7,14 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/resource.h"
 #include "core/strutil.h"
 #include "spec/spec.h"
 
 const char *tfg_boards_default_path(void)
 {
-    const char *env = getenv("TINYFORGE_BOARDS");
-    return env && *env ? env : TFG_SOURCE_DIR "/boards/boards.json";
+    static char *found;
+    return tfg_resource_default(&found, "TINYFORGE_BOARDS", "boards.json", "boards/boards.json");
 }
 
 static char *dup_or_null(const char *s)

@@ -47,7 +47,8 @@ typedef struct {
     size_t n;
 } tfg_boards;
 
-/* The board file: $TINYFORGE_BOARDS if set, else boards/boards.json of the source tree. */
+/* The board file: $TINYFORGE_BOARDS if set, else boards.json found by core/resource.h
+ * ($TINYFORGE_HOME, the install, the source tree's boards/boards.json). */
 const char *tfg_boards_default_path(void);
 tfg_status tfg_boards_load(const char *path, tfg_boards *b, tfg_err *err);
 void tfg_boards_free(tfg_boards *b);

@@ -20,6 +20,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/proc.h"
+#include "core/resource.h"
 #include "target/target_internal.h"
 
 #define REQ_FILE "tfg_req.bin" /* the name fw_main.c opens over semihosting */
@@ -59,11 +60,8 @@ char *tfg_target_simavr_runner(void)
     const char *env = getenv("TFG_SIMAVR_RUNNER");
     if (env && *env)
         return tfg_xstrdup(env);
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        char *dir = tfg_path_dirname(self);
+    char *dir = tfg_exe_dir();
+    if (dir) {
         char *p = tfg_path_join(dir, "tfg-simavr-runner");
         free(dir);
         if (access(p, X_OK) == 0)

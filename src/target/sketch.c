@@ -21,6 +21,7 @@
 #include "core/json.h"
 #include "target/sketch_internal.h"
 #include "target/target_internal.h"
+#include "spec/rundir.h"
 
 /* The spec's name as a C identifier: letters, digits and '_'. */
 static char *ident(const char *name)
@@ -104,7 +105,7 @@ static bool colour_inputs(const json_t *pp)
 
 static tfg_status load_pp(const char *out, json_t **pp, tfg_err *err)
 {
-    char *p = tfg_path_join(out, "data/preprocess.json");
+    char *p = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
     tfg_status st = tfg_json_load_file(p, pp, err);
     if (!st && json_array_size(json_object_get(json_object_get(*pp, "label"), "classes")) < 2)
         st = tfg_err_set(err, TFG_EUSAGE, "%s: the sketch prints a class name, and this spec "
@@ -180,7 +181,7 @@ tfg_status tfg_sketch_builtin(const tfg_spec *s, const char *out, char **src, tf
 {
     *src = NULL;
     json_t *pp = NULL;
-    char *pre = tfg_path_join(out, "build/preprocess.h");
+    char *pre = tfg_rundir_path(out, TFG_ART_BUILD_PREPROCESS_H);
     tfg_status st = load_pp(out, &pp, err);
     if (!st && !tfg_exists(pre))
         st = tfg_err_set(err, TFG_EINPUT, "%s: no device preprocessing; run `tinyforge build` "
@@ -216,7 +217,7 @@ static tfg_status write_text(const char *dir, const char *name, const char *text
 static tfg_status library_src(const tfg_spec *s, const json_t *pp, const char *out,
                               const char *src, tfg_err *err)
 {
-    char *build = tfg_path_join(out, "build"), *runtime = tfg_target_runtime_dir();
+    char *build = tfg_rundir_stage(out, TFG_STAGE_BUILD), *runtime = tfg_target_runtime_dir();
     char *ard = tfg_path_join(runtime, "arduino"), *board = tfg_path_join(runtime, "board");
     char **names = NULL;
     size_t n = 0;

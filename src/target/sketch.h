@@ -61,7 +61,7 @@ tfg_status tfg_sketch_write(const tfg_spec *s, const char *out, const char *dir,
                             const char *source, tfg_err *err);
 
 typedef struct {
-    const char *out;          /* run directory: build/, data/test_raw.bin, quant/ */
+    const char *out;          /* run directory: build/, data/test_raw.bin, quantize/ */
     const char *source;       /* the sketch (.ino text) */
     const char *source_name;  /* for messages ("fruit.ino") */
     const tfg_board *board;   /* NULL: the spec's board */

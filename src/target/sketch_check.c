@@ -4,8 +4,9 @@
  *
  * The firmware is built and run by the target library's one toolchain (target.h:
  * tfg_fw_build with the sketch program, tfg_fw_run in lines mode), so it is held to the
- * same fit rule as the validate stage's. Two runs. Pass 1: the samples in order, the model as built; every printed class must
- * be the argmax (first maximum) of quant/test_output.bin's row. Pass 2: the samples in
+ * same fit rule as the validate stage's. Two runs. Pass 1: the samples in order, the
+ * model as built; every printed class must be the argmax (first maximum) of
+ * quantize/test_output.bin's row. Pass 2: the samples in
  * reverse order and the model's outputs rotated by one class (runtime/arduino/
  * tfg_perturb.c); the sketch must now print the rotated argmax of each reversed row.
  * A sketch that prints constants, replays a table of expected labels or classifies by
@@ -30,6 +31,7 @@
 #include "core/tool.h"
 #include "data/splitfile.h"
 #include "target/sketch_internal.h"
+#include "spec/rundir.h"
 #include "target/target_internal.h"
 
 typedef struct {
@@ -41,7 +43,7 @@ typedef struct {
     json_t *pp;
     const json_t *classes;  /* preprocess.json label.classes */
     tfg_split raw;
-    char *host;             /* quant/test_output.bin */
+    char *host;             /* quantize/test_output.bin */
     size_t n, out_bytes;
     bool sandbox;
     char sandbox_note[200];
@@ -78,10 +80,10 @@ static void reject(ck *c, tfg_sketch_class cls, const char *fmt, ...)
 static tfg_status load_run(ck *c, tfg_err *err)
 {
     const char *out = c->o->out;
-    c->build = tfg_path_join(out, "build");
-    char *pp = tfg_path_join(out, "data/preprocess.json");
-    char *raw = tfg_path_join(out, "data/test_raw.bin");
-    char *host = tfg_path_join(out, "quant/test_output.bin");
+    c->build = tfg_rundir_stage(out, TFG_STAGE_BUILD);
+    char *pp = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
+    char *raw = tfg_rundir_path(out, TFG_ART_DATA_TEST_RAW);
+    char *host = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_OUTPUT);
     char *model_h = tfg_path_join(c->build, "model.h");
     tfg_status st = TFG_OK;
     if (!tfg_exists(model_h))
@@ -229,9 +231,10 @@ tfg_status tfg_sketch_size_builtin(const tfg_spec *s, const char *out, const tfg
                                    const char *work_dir, tfg_fw_info *info, tfg_err *err)
 {
     memset(info, 0, sizeof *info);
-    char *src = NULL, *runtime = tfg_target_runtime_dir(), *build = tfg_path_join(out, "build");
+    char *src = NULL, *runtime = tfg_target_runtime_dir();
+    char *build = tfg_rundir_stage(out, TFG_STAGE_BUILD);
     char *inc = tfg_path_join(work_dir, "include"), *ino = tfg_xasprintf("%s.ino", s->name);
-    char *pp_path = tfg_path_join(out, "data/preprocess.json");
+    char *pp_path = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
     json_t *pp = NULL;
     tfg_status st = tfg_sketch_builtin(s, out, &src, err);
     if (st) { /* no builtin sketch for this run: nothing to size */

@@ -10,6 +10,7 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "core/manifest.h"
+#include "spec/rundir.h"
 #include "target/sketch.h"
 
 static tfg_status one_check(const tfg_spec *s, const tfg_sketch_stage_opts *o, const char *src,
@@ -38,14 +39,14 @@ static tfg_status one_check(const tfg_spec *s, const tfg_sketch_stage_opts *o, c
 static tfg_status sketch_inputs(const tfg_spec *s, const tfg_sketch_stage_opts *o,
                                 const char *src, tfg_manifest *m, tfg_err *err)
 {
-    static const char *const files[] = {"build/model.h", "build/model.c",
-                                        "data/preprocess.json", "data/test_raw.bin",
-                                        "quant/test_output.bin", NULL};
+    static const tfg_artifact files[] = {TFG_ART_BUILD_MODEL_H, TFG_ART_BUILD_MODEL_C,
+                                         TFG_ART_DATA_PREPROCESS, TFG_ART_DATA_TEST_RAW,
+                                         TFG_ART_QUANTIZE_TEST_OUTPUT};
     tfg_status st = TFG_OK;
-    for (size_t i = 0; !st && files[i]; i++) {
-        char *p = tfg_path_join(o->out, files[i]);
+    for (size_t i = 0; !st && i < sizeof files / sizeof files[0]; i++) {
+        char *p = tfg_rundir_path(o->out, files[i]);
         if (tfg_exists(p))
-            st = tfg_manifest_input_file(m, files[i], p, err);
+            st = tfg_manifest_input_file(m, tfg_artifact_label(files[i]), p, err);
         free(p);
     }
     tfg_manifest_input_text(m, "source", src ? src : "builtin template");
@@ -97,7 +98,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
                             tfg_sketch_outcome *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "sketch");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_SKETCH);
     char *src = NULL;
     size_t len;
     tfg_status st = TFG_OK;
@@ -106,7 +107,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
     else if (o->source)
         src = tfg_xstrdup(o->source);
     tfg_manifest m;
-    tfg_manifest_init(&m, "sketch");
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_SKETCH));
     if (!st)
         st = sketch_inputs(s, o, src, &m, err);
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
@@ -114,7 +115,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
         r->report = tfg_stage_report_load(r->dir);
     } else if (!st) {
         tfg_stagedir sd;
-        st = tfg_stage_begin(&sd, o->out, "sketch", err);
+        st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_SKETCH), err);
         if (!st) {
             st = check_in(s, o, sd.dir, src, &r->report, &r->failure, err);
             tfg_err e2;
@@ -122,7 +123,7 @@ tfg_status tfg_sketch_stage(const tfg_spec *s, const tfg_sketch_stage_opts *o,
                 st = tfg_stage_finish(&sd, &m, r->report, err);
             else if (st == TFG_ECHECK && r->report && !o->publish_passed_only) {
                 /* rejected: publish the report that says why, but no manifest */
-                char *p = tfg_stage_path(&sd, "report.json");
+                char *p = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_SKETCH_REPORT));
                 if (tfg_json_write_file(p, r->report, &e2) || tfg_stage_commit(&sd, &e2))
                     tfg_stage_abort(&sd);
                 free(p);

@@ -18,11 +18,12 @@
 #include "core/json.h"
 #include "core/manifest.h"
 #include "data/splitfile.h"
+#include "spec/rundir.h"
 #include "target/sketch_internal.h"
 
 typedef struct {
     char *build_dir, *in_path, *out_path, *test_path;
-    char *inputs, *host;   /* quant/test_input.bin, quant/test_output.bin */
+    char *inputs, *host;   /* quantize/test_input.bin, quantize/test_output.bin */
     size_t in_len, host_len;
     tfg_split test;        /* labels */
     json_t *build_report, *quant_report;
@@ -44,12 +45,12 @@ static void vin_free(vin *v)
 static tfg_status read_inputs(const tfg_spec *s, const char *out, vin *v, tfg_err *err)
 {
     memset(v, 0, sizeof *v);
-    v->build_dir = tfg_path_join(out, "build");
-    char *q = tfg_path_join(out, "quant"), *d = tfg_path_join(out, "data");
-    v->in_path = tfg_path_join(q, "test_input.bin");
-    v->out_path = tfg_path_join(q, "test_output.bin");
-    v->test_path = tfg_path_join(d, "test.bin");
-    char *br = tfg_path_join(v->build_dir, "report.json"), *qr = tfg_path_join(q, "report.json");
+    v->build_dir = tfg_rundir_stage(out, TFG_STAGE_BUILD);
+    v->in_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_INPUT);
+    v->out_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_OUTPUT);
+    v->test_path = tfg_rundir_path(out, TFG_ART_DATA_TEST);
+    char *br = tfg_rundir_path(out, TFG_ART_BUILD_REPORT);
+    char *qr = tfg_rundir_path(out, TFG_ART_QUANTIZE_REPORT);
     tfg_status st = TFG_OK;
     if (!tfg_exists(br))
         st = tfg_err_set(err, TFG_EINPUT, "%s not found: run `tinyforge build %s` first (with "
@@ -66,8 +67,6 @@ static tfg_status read_inputs(const tfg_spec *s, const char *out, vin *v, tfg_er
         st = tfg_err_set(err, TFG_EINPUT, "%s, %s and %s disagree on the number of test "
                          "samples: run quantize and build again", v->in_path, v->out_path,
                          v->test_path);
-    free(q);
-    free(d);
     free(br);
     free(qr);
     return st;
@@ -154,7 +153,7 @@ static json_t *make_report(const tfg_board *b, const tfg_target *t, const tfg_fw
                            const tfg_fw_run_result *res)
 {
     json_t *r = json_object();
-    json_object_set_new(r, "stage", json_string("validate"));
+    json_object_set_new(r, "stage", json_string(tfg_stage_name(TFG_STAGE_VALIDATE)));
     json_object_set_new(r, "board", board_json(b));
     json_object_set_new(r, "emulator", json_string(t->machine));
     json_object_set_new(r, "link", json_string(fw->link == TFG_FW_LINK_UART ? "uart"
@@ -220,7 +219,7 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
     if (o->max_samples && o->max_samples < n)
         n = o->max_samples;
     tfg_stagedir sd;
-    st = tfg_stage_begin(&sd, o->out, "validate", err);
+    st = tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_VALIDATE), err);
     if (st) {
         tfg_target_free(&t);
         return st;
@@ -254,7 +253,7 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
     }
     if (!st) st = check_budgets(s, &fw, &res, err);
     if (!st) {
-        char *p = tfg_stage_path(&sd, "device_output.bin");
+        char *p = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_VALIDATE_DEVICE_OUTPUT));
         st = tfg_write_atomic(p, res.outputs, n * ob, err);
         free(p);
     }
@@ -278,29 +277,28 @@ tfg_status tfg_validate_stage(const tfg_spec *s, const tfg_validate_opts *o,
                               tfg_validate_outcome *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->dir = tfg_path_join(o->out, "validate");
+    r->dir = tfg_rundir_stage(o->out, TFG_STAGE_VALIDATE);
     const tfg_board *b = o->board ? o->board : &s->board;
     vin v;
     tfg_status st = read_inputs(s, o->out, &v, err);
     tfg_manifest m;
-    tfg_manifest_init(&m, "validate");
-    static const char *const built[] = {"model.h", "model.c", "report.json", NULL};
-    for (size_t i = 0; !st && built[i]; i++) {
-        char *p = tfg_path_join(v.build_dir, built[i]), *label = tfg_path_join("build", built[i]);
-        st = tfg_manifest_input_file(&m, label, p, err);
+    tfg_manifest_init(&m, tfg_stage_name(TFG_STAGE_VALIDATE));
+    static const tfg_artifact reads[] = {
+        TFG_ART_BUILD_MODEL_H,         TFG_ART_BUILD_MODEL_C,        TFG_ART_BUILD_REPORT,
+        TFG_ART_QUANTIZE_TEST_INPUT, TFG_ART_QUANTIZE_TEST_OUTPUT, TFG_ART_DATA_TEST};
+    for (size_t i = 0; !st && i < sizeof reads / sizeof reads[0]; i++) {
+        char *p = tfg_rundir_path(o->out, reads[i]);
+        st = tfg_manifest_input_file(&m, tfg_artifact_label(reads[i]), p, err);
         free(p);
-        free(label);
     }
-    if (!st) st = tfg_manifest_input_file(&m, "quant/test_input.bin", v.in_path, err);
-    if (!st) st = tfg_manifest_input_file(&m, "quant/test_output.bin", v.out_path, err);
-    if (!st) st = tfg_manifest_input_file(&m, "data/test.bin", v.test_path, err);
     /* what the builtin sketch's size depends on (absent for a window plan) */
-    static const char *const sketch_in[] = {"build/preprocess.h", "build/preprocess.c",
-                                            "data/preprocess.json", NULL};
-    for (size_t i = 0; !st && sketch_in[i]; i++) {
-        char *p = tfg_path_join(o->out, sketch_in[i]);
+    static const tfg_artifact sketch_in[] = {TFG_ART_BUILD_PREPROCESS_H,
+                                             TFG_ART_BUILD_PREPROCESS_C,
+                                             TFG_ART_DATA_PREPROCESS};
+    for (size_t i = 0; !st && i < sizeof sketch_in / sizeof sketch_in[0]; i++) {
+        char *p = tfg_rundir_path(o->out, sketch_in[i]);
         if (tfg_exists(p))
-            st = tfg_manifest_input_file(&m, sketch_in[i], p, err);
+            st = tfg_manifest_input_file(&m, tfg_artifact_label(sketch_in[i]), p, err);
         free(p);
     }
     if (!st) {

@@ -26,7 +26,7 @@
 #include "target/target.h"
 
 typedef struct {
-    const char *out;         /* run directory: reads build/, quant/, data/ */
+    const char *out;         /* run directory: reads build/, quantize/, data/ */
     const tfg_board *board;  /* NULL: the spec's board */
     tfg_fw_link link;        /* DEFAULT: semihosting where there is one */
     size_t max_samples;      /* 0: the whole test split */

@@ -8,44 +8,44 @@
 SPEC="$TFG_SRC/examples/fruit/spec.json"
 hit() { json_get "$1/train/report.json" 'j["cache"]["hit"]'; }
 
-# The model stage, 3 runs on one worker: run 1 trains, runs 2 and 3 hit.
-run "$TFG_BIN" bench "$SPEC" --stage model --runs 3 --out "$T/c"
+# The train stage, 3 runs on one worker: run 1 trains, runs 2 and 3 hit.
+run "$TFG_BIN" bench "$SPEC" --stage train --runs 3 --out "$T/c"
 expect_rc 0
-expect_out "| model | builtin | 3/3 (100 %)"
-ok; [ "$(hit "$T/c/model-001")" = False ] || fail "run 1 did not train: $(hit "$T/c/model-001")"
+expect_out "| train | builtin | 3/3 (100 %)"
+ok; [ "$(hit "$T/c/train-001")" = False ] || fail "run 1 did not train: $(hit "$T/c/train-001")"
 for r in 002 003; do
-  ok; [ "$(hit "$T/c/model-$r")" = True ] || fail "run $r did not reuse the training"
-  ok; cmp -s "$T/c/model-001/train/weights.bin" "$T/c/model-$r/train/weights.bin" ||
+  ok; [ "$(hit "$T/c/train-$r")" = True ] || fail "run $r did not reuse the training"
+  ok; cmp -s "$T/c/train-001/train/weights.bin" "$T/c/train-$r/train/weights.bin" ||
     fail "run $r published other weights than run 1"
 done
 # What was reused is what training gives: the same bench without the cache.
-run "$TFG_BIN" bench "$SPEC" --stage model --runs 2 --no-train-cache --out "$T/n"
+run "$TFG_BIN" bench "$SPEC" --stage train --runs 2 --no-train-cache --out "$T/n"
 expect_rc 0
 ok; [ ! -d "$T/n/train-cache" ] || fail "--no-train-cache still wrote a cache"
-ok; [ "$(json_get "$T/n/model-002/train/report.json" '"cache" in j')" = False ] ||
+ok; [ "$(json_get "$T/n/train-002/train/report.json" '"cache" in j')" = False ] ||
   fail "--no-train-cache run reports a cache"
-ok; cmp -s "$T/n/model-002/train/weights.bin" "$T/c/model-003/train/weights.bin" ||
+ok; cmp -s "$T/n/train-002/train/weights.bin" "$T/c/train-003/train/weights.bin" ||
   fail "the cached weights differ from a fresh training's"
 # The stage's manifest makes an unchanged rerun a skip, cache or not.
-run "$TFG_BIN" -q train "$SPEC" --out "$T/c/model-003"
+run "$TFG_BIN" -q train "$SPEC" --out "$T/c/train-003"
 expect_rc 0
 
 # A damaged entry (weights changed after it was stored) is not used: trained again.
-key=$(json_get "$T/c/model-001/train/report.json" 'j["cache"]["key"]')
+key=$(json_get "$T/c/train-001/train/report.json" 'j["cache"]["key"]')
 ok; [ -f "$T/c/train-cache/$key/weights.bin" ] || fail "no cache entry $key"
 cp -r "$T/c/train-cache" "$T/keep"
 printf 'x' | dd of="$T/c/train-cache/$key/weights.bin" bs=1 seek=7 conv=notrunc 2>/dev/null
-rm -rf "$T/c/model-004" && mkdir -p "$T/c/model-004" && ln -s "$T/c/base/data" "$T/c/model-004/data"
-cp "$T/c/model-001/llm/proposal-model.json" "$T/arch.json"
-run "$TFG_BIN" train "$SPEC" --out "$T/c/model-004" --arch "$T/arch.json" --cache "$T/c/train-cache"
+rm -rf "$T/c/train-004" && mkdir -p "$T/c/train-004" && ln -s "$T/c/base/data" "$T/c/train-004/data"
+cp "$T/c/train-001/llm/proposal-train.json" "$T/arch.json"
+run "$TFG_BIN" train "$SPEC" --out "$T/c/train-004" --arch "$T/arch.json" --cache "$T/c/train-cache"
 expect_rc 0
 ok; ! grep -q "from the cache" "$T/out" || fail "a damaged entry was used"
-ok; [ "$(hit "$T/c/model-004")" = False ] || fail "a damaged entry was used (report)"
-ok; cmp -s "$T/c/model-004/train/weights.bin" "$T/c/model-001/train/weights.bin" ||
+ok; [ "$(hit "$T/c/train-004")" = False ] || fail "a damaged entry was used (report)"
+ok; cmp -s "$T/c/train-004/train/weights.bin" "$T/c/train-001/train/weights.bin" ||
   fail "retraining gave other weights"
 # ... and the training repaired the entry: another run directory now reuses it.
-mkdir -p "$T/c/model-005" && ln -s "$T/c/base/data" "$T/c/model-005/data"
-run "$TFG_BIN" train "$SPEC" --out "$T/c/model-005" --arch "$T/arch.json" --cache "$T/c/train-cache"
+mkdir -p "$T/c/train-005" && ln -s "$T/c/base/data" "$T/c/train-005/data"
+run "$TFG_BIN" train "$SPEC" --out "$T/c/train-005" --arch "$T/arch.json" --cache "$T/c/train-cache"
 expect_rc 0
 expect_out "published from the cache"
 ok; cmp -s "$T/c/train-cache/$key/weights.bin" "$T/keep/$key/weights.bin" ||
@@ -63,11 +63,11 @@ run "$TFG_BIN" train "$SPEC" --out "$T/m2" --arch "$T/m1/train/arch.json" --cach
 expect_rc 0
 expect_out "published from the cache"
 
-# The sketch stage starts from the base's data, train, quant and build; --samples.
+# The sketch stage starts from the base's data, train, quantize and build; --samples.
 run "$TFG_BIN" bench "$SPEC" --stage sketch --runs 2 --samples 10 --out "$T/s"
 expect_rc 0
 expect_out "| sketch | builtin | 2/2 (100 %)"
-for d in data train quant build; do
+for d in data train quantize build; do
   ok; [ -L "$T/s/sketch-001/$d" ] || fail "sketch run does not start from the base's $d"
 done
 ok; [ "$(json_get "$T/s/sketch-002/sketch/report.json" 'j["checks"][0]["samples"]')" = 10 ] ||

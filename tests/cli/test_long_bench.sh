@@ -1,6 +1,6 @@
 # test_long_bench.sh — issue 8's must-hold for digits (scikit-learn's, from Debian's
 # python3-sklearn): `tinyforge bench` with builtin, every stage chained per run, 30 runs
-# on two workers, 30/30 on each of spec, data, model, quantize and sketch. Fruit's table
+# on two workers, 30/30 on each of spec, data, train, quantize and sketch. Fruit's table
 # is in test_pilot_cli (both builds); Fashion-MNIST's is `make bench-pilot` (an hour).
 # Plain build only (label long): about two minutes.
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ fi
 run "$TFG_BIN" bench "$TFG_SRC/examples/digits/spec.json" --stage all --runs 30 -j 2 \
   --out "$T/bench-digits"
 expect_rc 0
-for s in spec data model quantize sketch; do
+for s in spec data train quantize sketch; do
   expect_out "| $s | builtin | 30/30 (100 %)"
 done
 ok; [ "$(json_get "$T/bench-digits/bench.json" 'sum(s["ok"] for s in j["stages"])')" = 150 ] ||

@@ -46,7 +46,7 @@ for m in mps2-an386 mps2-an505; do
   expect_rc 0
   echo "fashion on $m: $(json_get "$T/f/validate/report.json" "j['matches']") of 10000 identical, $(json_get "$T/f/validate/report.json" "j['instructions_per_inference']") instructions per inference, $(( $(date +%s) - start )) s"
   ok; [ "$(json_get "$T/f/validate/report.json" "j['matches']")" = 10000 ] || fail "fashion on $m: not every image matched"
-  ok; cmp -s "$T/f/validate/device_output.bin" "$T/f/quant/test_output.bin" || fail "fashion on $m: device bytes differ"
+  ok; cmp -s "$T/f/validate/device_output.bin" "$T/f/quantize/test_output.bin" || fail "fashion on $m: device bytes differ"
 done
 run "$TFG_BIN" validate "$TFG_SRC/examples/fashion/spec.json" --out "$T/f" --board uno
 expect_rc 1

@@ -111,7 +111,7 @@ kill $SRV 2>/dev/null
 run "$TFG_BIN" bench "$TFG_SRC/examples/fruit/spec.json" --stage all --runs 30 -j 2 \
   --out "$T/bench"
 expect_rc 0
-for s in spec data model quantize sketch; do
+for s in spec data train quantize sketch; do
   expect_out "| $s | builtin | 30/30 (100 %)"
 done
 ok; [ "$(grep -c '^' "$T/bench/bench.csv")" = 151 ] || fail "bench.csv rows: $(wc -l <"$T/bench/bench.csv")"

@@ -28,9 +28,9 @@ int main(int argc, char **argv)
 C
   run "$cc" -std=c99 -Wall -Wextra -Werror -pedantic -O1 -I"$dir" "$dir"/*.c "$T/rows_main.c" -o "$T/rows_$cc"
   expect_rc 0
-  run "$T/rows_$cc" "$run/quant/test_input.bin" "$T/rows_$cc.out"
+  run "$T/rows_$cc" "$run/quantize/test_input.bin" "$T/rows_$cc.out"
   expect_rc 0
-  ok; cmp -s "$T/rows_$cc.out" "$run/quant/test_output.bin" || fail "$cc: generated code differs from the int8 runtime ($dir)"
+  ok; cmp -s "$T/rows_$cc.out" "$run/quantize/test_output.bin" || fail "$cc: generated code differs from the int8 runtime ($dir)"
 }
 
 # The int8 entry point for a Cortex-M0+ with soft float: keep only what tfg_model_invoke
@@ -62,14 +62,14 @@ for ex in fruit digits; do
   echo "$ex: float $fa, int8 $qa, calibration $(json_get "$T/q.json" "j['calibration']['method']")"
   ok; python3 -c "import sys; sys.exit(0 if $fa - $qa <= 0.01 else 1)" || fail "$ex: int8 accuracy $qa more than 1 point below float $fa"
   rows=$(json_get "$T/q.json" "j['test_samples']")
-  inb=$(json_get "$R/quant/report.json" "j['test_samples']")
-  ok; [ "$(stat -c %s "$R/quant/test_output.bin")" -gt 0 ] || fail "$ex: empty test_output.bin"
-  run "$TFG_BIN" inspect "$R/quant/model.tflite"; expect_rc 0
+  inb=$(json_get "$R/quantize/report.json" "j['test_samples']")
+  ok; [ "$(stat -c %s "$R/quantize/test_output.bin")" -gt 0 ] || fail "$ex: empty test_output.bin"
+  run "$TFG_BIN" inspect "$R/quantize/model.tflite"; expect_rc 0
   expect_out "FULLY_CONNECTED"
   run "$TFG_BIN" --json build "$SPEC" --out "$R"; expect_rc 0
   ok; [ "$(json_get "$R/build/report.json" "j['host_check']['rows']")" = "$rows" ] || fail "$ex: host check did not cover the $rows test rows"
   ok; [ "$(json_get "$R/build/report.json" "j['preprocess']")" = True ] || fail "$ex: no device preprocessing"
-  ok; head -c 400 "$R/build/model.c" | grep -q "sha256: $(sha256sum <"$R/quant/model.tflite" | cut -c1-64)" || fail "$ex: model.c banner lacks the model's hash"
+  ok; head -c 400 "$R/build/model.c" | grep -q "sha256: $(sha256sum <"$R/quantize/model.tflite" | cut -c1-64)" || fail "$ex: model.c banner lacks the model's hash"
   for cc in gcc clang; do check_generated "$R/build" $cc "$R"; done
   check_soft_float "$R/build"
 done
@@ -86,7 +86,7 @@ expect_err "run \`tinyforge quantize"
 run "$TFG_BIN" quantize "$SPEC" --out "$T/empty"
 expect_rc 3
 expect_err "run \`tinyforge data"
-python3 - "$R/quant/test_output.bin" <<'PY'
+python3 - "$R/quantize/test_output.bin" <<'PY'
 import sys
 p = sys.argv[1]; b = bytearray(open(p, 'rb').read()); b[3 * 5 + 1] ^= 0x40; open(p, 'wb').write(b)
 PY

@@ -28,8 +28,8 @@ ok; [ "$(json_get "$T/out" "j['status']")" = skipped ] || fail "an unchanged rep
 ok; [ "$(json_get "$T/out" "j['html']")" = "$RUN/report/report.html" ] || fail "--json lacks the html path"
 ok; [ "$(json_get "$T/out" "j['stages']['validate']")" = done ] || fail "--json: validate not done"
 
-# A class name with markup in it, from the quant stage's report.
-python3 - "$RUN/quant/report.json" <<'PY'
+# A class name with markup in it, from the quantize stage's report.
+python3 - "$RUN/quantize/report.json" <<'PY'
 import json, sys
 p = sys.argv[1]
 j = json.load(open(p))
@@ -107,7 +107,7 @@ ok; grep -qF '| **validate** | not run |' "$RUN/report/report.md" || fail "repor
 # A run directory where nothing has run yet still gets a report.
 run "$TFG_BIN" report "$SPEC" --out "$T/empty"
 expect_rc 0
-ok; grep -qF 'Stages not run: data, train, quant, build, validate, sketch.' "$T/empty/report/report.html" || fail "empty run: no 'not run'"
+ok; grep -qF 'Stages not run: data, train, quantize, build, validate, sketch.' "$T/empty/report/report.html" || fail "empty run: no 'not run'"
 ok; [ ! -e "$T/empty/report/confusion.png" ] || fail "empty run has a confusion picture"
 
 # A malformed artifact: exit 3, one error naming the file and field, the old report kept.

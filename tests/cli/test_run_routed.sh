@@ -1,6 +1,6 @@
 # test_run_routed.sh — `tinyforge run` with a routing policy against the scripted LLM
-# server: data and model go to a "cheap" backend, quantize to "builtin", the sketch to a
-# "strong" one. The server first answers the data stage with an unknown op (rejected,
+# server: data and train go to a "cheap" backend, quantize to "builtin", the sketch to a
+# "strong" one (train routed by its old name "model", still read for one release). The server first answers the data stage with an unknown op (rejected,
 # repaired), then a correct plan, then a correct architecture; later the sketch stage
 # with a sketch that prints a constant class (rejected on the emulated board, repaired),
 # then a correct sketch. The run completes, the pilot's log shows each stage served by
@@ -14,7 +14,7 @@ C=$TFG_SRC/tests/llmserver/faults
 python3 - "$C" >"$T/script.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1] + "/data.json"))
-m = json.load(open(sys.argv[1] + "/model.json"))
+m = json.load(open(sys.argv[1] + "/train.json"))
 k = json.load(open(sys.argv[1] + "/sketch.json"))
 bad = next(c for c in d["cases"] if c["what"] == "unknown op")
 bad_sketch = next(c for c in k["cases"] if c["what"] == "a constant class")
@@ -58,7 +58,7 @@ ok; python3 - "$L" <<'PY' || fail "pilot log: $(cat "$L")"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 served = {r["stage"]: r["backend"] for r in rows if r.get("outcome") == "accepted"}
-assert served == {"data": "cheap", "model": "cheap", "quantize": "builtin",
+assert served == {"data": "cheap", "train": "cheap", "quantize": "builtin",
                   "sketch": "strong"}, served
 assert any(r["stage"] == "data" and r.get("class") == "spec" for r in rows), rows
 sk = [r for r in rows if r["stage"] == "sketch"]
@@ -78,7 +78,7 @@ kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
 mkdir -p "$T/r2" && cp -r "$T/r/llm" "$T/r2/llm"
 run "$TFG_BIN" run "$T/spec.json" --out "$T/r2" --offline
 expect_rc 0
-for f in data/plan.json data/train.bin data/test.bin train/arch.json train/weights.bin quant/model.tflite \
+for f in data/plan.json data/train.bin data/test.bin train/arch.json train/weights.bin quantize/model.tflite \
          sketch/fruit.ino sketch/libraries/tinyforge_fruit/src/model.c; do
   ok; cmp -s "$T/r/$f" "$T/r2/$f" || fail "offline replay: $f differs"
 done

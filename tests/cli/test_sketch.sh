@@ -66,7 +66,7 @@ expect_err "budget exceeded"
 ok; [ "$RC" = "$vrc" ] || fail "validate (exit $vrc) and the sketch (exit $RC) disagree on whether the firmware fits $tight bytes of RAM"
 
 # Bad sketches: each rejected with its class (exit 1), never accepted.
-python3 - "$R/quant/test_output.bin" "$BAD/label_table.ino" "$T/label_table.ino" <<'PY'
+python3 - "$R/quantize/test_output.bin" "$BAD/label_table.ino" "$T/label_table.ino" <<'PY'
 import sys
 b = open(sys.argv[1], 'rb').read(); rows = [b[i:i+3] for i in range(0, len(b), 3)]
 def s8(x): return x - 256 if x > 127 else x

@@ -19,9 +19,9 @@ done
 V=$R/validate/report.json
 ok; [ "$(json_get "$V" "j['matches']")" = "$(json_get "$V" "j['samples']")" ] || fail "fruit: device differs from host"
 ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit: mismatches reported"
-ok; cmp -s "$R/validate/device_output.bin" "$R/quant/test_output.bin" || fail "fruit: device_output.bin differs from the host int8 outputs"
+ok; cmp -s "$R/validate/device_output.bin" "$R/quantize/test_output.bin" || fail "fruit: device_output.bin differs from the host int8 outputs"
 ok; [ "$(json_get "$V" "j['emulator']")" = mps2-an386 ] || fail "the Nano 33 BLE should run on mps2-an386"
-ok; [ "$(json_get "$V" "j['device_accuracy'] == json.load(open('$R/quant/report.json'))['int8_accuracy']")" = True ] || fail "device accuracy differs from the host int8 accuracy"
+ok; [ "$(json_get "$V" "j['device_accuracy'] == json.load(open('$R/quantize/report.json'))['int8_accuracy']")" = True ] || fail "device accuracy differs from the host int8 accuracy"
 ok; [ -s "$R/report/report.html" ] || fail "no report"
 ok; grep -q "mps2-an386" "$R/report/report.html" || fail "the report does not name the emulator"
 ok; grep -q "The application sketch (builtin template)" "$R/report/report.md" || fail "the report does not show the sketch's proof"
@@ -61,14 +61,14 @@ ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit differs on mps2-
 run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board uno
 expect_rc 0
 ok; [ "$(json_get "$V" "[j['emulator'], j['mismatches'], j['work']['unit']]")" = "['atmega328p', 0, 'cycles']" ] || fail "fruit on the Uno: $(cat "$V")"
-ok; cmp -s "$R/validate/device_output.bin" "$R/quant/test_output.bin" || fail "fruit on the Uno: device bytes differ"
+ok; cmp -s "$R/validate/device_output.bin" "$R/quantize/test_output.bin" || fail "fruit on the Uno: device bytes differ"
 D=$T/digits; DSPEC=$TFG_SRC/examples/digits/spec.json
 for s in data train quantize build; do run "$TFG_BIN" -q $s "$DSPEC" --out "$D"; expect_rc 0; done
 for m in mps2-an386 mps2-an505; do
   run "$TFG_BIN" -q validate "$DSPEC" --out "$D" --board $m --force
   expect_rc 0
-  ok; [ "$(json_get "$D/validate/report.json" "j['matches']")" = "$(json_get "$D/quant/report.json" "j['test_samples']")" ] || fail "digits on $m: not every sample matched"
-  ok; cmp -s "$D/validate/device_output.bin" "$D/quant/test_output.bin" || fail "digits on $m: device bytes differ"
+  ok; [ "$(json_get "$D/validate/report.json" "j['matches']")" = "$(json_get "$D/quantize/report.json" "j['test_samples']")" ] || fail "digits on $m: not every sample matched"
+  ok; cmp -s "$D/validate/device_output.bin" "$D/quantize/test_output.bin" || fail "digits on $m: device bytes differ"
 done
 
 # Too big for the board: fails early with the numbers, not a linker dump.
@@ -78,8 +78,8 @@ expect_err "Arduino Uno"
 ok; ! grep -q "ld:\|region .* overflowed" "$T/err" || fail "a linker dump instead of the numbers: $(cat "$T/err")"
 
 # A host reference that is wrong in one byte of sample 7: exit 1 naming it, nothing published.
-cp "$R/quant/test_output.bin" "$T/saved.bin"
-python3 - "$R/quant/test_output.bin" <<'PY'
+cp "$R/quantize/test_output.bin" "$T/saved.bin"
+python3 - "$R/quantize/test_output.bin" <<'PY'
 import sys
 p = sys.argv[1]; b = bytearray(open(p, 'rb').read()); b[3 * 7 + 2] ^= 0x01; open(p, 'wb').write(b)
 PY
@@ -88,7 +88,7 @@ run "$TFG_BIN" validate "$SPEC" --out "$R"
 expect_rc 1
 expect_err "first at sample 7"
 ok; [ "$before" = "$(sha256sum <"$V")" ] || fail "a failed validate replaced the published report"
-cp "$T/saved.bin" "$R/quant/test_output.bin"
+cp "$T/saved.bin" "$R/quantize/test_output.bin"
 
 # No emulator on PATH: exit 5 naming the program (the compilers stay reachable).
 mkdir -p "$T/bin"
@@ -105,6 +105,6 @@ expect_err "closest known"
 run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board microbit
 expect_rc 0
 ok; [ "$(json_get "$V" "[j['emulator'], j['mismatches'], j['ram']['limit']]")" = "['microbit', 0, 16384]" ] || fail "fruit on the micro:bit: $(cat "$V")"
-ok; cmp -s "$R/validate/device_output.bin" "$R/quant/test_output.bin" || fail "fruit on the micro:bit: device bytes differ"
+ok; cmp -s "$R/validate/device_output.bin" "$R/quantize/test_output.bin" || fail "fruit on the micro:bit: device bytes differ"
 # <<< micro:bit
 finish

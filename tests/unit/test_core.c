@@ -1,7 +1,8 @@
 /* test_core.c — the core library: error formatting and prefixing (with truncation of
  * long messages), strutil, the JSON helpers (load positions, typed readers, unknown
  * keys with suggestions, canonical form), io (gzip reads, atomic writes, staging
- * directories including an interrupted swap), sha256, the rng and subprocesses. */
+ * directories including an interrupted swap), sha256, the rng, subprocesses, and where
+ * installed resources are found (override, beside the binary, source-tree fallback). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "core/json.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/resource.h"
 #include "core/rng.h"
 #include "core/strutil.h"
 
@@ -669,6 +671,89 @@ static void test_proc_limits(void)
     tfg_proc_result_free(&r);
 }
 
+/* resource.h: $TINYFORGE_HOME, else <prefix>/share/tinyforge beside <prefix>/bin, else the
+ * source tree; an install missing a file does not fall back to the source tree. */
+static void test_resource(void)
+{
+    char *prefix = tmp_path("prefix"), *bin = tfg_path_join(prefix, "bin");
+    char *share = tfg_path_join(prefix, "share/tinyforge"), *home = tmp_path("home");
+    char *src = tmp_path("src");
+    tfg_err err;
+    CHECK_INT(tfg_mkdirs(bin, &err), TFG_OK);
+
+    /* not installed: the source tree's own layout */
+    char *p = tfg_resource_find(NULL, bin, src, "boards.json", "boards/boards.json");
+    char *want = tfg_path_join(src, "boards/boards.json");
+    CHECK_STR(p, want);
+    free(p);
+    p = tfg_resource_find("", NULL, src, "boards.json", "boards/boards.json");
+    CHECK_STR(p, want);
+    free(p);
+    free(want);
+
+    /* installed: beside the binary, for files present and absent alike */
+    CHECK_INT(tfg_mkdirs(share, &err), TFG_OK);
+    char *in_share = tfg_path_join(share, "boards.json");
+    write_text(in_share, "{}");
+    p = tfg_resource_find(NULL, bin, src, "boards.json", "boards/boards.json");
+    CHECK_STR(p, in_share);
+    free(p);
+    p = tfg_resource_find(NULL, bin, src, "runtime", "runtime");
+    want = tfg_path_join(share, "runtime");
+    CHECK_STR(p, want);
+    free(p);
+    free(want);
+
+    /* the override wins over the install */
+    p = tfg_resource_find(home, bin, src, "boards.json", "boards/boards.json");
+    want = tfg_path_join(home, "boards.json");
+    CHECK_STR(p, want);
+    free(p);
+    free(want);
+
+    /* the process's own: this test binary sits in the build tree, not in an install */
+    char *exe = tfg_exe_dir();
+    CHECK(exe != NULL);
+    char *self = exe ? tfg_path_join(exe, "test_core") : NULL;
+    CHECK(self && tfg_exists(self));
+    free(self);
+    free(exe);
+    unsetenv(TFG_RESOURCE_HOME_ENV);
+    p = tfg_resource_path("prices.json", "llm/prices.json");
+    CHECK_STR(p, TFG_SOURCE_DIR "/llm/prices.json");
+    CHECK(tfg_exists(p));
+    free(p);
+    setenv(TFG_RESOURCE_HOME_ENV, home, 1);
+    p = tfg_resource_path("prices.json", "llm/prices.json");
+    want = tfg_path_join(home, "prices.json");
+    CHECK_STR(p, want);
+    free(p);
+    free(want);
+
+    /* a finer override wins; without it the path is found once and kept */
+    char *found = NULL;
+    setenv("TFG_TEST_RESOURCE", "/elsewhere/boards.json", 1);
+    CHECK_STR(tfg_resource_default(&found, "TFG_TEST_RESOURCE", "boards.json", "b.json"),
+              "/elsewhere/boards.json");
+    CHECK(found == NULL);
+    unsetenv("TFG_TEST_RESOURCE");
+    want = tfg_path_join(home, "boards.json");
+    const char *got = tfg_resource_default(&found, "TFG_TEST_RESOURCE", "boards.json", "b.json");
+    CHECK_STR(got, want);
+    CHECK(got == found);
+    unsetenv(TFG_RESOURCE_HOME_ENV);
+    CHECK(tfg_resource_default(&found, "TFG_TEST_RESOURCE", "boards.json", "b.json") == got);
+    free(found);
+    free(want);
+
+    free(in_share);
+    free(prefix);
+    free(bin);
+    free(share);
+    free(home);
+    free(src);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tfg_coreXXXXXX");
@@ -685,4 +770,5 @@ static void cleanup(void)
 
 TFG_TEST_MAIN(setup, test_error, test_error_truncation, test_strutil, test_json_load,
               test_json_getters, test_json_keys, test_io_read, test_io_atomic, test_paths,
-              test_stagedir, test_hash, test_rng, test_proc_basic, test_proc_limits, cleanup)
+              test_stagedir, test_hash, test_rng, test_proc_basic, test_proc_limits, test_resource,
+              cleanup)

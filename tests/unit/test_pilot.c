@@ -102,7 +102,7 @@ static void test_policy(void)
           !strcmp(rt->backends[1], "builtin"));
     rt = tfg_pilot_policy_route(&p, "quantize");
     CHECK(rt && rt->n == 1);
-    CHECK(tfg_pilot_policy_route(&p, "model") == NULL);
+    CHECK(tfg_pilot_policy_route(&p, "train") == NULL);
     CHECK_INT(p.attempts, 3);
     CHECK(p.llm_data == TFG_LLM_DATA_NONE);
     tfg_pilot_policy_free(&p);
@@ -112,9 +112,22 @@ static void test_policy(void)
     CHECK_HAS(err.msg, "s.json: routing.data[0]");
     CHECK_HAS(err.msg, "cheap");
     json_decref(r);
-    r = json_loads("{\"modle\": [\"cheap\"]}", 0, NULL);
+    r = json_loads("{\"trian\": [\"cheap\"]}", 0, NULL);
     CHECK(tfg_pilot_policy_parse(r, "s.json", &cfg, &p, &err) == TFG_EINPUT);
-    CHECK_HAS(err.msg, "did you mean 'model'");
+    CHECK_HAS(err.msg, "did you mean 'train'");
+    json_decref(r);
+    /* "model", the first release's name of the train stage, routes the train stage;
+     * giving both names is an error. */
+    r = json_loads("{\"model\": [\"cheap\"]}", 0, NULL);
+    CHECK(tfg_pilot_policy_parse(r, "s.json", &cfg, &p, &err) == TFG_OK);
+    rt = tfg_pilot_policy_route(&p, "train");
+    CHECK(rt && rt->n == 2 && !strcmp(rt->backends[0], "cheap"));
+    CHECK(tfg_pilot_policy_route(&p, "model") == NULL);
+    tfg_pilot_policy_free(&p);
+    json_decref(r);
+    r = json_loads("{\"model\": [\"cheap\"], \"train\": [\"builtin\"]}", 0, NULL);
+    CHECK(tfg_pilot_policy_parse(r, "s.json", &cfg, &p, &err) == TFG_EINPUT);
+    CHECK_HAS(err.msg, "s.json: routing.model");
     json_decref(r);
     tfg_llm_config_free(&cfg);
     CHECK_INT(tfg_pilot_class_parse("silent"), TFG_PILOT_SILENT);
@@ -151,9 +164,9 @@ static void test_builtin_chain(void)
     CHECK_STR(s.board.id, "arduino_nano_33_ble_sense");
     po.spec = &s;
     CHECK(tfg_pilot_open(&p, &po, &err) == TFG_OK);
-    static const char *const stages[] = {"data", "model", "quantize", NULL};
+    static const char *const stages[] = {"data", "train", "quantize", NULL};
     static const char *const made[] = {"data/train.bin", "train/weights.bin",
-                                       "quant/model.tflite", NULL};
+                                       "quantize/model.tflite", NULL};
     for (size_t i = 0; stages[i]; i++) {
         CHECK_MSG(tfg_pilot_run_stage(p, stages[i], &r, &err) == TFG_OK, "%s: %s", stages[i],
                   err.msg);

@@ -113,13 +113,13 @@ static void prerequisites(env *e, const char *stage)
     tfg_llm_config_default(&e->cfg);
     tfg_pilot_result r;
     tfg_err err;
-    if (!strcmp(stage, "model") || !strcmp(stage, "quantize"))
+    if (!strcmp(stage, "train") || !strcmp(stage, "quantize"))
         CHECK_MSG(run_stage(e, "data", false, &r, &err) == TFG_OK, "%s", err.msg);
     bool sketch = !strcmp(stage, "sketch");
-    if (!strcmp(stage, "model") || !strcmp(stage, "quantize") || sketch)
+    if (!strcmp(stage, "train") || !strcmp(stage, "quantize") || sketch)
         CHECK_MSG(run_stage(e, "data", false, &r, &err) == TFG_OK, "%s", err.msg);
     if (!strcmp(stage, "quantize") || sketch)
-        CHECK_MSG(run_stage(e, "model", false, &r, &err) == TFG_OK, "%s", err.msg);
+        CHECK_MSG(run_stage(e, "train", false, &r, &err) == TFG_OK, "%s", err.msg);
     if (sketch) {
         CHECK_MSG(run_stage(e, "quantize", false, &r, &err) == TFG_OK, "%s", err.msg);
         tfg_build_stage_opts bo = {.out = e->run};
@@ -130,11 +130,11 @@ static void prerequisites(env *e, const char *stage)
 }
 
 /* The host int8 model's class per test sample ("0,2,1,..."; first maximum), from the
- * run's quant/test_output.bin, for the sketch corpus' label table; "" before the
+ * run's quantize/test_output.bin, for the sketch corpus' label table; "" before the
  * quantize stage. */
 static char *host_labels(const char *run, size_t classes)
 {
-    char *path = tfg_path_join(run, "quant/test_output.bin");
+    char *path = tfg_path_join(run, "quantize/test_output.bin");
     tfg_buf b;
     tfg_buf_init(&b);
     if (tfg_exists(path)) {
@@ -321,7 +321,7 @@ static void corpus_stage(const char *stage)
 
 static void test_corpus_spec(void) { corpus_stage("spec"); }
 static void test_corpus_data(void) { corpus_stage("data"); }
-static void test_corpus_model(void) { corpus_stage("model"); }
+static void test_corpus_train(void) { corpus_stage("train"); }
 static void test_corpus_quantize(void) { corpus_stage("quantize"); }
 static void test_corpus_sketch(void) { corpus_stage("sketch"); }
 
@@ -452,5 +452,5 @@ static void test_replay(void)
     env_close(&e);
 }
 
-TFG_TEST_MAIN(test_corpus_spec, test_corpus_data, test_corpus_model, test_corpus_quantize,
+TFG_TEST_MAIN(test_corpus_spec, test_corpus_data, test_corpus_train, test_corpus_quantize,
               test_corpus_sketch, test_sketch_escalation, test_escalation, test_replay)

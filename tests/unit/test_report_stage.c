@@ -14,7 +14,7 @@
 
 static const char *const fixture_files[] = {
     "data/summary.json", "data/profile.json", "data/plan.json",     "train/report.json",
-    "train/arch.json",   "quant/report.json", "build/report.json", "validate/report.json",
+    "train/arch.json",   "quantize/report.json", "build/report.json", "validate/report.json",
     "sketch/report.json", NULL};
 
 static const char *src_dir(void)
@@ -157,7 +157,7 @@ static void test_nothing_run(void)
         CHECK_MSG(st == TFG_OK, "%s", err.msg);
         if (!st) {
             char *html = tfg_doc_html(&d);
-            CHECK_HAS(html, "Stages not run: data, train, quant, build, validate, sketch.");
+            CHECK_HAS(html, "Stages not run: data, train, quantize, build, validate, sketch.");
             CHECK_HAS(html, "The data stage has not run");
             CHECK(strstr(html, "<img") == NULL);
             CHECK_INT(d.png.len, 0);
@@ -176,7 +176,7 @@ static void test_partial_run(void)
 {
     char *dir = make_run(true);
     tfg_err err;
-    static const char *const later[] = {"quant", "build", "validate", "sketch"};
+    static const char *const later[] = {"quantize", "build", "validate", "sketch"};
     for (int i = 0; i < 4; i++) {
         char *p = tfg_path_join(dir, later[i]);
         tfg_rmtree(p, &err);
@@ -224,26 +224,26 @@ typedef struct {
 static void test_malformed(void)
 {
     static const broken_case cases[] = {
-        {"quant/report.json", "{\"float_accuracy\": 1.0,\n \"int8_accuracy\": }",
-         "quant/report.json:2:"},
-        {"quant/report.json", "[1, 2]", "quant/report.json: expected a JSON object, got an array"},
-        {"quant/report.json", "{\"float_accuracy\": 1.0, \"int8_accuracy\": \"high\"}",
-         "quant/report.json: int8_accuracy: expected a number"},
-        {"quant/report.json", "{\"float_accuracy\": 1.0}",
-         "quant/report.json: int8_accuracy: required field is missing"},
-        {"quant/report.json", "{\"float_accuracy\": 1.5, \"int8_accuracy\": 0.9}",
-         "quant/report.json: float_accuracy: expected a number from 0 to 1"},
-        {"quant/report.json",
+        {"quantize/report.json", "{\"float_accuracy\": 1.0,\n \"int8_accuracy\": }",
+         "quantize/report.json:2:"},
+        {"quantize/report.json", "[1, 2]", "quantize/report.json: expected a JSON object, got an array"},
+        {"quantize/report.json", "{\"float_accuracy\": 1.0, \"int8_accuracy\": \"high\"}",
+         "quantize/report.json: int8_accuracy: expected a number"},
+        {"quantize/report.json", "{\"float_accuracy\": 1.0}",
+         "quantize/report.json: int8_accuracy: required field is missing"},
+        {"quantize/report.json", "{\"float_accuracy\": 1.5, \"int8_accuracy\": 0.9}",
+         "quantize/report.json: float_accuracy: expected a number from 0 to 1"},
+        {"quantize/report.json",
          "{\"float_accuracy\": 1, \"int8_accuracy\": 0.9, \"confusion_int8\": "
          "[[1,0,0],[0,1],[0,0,1]]}",
-         "quant/report.json: confusion_int8[1]: expected an array of 3 counts"},
-        {"quant/report.json",
+         "quantize/report.json: confusion_int8[1]: expected an array of 3 counts"},
+        {"quantize/report.json",
          "{\"float_accuracy\": 1, \"int8_accuracy\": 0.9, \"confusion_int8\": [[1,0,0],[0,1,0]]}",
-         "quant/report.json: confusion_int8: has 2 rows; expected 3"},
-        {"quant/report.json",
+         "quantize/report.json: confusion_int8: has 2 rows; expected 3"},
+        {"quantize/report.json",
          "{\"float_accuracy\": 1, \"int8_accuracy\": 0.9, \"confusion_int8\": "
          "[[1,0,0],[0,-1,0],[0,0,1]]}",
-         "quant/report.json: confusion_int8[1]: [1]: expected a count"},
+         "quantize/report.json: confusion_int8[1]: [1]: expected a count"},
         {"build/report.json", "{\"flash_bytes\": -4, \"arena_bytes\": 1}",
          "build/report.json: flash_bytes: expected an integer from 0"},
         {"validate/report.json",
@@ -302,7 +302,7 @@ static void test_stage(void)
     load_spec(&sb);
     char *dir = make_run(true);
     /* A hostile class name: it must arrive in the page as text. */
-    char *q = fixture_path("quant/report.json");
+    char *q = fixture_path("quantize/report.json");
     char *qt = read_text(q);
     free(q);
     CHECK(qt != NULL);
@@ -313,7 +313,7 @@ static void test_stage(void)
             *at = '\0';
             char *evil = tfg_xasprintf("%s\"<script>alert(1)</script>|x\"%s", qt,
                                        at + strlen("\"orange\""));
-            write_text(dir, "quant/report.json", evil);
+            write_text(dir, "quantize/report.json", evil);
             free(evil);
         }
         free(qt);

@@ -1,4 +1,4 @@
-/* stage_quant.c — the quantize stage: int8 calibration settings (the spec's
+/* stage_quantize.c — the quantize stage: int8 calibration settings (the spec's
  * "quantization" section: calibration_samples, method, percentile).
  *
  * Context: the float model's test accuracy and size, the training split's rows, the
@@ -8,7 +8,8 @@
  * rows within the training split (misuse of quantization parameters); max_drop may not
  * be loosened by a proposal (that would make a failing model look good: silent); then
  * the quantize stage runs with these settings and the spec's max_drop and must keep
- * int8 accuracy within the drop (misuse otherwise), publishing <out>/quant. */
+ * int8 accuracy within the drop (misuse otherwise), publishing <out>/quantize. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@
 #include "core/strutil.h"
 #include "pilot/internal.h"
 #include "quant/stage.h"
+#include "spec/results.h"
+#include "spec/rundir.h"
 
 typedef struct {
     json_int_t train_rows;
@@ -32,12 +35,16 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
     *state = st;
     json_t *summary = NULL, *report = NULL;
     tfg_status s = tfg_pilot_load_summary(p, &summary, err);
-    char *rp = tfg_xasprintf("%s/train/report.json", o->out);
+    char *rp = tfg_rundir_path(o->out, TFG_ART_TRAIN_REPORT);
+    tfg_train_result tr;
     if (!s)
         s = tfg_json_load_file(rp, &report, err);
+    if (!s)
+        s = tfg_train_result_read(report, rp, &tr, err);
     free(rp);
     if (s) {
         json_decref(summary);
+        json_decref(report);
         return tfg_err_prefix(err, "the quantize stage needs the train stage's report");
     }
     st->train_rows = json_integer_value(json_object_get(
@@ -49,15 +56,12 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
         st->max_drop = json_number_value(md);
     tfg_pilot_ctx_set(ctx, "train_rows", "%lld", (long long)st->train_rows);
     tfg_pilot_ctx_set(ctx, "max_drop", "%g", st->max_drop);
-    const json_t *acc = json_object_get(report, "test_accuracy");
-    if (json_is_number(acc))
+    if (!isnan(tr.test_accuracy))
         tfg_pilot_ctx_set(ctx, "float_result", "float test accuracy %.2f %%",
-                          100 * json_number_value(acc));
+                          100 * tr.test_accuracy);
     else
-        tfg_pilot_ctx_set(ctx, "float_result", "float test loss %.6g",
-                          json_number_value(json_object_get(report, "test_loss")));
-    tfg_pilot_ctx_set(ctx, "params", "%lld",
-                      (long long)json_integer_value(json_object_get(report, "params")));
+        tfg_pilot_ctx_set(ctx, "float_result", "float test loss %.6g", tr.test_loss);
+    tfg_pilot_ctx_set(ctx, "params", "%lld", (long long)tr.params);
     char *text = q ? tfg_pilot_json_text(q, 2000) : tfg_xstrdup("{}");
     tfg_pilot_ctx_set(ctx, "settings", "%s", text);
     free(text);

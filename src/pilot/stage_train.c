@@ -1,4 +1,4 @@
-/* stage_model.c — the model stage: a network architecture (docs/arch.md) for the data
+/* stage_train.c — the train stage: a network architecture (docs/arch.md) for the data
  * and the board.
  *
  * Context: the data's input shape, classes and split sizes (summary.json), the board
@@ -26,14 +26,15 @@
 #include "nn/graph.h"
 #include "nn/stage.h"
 #include "pilot/internal.h"
+#include "spec/rundir.h"
 
 typedef struct {
     json_t *summary;
     tfg_arch_need need;
     double majority; /* the most common class's share of the validation split */
-} model_state;
+} train_state;
 
-static tfg_status read_need(model_state *st, const tfg_spec *s, tfg_err *err)
+static tfg_status read_need(train_state *st, const tfg_spec *s, tfg_err *err)
 {
     const json_t *shape = json_object_get(st->summary, "input_shape");
     size_t rank = json_array_size(shape);
@@ -65,8 +66,8 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
 {
     const tfg_pilot_opts *o = tfg_pilot_options(p);
     if (!o->spec)
-        return tfg_err_set(err, TFG_EUSAGE, "the model stage needs a spec");
-    model_state *st = tfg_xcalloc(1, sizeof *st);
+        return tfg_err_set(err, TFG_EUSAGE, "the train stage needs a spec");
+    train_state *st = tfg_xcalloc(1, sizeof *st);
     *state = st;
     tfg_status s = tfg_pilot_load_summary(p, &st->summary, err);
     if (!s)
@@ -96,18 +97,19 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
 
 static void done(void *state)
 {
-    model_state *st = state;
+    train_state *st = state;
     if (st)
         json_decref(st->summary);
     free(st);
 }
 
-/* The chooser trains in <out>/llm/builtin-model, whose data/ is the run's. */
+/* The chooser trains in <out>/llm/builtin-train, whose data/ is the run's. */
 static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
 {
     const tfg_pilot_opts *o = tfg_pilot_options(p);
-    char *scratch = tfg_xasprintf("%s/llm/builtin-model", o->out);
-    char *data = tfg_xasprintf("%s/data", o->out), *link = tfg_path_join(scratch, "data");
+    char *scratch = tfg_xasprintf("%s/llm/builtin-train", o->out);
+    char *data = tfg_rundir_stage(o->out, TFG_STAGE_DATA);
+    char *link = tfg_rundir_stage(scratch, TFG_STAGE_DATA);
     char abs[PATH_MAX];
     tfg_status st = tfg_rmtree(scratch, err);
     if (!st) st = tfg_mkdirs(scratch, err);
@@ -152,7 +154,7 @@ static bool shape_equal(const json_t *a, const tfg_shape *s)
 }
 
 /* The data's sample shape, when the architecture names one. */
-static tfg_pilot_class check_input(const json_t *arch, const model_state *st, tfg_err *err)
+static tfg_pilot_class check_input(const json_t *arch, const train_state *st, tfg_err *err)
 {
     if (!json_object_get(arch, "input") || shape_equal(json_object_get(arch, "input"),
                                                        &st->need.input))
@@ -166,7 +168,7 @@ static tfg_pilot_class check_input(const json_t *arch, const model_state *st, tf
 }
 
 /* Output size and softmax: what the data and the trainer need of the network. */
-static tfg_pilot_class check_output(const tfg_graph *g, const model_state *st, tfg_err *err)
+static tfg_pilot_class check_output(const tfg_graph *g, const train_state *st, tfg_err *err)
 {
     size_t n_out = tfg_shape_size(&g->tensors[g->n_tensors - 1]);
     if (n_out != st->need.n_outputs) {
@@ -188,7 +190,7 @@ static tfg_pilot_class check_output(const tfg_graph *g, const model_state *st, t
 
 /* Over budget; silent when the reply's own estimate claims it fits. */
 static tfg_pilot_class check_budget(const tfg_graph *g, const json_t *estimate,
-                                    const model_state *st, tfg_err *err)
+                                    const train_state *st, tfg_err *err)
 {
     tfg_err e;
     if (!tfg_graph_check_budget(g, &st->need, "arch.json", &e))
@@ -218,7 +220,7 @@ static double val_accuracy(const json_t *report)
     return json_number_value(json_object_get(e, "accuracy"));
 }
 
-static tfg_pilot_class check_accuracy(const json_t *report, const model_state *st,
+static tfg_pilot_class check_accuracy(const json_t *report, const train_state *st,
                                       double floor_, tfg_err *err)
 {
     if (!st->need.classification)
@@ -241,11 +243,11 @@ static tfg_pilot_class check_accuracy(const json_t *report, const model_state *s
     return TFG_PILOT_OK;
 }
 
-static tfg_status train(tfg_pilot *p, const json_t *arch, const model_state *st,
+static tfg_status train(tfg_pilot *p, const json_t *arch, const train_state *st,
                         tfg_pilot_class *cls, tfg_err *err)
 {
     const tfg_pilot_opts *o = tfg_pilot_options(p);
-    char *af = tfg_pilot_proposal_path(p, "model");
+    char *af = tfg_pilot_proposal_path(p, "train");
     tfg_status s = tfg_json_write_file(af, arch, err);
     tfg_train_outcome r;
     memset(&r, 0, sizeof r);
@@ -273,7 +275,7 @@ static tfg_status train(tfg_pilot *p, const json_t *arch, const model_state *st,
 static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pilot_class *cls,
                            tfg_err *err)
 {
-    model_state *st = state;
+    train_state *st = state;
     json_t *j;
     *cls = TFG_PILOT_FORMAT;
     if (tfg_pilot_extract_json(reply, &j, err))
@@ -302,8 +304,8 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
     return s;
 }
 
-const tfg_pilot_stage_def tfg_pilot_stage_model = {
-    .name = "model",
+const tfg_pilot_stage_def tfg_pilot_stage_train = {
+    .name = "train",
     .format = TFG_LLM_FORMAT_JSON,
     .prepare = prepare,
     .builtin = builtin,
