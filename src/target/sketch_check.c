@@ -202,10 +202,9 @@ static void record_size(json_t *pass, const tfg_fw_info *info)
 
 /* Pass 1 is the application as it ships, held to the board by the one fit rule; pass
  * 2's rotation wrapper is test equipment, held to the stand-in's memory only. */
-static tfg_status build_own(ck *c, const char *dir, bool rotated, const char *elf,
-                            json_t *pass, tfg_err *err)
+static tfg_status build_own(ck *c, const char *dir, bool rotated, json_t *pass,
+                            tfg_err *err)
 {
-    (void)elf; /* the build writes <dir>/firmware.elf */
     char *inc = tfg_path_join(dir, "include");
     tfg_status st = tfg_sketch_include_dir(c->runtime, c->build, c->s, c->pp, inc, err);
     tfg_fw_info info;
@@ -511,7 +510,7 @@ static tfg_status pass(ck *c, bool rotated, json_t *passes, tfg_err *err)
     tfg_status st = tfg_mkdirs(dir, err);
     if (!st)
         st = c->o->arduino_builder && !rotated ? build_arduino(c, dir, elf, pj, err)
-                                               : build_own(c, dir, rotated, elf, pj, err);
+                                               : build_own(c, dir, rotated, pj, err);
     if (!st && !c->cls) {
         tfg_fw_run_result r;
         st = launch(c, elf, rotated, &r, err);
