@@ -16,6 +16,7 @@
 #include "core/proc.h"
 #include "core/progress.h"
 #include "core/resource.h"
+#include "core/tool.h"
 #include "spec/rundir.h"
 
 const char *tfg_runtime_dir(void)
@@ -238,29 +239,30 @@ static tfg_status compile_and_run(const char *dir, const file_set *f, const buil
     char *main_c = tfg_path_join(tmp, "check_main.c"), *prog = tfg_path_join(tmp, "check");
     char *got = tfg_path_join(tmp, "output.bin"), *inc = tfg_xasprintf("-I%s", dir);
     tfg_status st = tfg_write_atomic(main_c, check_main, sizeof check_main - 1, err);
-    const char **argv = tfg_xcalloc(f->n + 16, sizeof *argv);
-    char **paths = tfg_xcalloc(f->n + 1, sizeof *paths);
-    size_t a = 0, np = 0;
-    const char *flags[] = {cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"};
-    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
-        argv[a++] = flags[i];
-    argv[a++] = inc;
+    tfg_argv argv = {0};
+    static const char *const flags[] = {"-std=c99", "-Wall", "-Wextra", "-Werror",
+                                        "-pedantic", "-O2", NULL};
+    tfg_argv_add(&argv, cc);
+    for (size_t i = 0; flags[i]; i++)
+        tfg_argv_add(&argv, flags[i]);
+    tfg_argv_add(&argv, inc);
     for (size_t i = 0; i < f->n; i++)
         if (strstr(f->names[i], ".c"))
-            argv[a++] = paths[np++] = tfg_path_join(dir, f->names[i]);
-    argv[a++] = main_c;
-    argv[a++] = "-o";
-    argv[a++] = prog;
+            tfg_argv_own(&argv, tfg_path_join(dir, f->names[i]));
+    tfg_argv_add(&argv, main_c);
+    tfg_argv_add(&argv, "-o");
+    tfg_argv_add(&argv, prog);
     tfg_proc_result pr = {0};
     if (!st) {
-        tfg_proc_opts po = {.argv = argv, .timeout_s = 300};
-        st = tfg_proc_run(&po, &pr, err);
-        if (!st && (!pr.exited || pr.exit_code != 0 || pr.err_len))
-            st = tfg_err_set(err, TFG_EPROC, "%s refused the generated code (-std=c99 -Werror "
-                             "-pedantic): %.600s", cc, pr.errout ? pr.errout : "");
+        /* the same compile helper as the firmware builds (core/tool.h), the host's cc */
+        tfg_tool_opts to = {.argv = argv.v, .timeout_s = 300, .quiet_or_fail = true};
+        tfg_tool_result tr;
+        st = tfg_tool_run(&to, &tr, err);
+        if (st && tr.refused)
+            tfg_err_prefix(err, "%s refused the generated code (-std=c99 -Werror -pedantic)", cc);
         else if (st)
             tfg_err_prefix(err, "the host check needs a C compiler (set CC)");
-        tfg_proc_result_free(&pr);
+        tfg_tool_result_free(&tr);
     }
     if (!st) {
         const char *rargv[] = {prog, b->in_path, got, NULL};
@@ -294,10 +296,7 @@ static tfg_status compile_and_run(const char *dir, const file_set *f, const buil
     }
     free(want);
     free(have);
-    for (size_t i = 0; i < np; i++)
-        free(paths[i]);
-    free(paths);
-    free(argv);
+    tfg_argv_free(&argv);
     free(main_c);
     free(prog);
     free(got);

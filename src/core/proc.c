@@ -49,7 +49,7 @@ static int wait_left(const tfg_proc_opts *o, double t0, double last_output, bool
         left = o->timeout_s - (now - t0);
     if (o->idle_timeout_s > 0) {
         double quiet = o->idle_timeout_s - (now - last_output);
-        if (left < 0 || quiet < left) {
+        if (o->timeout_s <= 0 || quiet < left) { /* a passed deadline stays the nearer one */
             left = quiet;
             *idle = quiet <= 0;
         }

@@ -2,8 +2,11 @@
  * for the board's emulated stand-in, run it there on every test sample's raw reading,
  * and compare what it prints with the host int8 predictions.
  *
- * Two runs. Pass 1: the samples in order, the model as built; every printed class must
- * be the argmax (first maximum) of quantize/test_output.bin's row. Pass 2: the samples in
+ * The firmware is built and run by the target library's one toolchain (target.h:
+ * tfg_fw_build with the sketch program, tfg_fw_run in lines mode), so it is held to the
+ * same fit rule as the validate stage's. Two runs. Pass 1: the samples in order, the
+ * model as built; every printed class must be the argmax (first maximum) of
+ * quantize/test_output.bin's row. Pass 2: the samples in
  * reverse order and the model's outputs rotated by one class (runtime/arduino/
  * tfg_perturb.c); the sketch must now print the rotated argmax of each reversed row.
  * A sketch that prints constants, replays a table of expected labels or classifies by
@@ -22,24 +25,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "board/tfg_link.h"
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
-#include "core/proc.h"
+#include "core/tool.h"
 #include "data/splitfile.h"
 #include "target/sketch_internal.h"
-#include "target/target_internal.h"
 #include "spec/rundir.h"
-
-#define AVR_STACK_BYTES 256u
+#include "target/target_internal.h"
 
 typedef struct {
     const tfg_spec *s;
     const tfg_sketch_check_opts *o;
     const char *name;       /* the source's name for messages */
     tfg_target t;
-    const tfg_machine *m;
     char *build, *runtime, *lib_header;
     json_t *pp;
     const json_t *classes;  /* preprocess.json label.classes */
@@ -145,266 +144,148 @@ static const char *class_name(const ck *c, size_t k)
     return json_string_value(json_array_get(c->classes, k));
 }
 
-/* ---- tools ------------------------------------------------------------------------------ */
+/* ---- building with tinyforge's toolchain (target.h tfg_fw_build) ----------------------- */
 
-/* Runs a compiler; on its failure the sketch is rejected with cls (returns TFG_OK with
- * c->cls set). TFG_EPROC only when the tool itself is missing or hangs. */
-static tfg_status tool(ck *c, const char *const *argv, tfg_sketch_class cls, char **out,
-                       tfg_err *err)
-{
-    if (!tfg_target_on_path(argv[0]))
-        return tfg_err_set(err, TFG_EPROC, "%s not found on PATH; it builds the sketch for the "
-                           "%s", argv[0], c->t.board_name);
-    for (int i = 0; argv[i]; i++)
-        tfg_buf_printf(&c->log, "%s%s", i ? " " : "$ ", argv[i]);
-    tfg_buf_putc(&c->log, '\n');
-    tfg_proc_opts po = {.argv = argv, .timeout_s = 120};
-    tfg_proc_result r;
-    tfg_status st = tfg_proc_run(&po, &r, err);
-    if (st == TFG_ETIMEOUT)
-        tfg_err_set(err, TFG_ETIMEOUT, "%s did not finish within 120 s", argv[0]);
-    if (st) {
-        tfg_proc_result_free(&r);
-        return st;
-    }
-    tfg_buf_append(&c->log, r.errout, r.err_len);
-    tfg_buf_append(&c->log, r.out, r.out_len);
-    if (!r.exited || r.exit_code != 0) {
-        char *first = tfg_tool_first_errors(r.err_len ? r.errout : r.out);
-        reject(c, cls, "%s", first);
-        free(first);
-    } else if (out) {
-        *out = r.out;
-        r.out = NULL;
-    }
-    tfg_proc_result_free(&r);
-    return TFG_OK;
-}
-
-/* ---- building with tinyforge's toolchain ------------------------------------------------- */
-
-static bool avr(const ck *c)
-{
-    return c->t.emu == TFG_EMU_SIMAVR;
-}
-
-static void cpu_flags(ck *c, tfg_argv *a)
-{
-    for (size_t i = 0; c->t.cflags[i]; i++)
-        tfg_argv_add(a, c->t.cflags[i]);
-    tfg_argv_add(a, avr(c) ? "-Os" : "-O2");
-    tfg_argv_add(a, "-ffunction-sections");
-    tfg_argv_add(a, "-fdata-sections");
-}
-
-/* The sketch's include folder: the project's headers and nothing else. */
-static tfg_status make_inc(ck *c, const char *inc, tfg_err *err)
+tfg_status tfg_sketch_include_dir(const char *runtime, const char *build, const tfg_spec *s,
+                                  const json_t *pp, const char *inc, tfg_err *err)
 {
     tfg_status st = tfg_mkdirs(inc, err);
     static const char *const from_build[] = {"model.h", "preprocess.h", "tfg_runtime.h", NULL};
     static const char *const from_shim[] = {"Arduino.h", "tfg_sensor.h", NULL};
     for (int i = 0; !st && from_build[i]; i++) {
-        char *a = tfg_path_join(c->build, from_build[i]), *b = tfg_path_join(inc, from_build[i]);
+        char *a = tfg_path_join(build, from_build[i]), *b = tfg_path_join(inc, from_build[i]);
         if (tfg_exists(a))
             st = tfg_copy_file(a, b, TFG_SKETCH_COPY_MAX, err);
         free(a);
         free(b);
     }
     for (int i = 0; !st && from_shim[i]; i++) {
-        char *a = tfg_xasprintf("%s/arduino/%s", c->runtime, from_shim[i]);
+        char *a = tfg_xasprintf("%s/arduino/%s", runtime, from_shim[i]);
         char *b = tfg_path_join(inc, from_shim[i]);
         st = tfg_copy_file(a, b, TFG_SKETCH_COPY_MAX, err);
         free(a);
         free(b);
     }
     if (!st) {
-        char *pre = tfg_path_join(c->build, "preprocess.h");
-        char *text = tfg_sketch_lib_header(c->s, c->pp, tfg_exists(pre));
-        char *p = tfg_path_join(inc, c->lib_header);
+        char *pre = tfg_path_join(build, "preprocess.h");
+        char *text = tfg_sketch_lib_header(s, pp, tfg_exists(pre));
+        char *lib = tfg_sketch_lib_name(s);
+        char *p = tfg_path_join(inc, lib);
         st = tfg_write_atomic(p, text, strlen(text), err);
         free(pre);
         free(text);
+        free(lib);
         free(p);
     }
     return st;
 }
 
-/* The Cortex-M start-up code runs no C++ static constructors (the linker script has no
- * .init_array): a global object that needs one would silently stay unconstructed. */
-static tfg_status no_constructors(ck *c, const char *dir, tfg_err *err)
+/* A build's verdict: a refused compile or link is a compile error, firmware over the
+ * board the budget exceeded; the sketch is rejected (TFG_OK with c->cls set). */
+static tfg_status build_verdict(ck *c, tfg_status st, bool refused, const tfg_err *e,
+                                tfg_err *err)
 {
-    char *obj = tfg_path_join(dir, "sketch.o"), *out = NULL;
-    const char *argv[] = {"arm-none-eabi-size", "-A", obj, NULL};
-    tfg_status st = tool(c, argv, TFG_SKETCH_COMPILE_ERROR, &out, err);
-    if (!st && !c->cls && out && strstr(out, ".init_array"))
-        reject(c, TFG_SKETCH_COMPILE_ERROR, "%s: a global object needs a constructor at start-up, "
-               "which the board's start-up code does not run; make it a plain global or a "
-               "static local", c->name);
-    free(out);
-    free(obj);
-    return st;
+    if (st == TFG_ECHECK)
+        reject(c, TFG_SKETCH_BUDGET_EXCEEDED, "%s", e->msg);
+    else if (st && refused)
+        reject(c, TFG_SKETCH_COMPILE_ERROR, "%s", e->msg);
+    else if (st)
+        *err = *e;
+    return st == TFG_ECHECK || refused ? TFG_OK : st;
 }
 
-static tfg_status compile_sketch(ck *c, const char *dir, const char *inc, tfg_err *err)
+static void record_size(json_t *pass, const tfg_fw_info *info)
 {
-    char *cpp = tfg_path_join(dir, "sketch.cpp");
-    char *text = tfg_xasprintf("#include <Arduino.h>\n#line 1 \"%s\"\n%s\n", c->name,
-                               c->o->source);
-    tfg_status st = tfg_write_atomic(cpp, text, strlen(text), err);
-    free(text);
-    tfg_argv a = {0};
-    tfg_argv_add(&a, avr(c) ? "avr-g++" : "arm-none-eabi-g++");
-    cpu_flags(c, &a);
-    static const char *const cxx[] = {"-std=gnu++11", "-fno-exceptions", "-fno-rtti",
-                                      "-fno-threadsafe-statics", "-fno-use-cxa-atexit", "-Wall",
-                                      "-Wextra", "-Werror", NULL};
-    for (int i = 0; cxx[i]; i++)
-        tfg_argv_add(&a, cxx[i]);
-    if (!avr(c))
-        tfg_argv_add(&a, "-fstack-protector-strong"); /* a smashed stack is named, not obeyed */
-    tfg_argv_own(&a, tfg_xasprintf("-I%s", inc));
-    tfg_argv_add(&a, "-c");
-    tfg_argv_add(&a, cpp);
-    tfg_argv_add(&a, "-o");
-    tfg_argv_own(&a, tfg_path_join(dir, "sketch.o"));
-    if (!st)
-        st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
-    tfg_argv_free(&a);
-    free(cpp);
-    if (!st && !c->cls && !avr(c))
-        st = no_constructors(c, dir, err);
-    return st;
+    json_object_set_new(pass, "flash_bytes", json_integer((json_int_t)info->flash_used));
+    json_object_set_new(pass, "ram_bytes", json_integer((json_int_t)info->ram_used));
 }
 
-static void c_flags(ck *c, tfg_argv *a)
-{
-    tfg_argv_add(a, avr(c) ? "avr-gcc" : "arm-none-eabi-gcc");
-    cpu_flags(c, a);
-    tfg_argv_add(a, "-std=c99");
-    tfg_argv_add(a, "-DNDEBUG");
-    uint64_t per_ms = avr(c) ? c->t.clock_hz / 1000u
-                             : (uint64_t)1000000000u / c->t.work_per_tick / 1000u;
-    tfg_argv_own(a, tfg_xasprintf("-DTFG_TICKS_PER_MS=%" PRIu64 "UL", per_ms));
-    if (avr(c))
-        tfg_argv_own(a, tfg_xasprintf("-DF_CPU=%" PRIu64 "UL", c->t.clock_hz));
-    if (c->m->define)
-        tfg_argv_own(a, tfg_xasprintf("-D%s", c->m->define));
-    tfg_argv_own(a, tfg_xasprintf("-I%s", c->build));
-    tfg_argv_own(a, tfg_xasprintf("-I%s/arduino", c->runtime));
-    tfg_argv_own(a, tfg_xasprintf("-I%s/board", c->runtime));
-}
-
-/* model.c alone: on pass 2 its entry points are renamed for tfg_perturb.c's wrappers. */
-static tfg_status compile_model(ck *c, const char *dir, bool rotated, tfg_err *err)
-{
-    tfg_argv a = {0};
-    c_flags(c, &a);
-    if (rotated) {
-        tfg_argv_add(&a, "-Dtfg_model_invoke=tfg_model_invoke_unrotated");
-        tfg_argv_add(&a, "-Dtfg_model_invoke_f32=tfg_model_invoke_f32_unrotated");
-    }
-    tfg_argv_add(&a, "-c");
-    tfg_argv_own(&a, tfg_path_join(c->build, "model.c"));
-    tfg_argv_add(&a, "-o");
-    tfg_argv_own(&a, tfg_path_join(dir, "model.o"));
-    tfg_status st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
-    tfg_argv_free(&a);
-    return st;
-}
-
-static tfg_status add_c_files(tfg_argv *a, const char *dir, const char *skip, tfg_err *err)
-{
-    char **names;
-    size_t n;
-    tfg_status st = tfg_list_files(dir, ".c", &names, &n, err);
-    for (size_t i = 0; !st && i < n; i++)
-        if (!skip || strcmp(names[i], skip))
-            tfg_argv_own(a, tfg_path_join(dir, names[i]));
-    if (!st)
-        tfg_strv_free(names);
-    return st;
-}
-
-static tfg_status link_fw(ck *c, const char *dir, bool rotated, const char *elf, tfg_err *err)
-{
-    tfg_argv a = {0};
-    c_flags(c, &a);
-    tfg_argv_own(&a, tfg_path_join(dir, "sketch.o"));
-    tfg_argv_own(&a, tfg_path_join(dir, "model.o"));
-    tfg_status st = add_c_files(&a, c->build, "model.c", err);
-    char *bsp = tfg_xasprintf("%s/board/%s", c->runtime, c->m->bsp);
-    if (!st)
-        st = add_c_files(&a, bsp, NULL, err);
-    tfg_argv_own(&a, tfg_xasprintf("%s/arduino/tfg_arduino.c", c->runtime));
-    tfg_argv_own(&a, tfg_xasprintf("%s/arduino/tfg_sensor.c", c->runtime));
-    if (rotated)
-        tfg_argv_own(&a, tfg_xasprintf("%s/arduino/tfg_perturb.c", c->runtime));
-    if (!avr(c)) {
-        tfg_argv_add(&a, "-nostartfiles");
-        tfg_argv_add(&a, "--specs=nano.specs");
-        tfg_argv_own(&a, tfg_xasprintf("-L%s", bsp));
-        tfg_argv_own(&a, tfg_xasprintf("-T%s", c->m->ldscript));
-    }
-    tfg_argv_add(&a, "-Wl,--gc-sections");
-    tfg_argv_add(&a, "-o");
-    tfg_argv_add(&a, elf);
-    if (!st)
-        st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
-    tfg_argv_free(&a);
-    free(bsp);
-    return st;
-}
-
-/* Flash and RAM of the ELF against the real board: "budget exceeded" when over. */
-static tfg_status check_fit(ck *c, const char *elf, json_t *pass, tfg_err *err)
-{
-    const char *argv[] = {avr(c) ? "avr-size" : "arm-none-eabi-size", "-A", elf, NULL};
-    char *out = NULL;
-    tfg_status st = tool(c, argv, TFG_SKETCH_COMPILE_ERROR, &out, err);
-    if (st || c->cls)
-        return st;
-    uint64_t flash = 0, ram = avr(c) ? AVR_STACK_BYTES : 0;
-    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        char name[128];
-        unsigned long long bytes;
-        if (sscanf(line, "%127s %llu", name, &bytes) != 2 || name[0] != '.')
-            continue;
-        bool data = !strncmp(name, ".data", 5);
-        if (!strncmp(name, ".text", 5) || !strncmp(name, ".rodata", 7) || data ||
-            !strncmp(name, ".ARM.exidx", 10) || !strcmp(name, ".init_array"))
-            flash += bytes;
-        if (data || !strncmp(name, ".bss", 4) || !strcmp(name, ".stack"))
-            ram += bytes;
-    }
-    free(out);
-    json_object_set_new(pass, "flash_bytes", json_integer((json_int_t)flash));
-    json_object_set_new(pass, "ram_bytes", json_integer((json_int_t)ram));
-    if (flash > c->t.flash_limit || ram > c->t.ram_limit)
-        reject(c, TFG_SKETCH_BUDGET_EXCEEDED, "the sketch's firmware needs %" PRIu64 " bytes of "
-               "flash and %" PRIu64 " of RAM; the %s has %" PRIu64 " and %" PRIu64, flash, ram,
-               c->t.board_name, c->t.flash_limit, c->t.ram_limit);
-    return TFG_OK;
-}
-
-static tfg_status build_own(ck *c, const char *dir, bool rotated, const char *elf,
-                            json_t *pass, tfg_err *err)
+/* Pass 1 is the application as it ships, held to the board by the one fit rule; pass
+ * 2's rotation wrapper is test equipment, held to the stand-in's memory only. */
+static tfg_status build_own(ck *c, const char *dir, bool rotated, json_t *pass,
+                            tfg_err *err)
 {
     char *inc = tfg_path_join(dir, "include");
-    tfg_status st = make_inc(c, inc, err);
-    if (!st)
-        st = compile_sketch(c, dir, inc, err);
-    if (!st && !c->cls)
-        st = compile_model(c, dir, rotated, err);
-    if (!st && !c->cls)
-        st = link_fw(c, dir, rotated, elf, err);
-    if (!st && !c->cls)
-        st = check_fit(c, elf, pass, err);
+    tfg_status st = tfg_sketch_include_dir(c->runtime, c->build, c->s, c->pp, inc, err);
+    tfg_fw_info info;
+    memset(&info, 0, sizeof info);
+    if (!st) {
+        tfg_fw_build_opts bo = {.target = &c->t, .model_dir = c->build, .out_dir = dir,
+                                .link = TFG_FW_LINK_UART, .program = TFG_FW_PROGRAM_SKETCH,
+                                .sketch_source = c->o->source, .sketch_name = c->name,
+                                .sketch_include = inc, .sketch_rotated = rotated,
+                                .test_build = rotated, .what = "the sketch's firmware"};
+        tfg_err e;
+        st = tfg_fw_build(&bo, &info, &e);
+        st = build_verdict(c, st, info.refused, &e, err);
+        if (!st && !c->cls)
+            record_size(pass, &info);
+    }
+    tfg_fw_info_free(&info);
     free(inc);
     return st;
 }
 
+tfg_status tfg_sketch_size_builtin(const tfg_spec *s, const char *out, const tfg_target *t,
+                                   const char *work_dir, tfg_fw_info *info, tfg_err *err)
+{
+    memset(info, 0, sizeof *info);
+    char *src = NULL, *runtime = tfg_target_runtime_dir();
+    char *build = tfg_rundir_stage(out, TFG_STAGE_BUILD);
+    char *inc = tfg_path_join(work_dir, "include"), *ino = tfg_xasprintf("%s.ino", s->name);
+    char *pp_path = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
+    json_t *pp = NULL;
+    tfg_status st = tfg_sketch_builtin(s, out, &src, err);
+    if (st) { /* no builtin sketch for this run: nothing to size */
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        st = tfg_err_set(err, TFG_EUSAGE, "no builtin sketch: %s", why);
+    }
+    if (!st)
+        st = tfg_json_load_file(pp_path, &pp, err);
+    if (!st)
+        st = tfg_sketch_include_dir(runtime, build, s, pp, inc, err);
+    if (!st) {
+        tfg_fw_build_opts bo = {.target = t, .model_dir = build, .out_dir = work_dir,
+                                .link = TFG_FW_LINK_UART, .program = TFG_FW_PROGRAM_SKETCH,
+                                .sketch_source = src, .sketch_name = ino,
+                                .sketch_include = inc,
+                                .what = "the firmware with the application sketch"};
+        st = tfg_fw_build(&bo, info, err);
+    }
+    json_decref(pp);
+    free(pp_path);
+    free(src);
+    free(runtime);
+    free(build);
+    free(inc);
+    free(ino);
+    return st;
+}
+
 /* ---- building with arduino-builder (the exported library, AVR) --------------------------- */
+
+/* The ELF arduino-builder made, sized by the one rule (no model object: its parts are
+ * code and data). */
+static tfg_status fit_elf(ck *c, const char *elf, json_t *pass, tfg_err *err)
+{
+    const char *argv[] = {"avr-size", "-A", elf, NULL};
+    tfg_tool_opts to = {.argv = argv, .log = &c->log, .missing_hint = "Debian package gcc-avr"};
+    tfg_tool_result tr;
+    tfg_err e;
+    tfg_status st = tfg_tool_run(&to, &tr, &e);
+    if (!st) {
+        tfg_fw_sections fw;
+        tfg_fw_sections_parse(tr.out, &fw);
+        tfg_fw_info info;
+        memset(&info, 0, sizeof info);
+        tfg_fw_measure(&c->t, &fw, NULL, &info);
+        record_size(pass, &info);
+        st = tfg_fw_fit(&c->t, &info, "the sketch's firmware", &e);
+    }
+    tfg_tool_result_free(&tr);
+    return build_verdict(c, st, tr.refused, &e, err);
+}
 
 static tfg_status build_arduino(ck *c, const char *dir, const char *elf, json_t *pass,
                                 tfg_err *err)
@@ -430,8 +311,15 @@ static tfg_status build_arduino(ck *c, const char *dir, const char *elf, json_t 
     tfg_argv_add(&a, "-build-path");
     tfg_argv_add(&a, bp);
     tfg_argv_add(&a, ino);
-    if (!st)
-        st = tool(c, a.v, TFG_SKETCH_COMPILE_ERROR, NULL, err);
+    if (!st) {
+        tfg_tool_opts to = {.argv = a.v, .log = &c->log,
+                            .missing_hint = "Debian package arduino-builder"};
+        tfg_tool_result tr;
+        tfg_err e;
+        st = tfg_tool_run(&to, &tr, &e);
+        st = build_verdict(c, st, tr.refused, &e, err);
+        tfg_tool_result_free(&tr);
+    }
     tfg_argv_free(&a);
     if (!st && !c->cls) {
         char *built = tfg_xasprintf("%s/%s.ino.elf", bp, name);
@@ -439,133 +327,46 @@ static tfg_status build_arduino(ck *c, const char *dir, const char *elf, json_t 
         free(built);
     }
     if (!st && !c->cls)
-        st = check_fit(c, elf, pass, err);
+        st = fit_elf(c, elf, pass, err);
     free(sk_dir);
     free(ino);
     free(bp);
     return st;
 }
 
-/* ---- running ------------------------------------------------------------------------------- */
+/* ---- running (target.h tfg_fw_run, lines mode) --------------------------------------------- */
 
-/* Whether bubblewrap can make a sandbox here (it needs user namespaces or root). */
-static bool sandbox_works(char *note, size_t n)
+/* Every reading's raw values as little-endian floats, one sample after another,
+ * reversed on pass 2: the request frames tfg_fw_run sends. */
+static uint8_t *readings(const ck *c, bool reversed)
 {
-    if (!tfg_target_on_path("bwrap")) {
-        snprintf(note, n, "none: bwrap (Debian package bubblewrap) is not on PATH");
-        return false;
-    }
-    const char *argv[] = {"bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                          "--", "/bin/true", NULL};
-    tfg_proc_opts po = {.argv = argv, .timeout_s = 10};
-    tfg_proc_result r;
-    tfg_err e;
-    bool ok = tfg_proc_run(&po, &r, &e) == TFG_OK && r.exited && r.exit_code == 0;
-    if (ok)
-        snprintf(note, n, "bubblewrap: all namespaces unshared (no network), host file system "
-                 "read-only, the firmware bound in alone");
-    else
-        snprintf(note, n, "none: bwrap cannot create a sandbox here (%.120s)",
-                 r.errout && *r.errout ? r.errout : "no user namespaces?");
-    tfg_proc_result_free(&r);
-    return ok;
-}
-
-static char *requests(const ck *c, bool reversed, size_t *len)
-{
-    tfg_buf b;
-    tfg_buf_init(&b);
     size_t vals = c->raw.features;
-    uint8_t *p = tfg_xmalloc(4 + 4 * vals);
+    uint8_t *p = tfg_xcalloc(c->n ? c->n : 1, 4 * vals);
     for (size_t i = 0; i < c->n; i++) {
         size_t row = reversed ? c->n - 1 - i : i;
-        for (int j = 0; j < 4; j++)
-            p[j] = (uint8_t)(i >> (8 * j));
         for (size_t k = 0; k < vals; k++) {
             uint32_t bits;
             memcpy(&bits, &c->raw.x[row * vals + k], 4);
             for (int j = 0; j < 4; j++)
-                p[4 + 4 * k + (size_t)j] = (uint8_t)(bits >> (8 * j));
+                p[(i * vals + k) * 4 + (size_t)j] = (uint8_t)(bits >> (8 * j));
         }
-        tfg_frame_put(&b, TFG_LINK_INPUT, p, (uint16_t)(4 + 4 * vals));
     }
-    tfg_frame_put(&b, TFG_LINK_QUIT, NULL, 0);
-    free(p);
-    *len = b.len;
-    return tfg_buf_take(&b);
+    return p;
 }
 
-static tfg_status launch(ck *c, const char *elf, const char *req, size_t req_len,
-                         tfg_proc_result *r, tfg_err *err)
+static tfg_status launch(ck *c, const char *elf, bool reversed, tfg_fw_run_result *r,
+                         tfg_err *err)
 {
-    tfg_argv a = {0};
-    char *emu = c->t.emu == TFG_EMU_QEMU ? tfg_xstrdup("qemu-system-arm")
-                                         : tfg_target_simavr_runner();
-    const char *fw = elf;
-    char *bound = NULL;
-    if (!tfg_target_on_path(emu)) {
-        tfg_status st = tfg_err_set(err, TFG_EPROC, "%s not found; it runs the %s stand-in for "
-                                    "the %s", emu, c->t.machine, c->t.board_name);
-        free(emu);
-        return st;
-    }
-    if (c->sandbox) {
-        static const char *const bw[] = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
-                                         "--proc", "/proc", "--tmpfs", "/tmp", "--unshare-all",
-                                         "--die-with-parent", "--new-session", NULL};
-        for (int i = 0; bw[i]; i++)
-            tfg_argv_add(&a, bw[i]);
-        tfg_argv_add(&a, "--ro-bind");
-        tfg_argv_add(&a, elf);
-        tfg_argv_add(&a, "/tmp/firmware.elf");
-        fw = "/tmp/firmware.elf";
-        if (strchr(emu, '/')) {
-            /* a program given by path (the simavr runner of a build tree, which may
-             * itself live under /tmp): bound in beside the firmware, so the fresh /tmp
-             * does not hide it */
-            tfg_argv_add(&a, "--ro-bind");
-            tfg_argv_add(&a, emu);
-            tfg_argv_add(&a, "/tmp/emulator");
-            bound = emu; /* argv points into it until the run is over */
-            emu = tfg_xstrdup("/tmp/emulator");
-        }
-        tfg_argv_add(&a, "--");
-    }
-    tfg_argv_add(&a, emu);
-    char clock[32];
-    if (c->t.emu == TFG_EMU_QEMU) {
-        static const char *const q[] = {"-display", "none", "-monitor", "none", "-serial",
-                                        "stdio", "-icount", "shift=0,align=off,sleep=off",
-                                        "-semihosting-config", "enable=off", "-no-reboot",
-                                        NULL};
-        tfg_argv_add(&a, "-M");
-        tfg_argv_add(&a, c->t.machine);
-        for (int i = 0; q[i]; i++)
-            tfg_argv_add(&a, q[i]);
-        tfg_argv_add(&a, "-kernel");
-    } else {
-        snprintf(clock, sizeof clock, "%" PRIu64, c->t.clock_hz);
-        tfg_argv_add(&a, "-m");
-        tfg_argv_add(&a, c->t.machine);
-        tfg_argv_add(&a, "-f");
-        tfg_argv_add(&a, clock);
-    }
-    tfg_argv_add(&a, fw);
-    /* A hang is silence: a sketch prints a line per reading, so a long test set on a slow
-     * model (Fashion-MNIST: ~5 readings/s under -icount) keeps talking and only a cap
-     * far above the device's own pace bounds the whole run. */
-    double timeout = c->o->timeout_s > 0 ? c->o->timeout_s : 20 + 0.5 * (double)c->n;
-    tfg_proc_opts po = {.argv = a.v, .stdin_data = req, .stdin_len = req_len,
-                        .timeout_s = timeout, .idle_timeout_s = TFG_SKETCH_IDLE_S,
-                        .max_output = 1u << 20};
-    tfg_status st = tfg_proc_run(&po, r, err);
-    if (st == TFG_ETIMEOUT)
-        st = TFG_OK; /* r->timed_out: judged below */
-    tfg_argv_free(&a);
-    free(bound);
-    free(emu);
+    uint8_t *in = readings(c, reversed);
+    tfg_fw_run_opts ro = {.target = &c->t, .elf = elf, .link = TFG_FW_LINK_UART,
+                          .inputs = (const int8_t *)in, .n = c->n,
+                          .input_bytes = 4 * c->raw.features, .timeout_s = c->o->timeout_s,
+                          .lines = true, .sandbox = c->sandbox};
+    tfg_status st = tfg_fw_run(&ro, r, err);
+    free(in);
     return st;
 }
+
 
 /* ---- judging what it printed ------------------------------------------------------------- */
 
@@ -631,10 +432,10 @@ static bool quantizes(const char *src)
            strstr(src, "tfg_model_invoke_f32");
 }
 
-static void judge(ck *c, const tfg_proc_result *r, bool rotated, json_t *pass)
+static void judge(ck *c, const tfg_fw_run_result *r, bool rotated, json_t *pass)
 {
     printed p;
-    parse_output(c, r->out, r->out_len, &p);
+    parse_output(c, r->text ? r->text : "", r->text_len, &p);
     const char *what = rotated ? "on the second run (model outputs rotated by one class, "
                                  "samples reversed) "
                                : "";
@@ -648,7 +449,7 @@ static void judge(ck *c, const tfg_proc_result *r, bool rotated, json_t *pass)
     } else if (r->timed_out && r->idle) {
         reject(c, TFG_SKETCH_UNSAFE_OUTPUT, "the sketch printed nothing %sfor %.0f s and did "
                "not finish (an infinite loop or a blocking wait?): %zu predictions printed "
-               "for %zu readings", what, TFG_SKETCH_IDLE_S, p.n_pred, c->n);
+               "for %zu readings", what, TFG_FW_IDLE_S, p.n_pred, c->n);
     } else if (r->timed_out) {
         reject(c, TFG_SKETCH_UNSAFE_OUTPUT, "the sketch did not finish %swithin the time limit "
                "(an infinite loop or a blocking wait?): %zu predictions printed for %zu "
@@ -709,23 +510,19 @@ static tfg_status pass(ck *c, bool rotated, json_t *passes, tfg_err *err)
     tfg_status st = tfg_mkdirs(dir, err);
     if (!st)
         st = c->o->arduino_builder && !rotated ? build_arduino(c, dir, elf, pj, err)
-                                               : build_own(c, dir, rotated, elf, pj, err);
+                                               : build_own(c, dir, rotated, pj, err);
     if (!st && !c->cls) {
-        size_t len;
-        char *req = requests(c, rotated, &len);
-        tfg_proc_result r;
-        memset(&r, 0, sizeof r);
-        st = launch(c, elf, req, len, &r, err);
+        tfg_fw_run_result r;
+        st = launch(c, elf, rotated, &r, err);
         if (!st) {
             json_object_set_new(pj, "seconds", json_real(r.seconds));
             judge(c, &r, rotated, pj);
             char *log = tfg_path_join(dir, "uart.log");
             tfg_err e2;
-            tfg_write_atomic(log, r.out ? r.out : "", r.out_len, &e2); /* for a person */
+            tfg_write_atomic(log, r.text ? r.text : "", r.text_len, &e2); /* for a person */
             free(log);
         }
-        tfg_proc_result_free(&r);
-        free(req);
+        tfg_fw_run_result_free(&r);
     }
     if (c->log.len && tfg_is_dir(dir)) {
         char *log = tfg_path_join(dir, "build.log");
@@ -745,16 +542,13 @@ static tfg_status check(ck *c, tfg_sketch_check_result *r, tfg_err *err)
     tfg_status st = tfg_target_for_board(b, &c->t, err);
     if (st)
         return st;
-    c->m = tfg_machine_find(c->t.emu, c->t.machine);
-    if (!c->m)
-        return tfg_err_set(err, TFG_EUSAGE, "no board support for machine '%s'", c->t.machine);
-    if (c->o->arduino_builder && (!avr(c) || !c->o->library_dir))
+    if (c->o->arduino_builder && (c->t.emu != TFG_EMU_SIMAVR || !c->o->library_dir))
         return tfg_err_set(err, TFG_EUSAGE, "arduino-builder builds for the Uno (an AVR board) "
                            "from the exported library folder");
     st = load_run(c, err);
     if (st)
         return st;
-    c->sandbox = !c->o->no_sandbox && sandbox_works(c->sandbox_note, sizeof c->sandbox_note);
+    c->sandbox = !c->o->no_sandbox && tfg_fw_sandbox_works(c->sandbox_note, sizeof c->sandbox_note);
     if (c->o->no_sandbox)
         snprintf(c->sandbox_note, sizeof c->sandbox_note, "none: switched off by the caller");
     json_t *rep = r->report;

@@ -3,7 +3,6 @@
  * the real board's limits. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
@@ -35,25 +34,6 @@ const tfg_machine *tfg_machine_find(tfg_emu_kind emu, const char *name)
         if (machines[i].emu == emu && strcmp(machines[i].name, name) == 0)
             return &machines[i];
     return NULL;
-}
-
-bool tfg_target_on_path(const char *prog)
-{
-    if (strchr(prog, '/'))
-        return access(prog, X_OK) == 0;
-    const char *path = getenv("PATH");
-    if (!path)
-        return false;
-    bool found = false;
-    char *copy = tfg_xstrdup(path);
-    for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir && !found;
-         dir = strtok_r(NULL, ":", &save)) {
-        char *p = tfg_xasprintf("%s/%s", *dir ? dir : ".", prog);
-        found = access(p, X_OK) == 0;
-        free(p);
-    }
-    free(copy);
-    return found;
 }
 
 char *tfg_target_runtime_dir(void)

@@ -1,6 +1,6 @@
-/* target_internal.h — what build.c and run.c share inside the target library: the
- * table of emulated machines this version has board support for, finding programs on
- * PATH, and the host side of the frame protocol (frames.c). Not part of the API. */
+/* target_internal.h — what the target library's files share: the table of emulated
+ * machines this version has board support for, the one fit rule (fw_fit.c), and the
+ * host side of the frame protocol (frames.c). Not part of the API. */
 #ifndef TFG_TARGET_INTERNAL_H
 #define TFG_TARGET_INTERNAL_H
 
@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/tool.h"
 #include "target/target.h"
 
 /* One emulated machine and its board support in runtime/board/. */
@@ -25,10 +26,6 @@ typedef struct {
 } tfg_machine;
 
 const tfg_machine *tfg_machine_find(tfg_emu_kind emu, const char *name);
-
-/* True when prog (a bare name) is an executable file in a $PATH directory, or prog
- * contains a '/' and is executable. */
-bool tfg_target_on_path(const char *prog);
 
 /* The simavr runner program: $TFG_SIMAVR_RUNNER, else tfg-simavr-runner beside the
  * running program, else the bare name (PATH). New string. */
@@ -63,23 +60,41 @@ tfg_frame_status tfg_frame_next(const uint8_t *buf, size_t len, size_t *pos, tfg
 /* Appends one frame to a growing byte buffer (the host's requests). */
 void tfg_frame_put(tfg_buf *b, uint8_t type, const void *payload, uint16_t len);
 
-/* An argv for an external tool (tools.c): arguments borrowed, or owned and freed with
- * it; v stays NULL-terminated. Past TFG_ARGV_MAX arguments further ones are dropped, so
- * the limit is far above any command tinyforge builds. */
-#define TFG_ARGV_MAX 256
+/* ---- fw_fit.c: the one size and fit rule ---------------------------------------------- */
+
+#define TFG_FW_AVR_STACK 256u  /* AVR reserves no stack; this much is counted for it */
+#define TFG_FW_ARM_STACK 4096u /* the stack cortex-m.ld reserves (TFG_STACK) */
+
+/* Section sums of `size -A` output (an object or a linked ELF). */
 typedef struct {
-    const char *v[TFG_ARGV_MAX];
-    char *owned[TFG_ARGV_MAX];
-    int n, n_owned;
-} tfg_argv;
+    uint64_t text, rodata, data, bss, stack, exidx, init_array;
+} tfg_fw_sections;
 
-void tfg_argv_add(tfg_argv *a, const char *s);
-void tfg_argv_own(tfg_argv *a, char *s);
-void tfg_argv_free(tfg_argv *a);
+void tfg_fw_sections_parse(const char *size_output, tfg_fw_sections *s);
 
-/* Up to three lines of a compiler's or linker's output that report the problem
- * (error, undefined reference, region overflow), " | "-joined, each cut at 300 bytes;
- * the first 300 bytes when none does. A new string. */
-char *tfg_tool_first_errors(const char *text);
+/* The flash/RAM figures and limits of a linked firmware from its sections and (may be
+ * NULL, then the model's parts are 0) the model object's: the rule of fw_fit.c. */
+void tfg_fw_measure(const tfg_target *t, const tfg_fw_sections *fw,
+                    const tfg_fw_sections *model, tfg_fw_info *info);
+
+typedef struct {
+    const char *name;
+    uint64_t bytes;
+} tfg_fw_part;
+
+/* TFG_ECHECK when used > limit: "<what> does not fit the <board>: it needs [at least]
+ * N bytes of <memory>, M more than the board's L; the largest part is the <part> (B
+ * bytes)". */
+tfg_status tfg_fw_over(const tfg_target *t, const char *what, const char *memory,
+                       bool at_least, uint64_t used, uint64_t limit, const tfg_fw_part *parts,
+                       int n, tfg_err *err);
+
+/* Before compiling: the model's weights, arena, input+output buffers and the stack. */
+tfg_status tfg_fw_fit_model(const tfg_target *t, uint64_t weights, uint64_t arena,
+                            uint64_t io, tfg_err *err);
+
+/* After linking: info's flash and RAM against info's limits; what names the firmware. */
+tfg_status tfg_fw_fit(const tfg_target *t, const tfg_fw_info *info, const char *what,
+                      tfg_err *err);
 
 #endif

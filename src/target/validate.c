@@ -1,7 +1,12 @@
 /* validate.c — the validate stage: build/ -> firmware on the board's stand-in, every
  * test sample through it, compared byte for byte with the host int8 outputs
  * (validate.h). The firmware and its run come from target.h; this file reads the run
- * directory, decides, and publishes. */
+ * directory, decides, and publishes.
+ *
+ * One fit rule: where the run has a builtin application sketch, it is built too (not
+ * run) the way the sketch stage builds it, and held to the board by the same rule, so
+ * what validate accepts the sketch fits as well; validate refuses a board the sketch
+ * would not fit, with the sketch firmware's numbers. */
 #include "target/validate.h"
 
 #include <math.h>
@@ -14,6 +19,7 @@
 #include "core/manifest.h"
 #include "data/splitfile.h"
 #include "spec/rundir.h"
+#include "target/sketch_internal.h"
 
 typedef struct {
     char *build_dir, *in_path, *out_path, *test_path;
@@ -176,6 +182,29 @@ static json_t *make_report(const tfg_board *b, const tfg_target *t, const tfg_fw
     return r;
 }
 
+/* The builtin sketch's firmware against the board: its sizes in the report, TFG_ECHECK
+ * when it does not fit; a run with no builtin sketch says why in the report. */
+static tfg_status size_sketch(const tfg_spec *s, const tfg_validate_opts *o,
+                              const tfg_target *t, const char *stage_dir, json_t **note,
+                              tfg_err *err)
+{
+    char *dir = tfg_path_join(stage_dir, "sketch-size");
+    tfg_fw_info fw;
+    tfg_err e;
+    tfg_status st = tfg_sketch_size_builtin(s, o->out, t, dir, &fw, &e);
+    if (!st)
+        *note = json_pack("{s:I, s:I}", "flash_used", (json_int_t)fw.flash_used, "ram_used",
+                          (json_int_t)fw.ram_used);
+    else if (st == TFG_EUSAGE)
+        *note = json_pack("{s:s}", "not_sized", e.msg);
+    else
+        *err = e;
+    tfg_fw_info_free(&fw);
+    tfg_rmtree(dir, NULL);
+    free(dir);
+    return st == TFG_EUSAGE ? TFG_OK : st;
+}
+
 static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_board *b,
                       vin *v, tfg_manifest *m, tfg_validate_outcome *out, tfg_err *err)
 {
@@ -204,6 +233,9 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
     tfg_fw_build_opts bo = {.target = &t, .model_dir = v->build_dir, .out_dir = sd.dir,
                             .link = o->link};
     st = tfg_fw_build(&bo, &fw, err);
+    json_t *sketch_note = NULL;
+    if (!st)
+        st = size_sketch(s, o, &t, sd.dir, &sketch_note, err);
     if (!st) {
         if (o->progress)
             tfg_progress_update(o->progress, "emulated run", 0, 1);
@@ -216,6 +248,7 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
     json_t *report = NULL;
     if (!st) {
         report = make_report(b, &t, &fw, &res);
+        json_object_set(report, "sketch_firmware", sketch_note);
         st = compare(v, &res, n, ob, report, err);
     }
     if (!st) st = check_budgets(s, &fw, &res, err);
@@ -233,6 +266,7 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
     if (!st)
         out->report = json_incref(report);
     json_decref(report);
+    json_decref(sketch_note);
     tfg_fw_run_result_free(&res);
     tfg_fw_info_free(&fw);
     tfg_target_free(&t);
@@ -255,6 +289,16 @@ tfg_status tfg_validate_stage(const tfg_spec *s, const tfg_validate_opts *o,
     for (size_t i = 0; !st && i < sizeof reads / sizeof reads[0]; i++) {
         char *p = tfg_rundir_path(o->out, reads[i]);
         st = tfg_manifest_input_file(&m, tfg_artifact_label(reads[i]), p, err);
+        free(p);
+    }
+    /* what the builtin sketch's size depends on (absent for a window plan) */
+    static const tfg_artifact sketch_in[] = {TFG_ART_BUILD_PREPROCESS_H,
+                                             TFG_ART_BUILD_PREPROCESS_C,
+                                             TFG_ART_DATA_PREPROCESS};
+    for (size_t i = 0; !st && i < sizeof sketch_in / sizeof sketch_in[0]; i++) {
+        char *p = tfg_rundir_path(o->out, sketch_in[i]);
+        if (tfg_exists(p))
+            st = tfg_manifest_input_file(&m, tfg_artifact_label(sketch_in[i]), p, err);
         free(p);
     }
     if (!st) {

@@ -1,7 +1,9 @@
 # test_sketch.sh — the application sketch (issue 6 part 4, issue 8's sketch validator):
 # the builtin fruit sketch passes on mps2-an386 (Cortex-M4), on the Uno via simavr built
 # by tinyforge and via the exported library with arduino-builder; every bad sketch of
-# tests/data/sketches/ is rejected with its failure class; the raw readings replay.
+# tests/data/sketches/ is rejected with its failure class; the raw readings replay; and
+# "fits the board" has one definition: validate and the sketch agree on the Uno and on
+# a board whose RAM lies between what validate's firmware and the sketch's need.
 . "$(dirname "$0")/lib.sh"
 SPEC=$TFG_SRC/examples/fruit/spec.json
 R=$T/fruit
@@ -33,6 +35,35 @@ ok; grep -q "bubblewrap\|none:" "$R/sketch/report.json" || fail "the report does
 run "$TFG_BIN" sketch "$SPEC" --out "$R" --board arduino_uno --arduino-builder
 expect_rc 0
 ok; [ "$(json_get "$R/sketch/report.json" "[c['builder'] for c in j['checks'] if c['result'] == 'passed']")" = "['tinyforge', 'arduino-builder']" ] || fail "Uno builds did not both pass: $(cat "$R/sketch/report.json")"
+
+# One fit rule: validate sizes the builtin sketch the way the sketch stage builds it, so
+# on the Uno both pass with the same numbers, and on a board with RAM between validate's
+# own firmware and the sketch's (where validate used to pass and the sketch fail) both
+# refuse, naming the sketch firmware's bytes.
+run "$TFG_BIN" -q validate "$SPEC" --out "$R" --board uno --force
+expect_rc 0
+V=$R/validate/report.json
+vram=$(json_get "$V" "j['ram']['used']")
+sram=$(json_get "$R/sketch/report.json" "j['checks'][0]['passes'][0]['ram_bytes']")
+ok; [ "$(json_get "$V" "j['sketch_firmware']['ram_used']")" = "$sram" ] || fail "validate sized the sketch at $(json_get "$V" "j['sketch_firmware']"), the sketch stage at $sram bytes of RAM"
+ok; [ "$vram" -lt "$sram" ] || fail "the sketch's firmware ($sram) should need more RAM than validate's ($vram)"
+tight=$(( (vram + sram) / 2 ))
+python3 - "$TFG_SRC/boards/boards.json" "$T/boards.json" "$tight" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+uno = dict(next(b for b in j['boards'] if b['id'] == 'arduino_uno'))
+uno.update(id='uno_tight', name='Arduino Uno (tight)', aliases=[], ram_bytes=int(sys.argv[3]))
+j['boards'].append(uno)
+json.dump(j, open(sys.argv[2], 'w'))
+PY
+run env TINYFORGE_BOARDS="$T/boards.json" "$TFG_BIN" validate "$SPEC" --out "$R" --board uno_tight
+vrc=$RC
+expect_rc 1
+expect_err "the firmware with the application sketch does not fit the Arduino Uno (tight): it needs $(python3 -c "print(f'{$sram:,}')") bytes of RAM"
+run env TINYFORGE_BOARDS="$T/boards.json" "$TFG_BIN" sketch "$SPEC" --out "$R" --board uno_tight
+expect_rc 1
+expect_err "budget exceeded"
+ok; [ "$RC" = "$vrc" ] || fail "validate (exit $vrc) and the sketch (exit $RC) disagree on whether the firmware fits $tight bytes of RAM"
 
 # Bad sketches: each rejected with its class (exit 1), never accepted.
 python3 - "$R/quantize/test_output.bin" "$BAD/label_table.ino" "$T/label_table.ino" <<'PY'

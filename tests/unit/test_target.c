@@ -12,7 +12,9 @@
  * faults injected into the firmware (a hang, a damaged
  * frame, a crash), an emulator missing from PATH and boards too small, each of which
  * must end in its own error and status, never a hang. The board table's stand-ins are
- * checked too. Builds are shared between checks to keep the test short. */
+ * checked too, and the one fit rule every firmware is held to (fw_fit.c): its sums and its
+ * message, from `size -A` text. Builds are shared between checks to keep the test
+ * short. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -631,6 +633,52 @@ static void test_mlperf(void)
     mlperf_model("ad", "ad", "ad01_int8.tflite");
 }
 
+/* The one fit rule's arithmetic and message, from `size -A` text of an AVR firmware and
+ * its model object: flash counts .init_array, RAM counts 256 bytes of stack on AVR, the
+ * limit is the smaller of the board's and the stand-in's, and the message names the
+ * bytes over and the largest part. */
+static void test_fit_rule(void)
+{
+    tfg_target t;
+    if (!target_for("arduino_uno", &t))
+        return;
+    const char *fw_size = "firmware.elf  :\nsection      size      addr\n"
+                          ".data         480   8388864\n.text        5600         0\n"
+                          ".init_array     4      5600\n.bss          300   8389344\n"
+                          ".comment       17         0\nTotal       6401\n";
+    const char *model_size = "model.o  :\nsection size addr\n.data 403 0\n.bss 21 0\n"
+                             ".text.tfg_model_invoke 900 0\n";
+    tfg_fw_sections fw, mo;
+    tfg_fw_sections_parse(fw_size, &fw);
+    tfg_fw_sections_parse(model_size, &mo);
+    CHECK_INT((int)fw.init_array, 4);
+    CHECK_INT((int)mo.text, 900);
+    tfg_fw_info info;
+    memset(&info, 0, sizeof info);
+    tfg_fw_measure(&t, &fw, &mo, &info);
+    CHECK_INT((int)info.flash_used, 5600 + 4 + 480);
+    CHECK_INT((int)info.ram_used, 480 + 300 + 256);
+    CHECK_INT((int)info.weights_bytes, 403);
+    CHECK_INT((int)info.ram_limit, 2048);
+    tfg_err err;
+    CHECK_INT(tfg_fw_fit(&t, &info, "the firmware", &err), TFG_OK);
+    /* a stand-in with less RAM than the board decides */
+    t.emu_ram = 1000;
+    tfg_fw_measure(&t, &fw, &mo, &info);
+    CHECK_INT(tfg_fw_fit(&t, &info, "the sketch's firmware", &err), TFG_ECHECK);
+    CHECK_HAS(err.msg, "the sketch's firmware does not fit the Arduino Uno: it needs 1,036 "
+              "bytes of RAM, 36 more than the board's 1,000; the largest part is the "
+              "weights (403 bytes)");
+    /* flash: one byte over, the code the largest part */
+    t.emu_ram = 2048;
+    t.flash_limit = 6083;
+    tfg_fw_measure(&t, &fw, &mo, &info);
+    CHECK_INT(tfg_fw_fit(&t, &info, "the firmware", &err), TFG_ECHECK);
+    CHECK_HAS(err.msg, "it needs 6,084 bytes of flash, 1 more than the board's 6,083; the "
+              "largest part is the code (5,604 bytes)");
+    tfg_target_free(&t);
+}
+
 static void setup(void)
 {
     tfg_err err;
@@ -647,4 +695,4 @@ static void teardown(void)
         tfg_rmtree(g_tmp, &err);
 }
 
-TFG_TEST_MAIN(setup, test_boards, test_frames, test_tiny, test_mlperf, teardown)
+TFG_TEST_MAIN(setup, test_fit_rule, test_boards, test_frames, test_tiny, test_mlperf, teardown)

@@ -1,12 +1,15 @@
-/* run.c — firmware on its emulator: start QEMU or the simavr runner with a deadline,
- * send the samples as request frames (a semihosting file or the UART), and read the
- * reply frames back into outputs and work per inference.
+/* fw_run.c — the one firmware run (target.h tfg_fw_run): start QEMU or the simavr
+ * runner, optionally inside bubblewrap, with one deadline and one hang rule (the whole
+ * run: 20 s + 0.5 s per sample; silence: TFG_FW_IDLE_S), send the samples as request
+ * frames (a semihosting file or the UART), and read back either the reply frames
+ * (outputs and work per inference) or the lines a sketch printed.
  *
- * Every way a run can go wrong ends in one classified error: the emulator is missing
- * (TFG_EPROC before anything starts), the firmware stops answering (TFG_ETIMEOUT, with
- * how many samples it did answer), it reports a fault or a failed invoke (TFG_EPROC
- * with the sample), or its output is not a valid frame (TFG_EPROC with the byte
- * offset). The emulator is always killed at the deadline (core/proc.h). */
+ * Frames: every way a run can go wrong ends in one classified error: the emulator is
+ * missing (TFG_EPROC before anything starts), the firmware stops answering
+ * (TFG_ETIMEOUT, with how many samples it did answer), it reports a fault or a failed
+ * invoke (TFG_EPROC with the sample), or its output is not a valid frame (TFG_EPROC
+ * with the byte offset). Lines: what it printed and whether it was stopped, for the
+ * caller to judge. The emulator is always killed at the deadline (core/proc.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +129,10 @@ static tfg_status firmware_error(run_ctx *c, const tfg_frame *f, tfg_err *err)
 /* The stream ended before the 'D' frame: why. */
 static tfg_status ended_early(run_ctx *c, const char *where, tfg_err *err)
 {
+    if (c->timed_out && c->pr.idle)
+        return tfg_err_set(err, TFG_ETIMEOUT, "the firmware stopped answering: %zu of %zu "
+                           "samples answered %s(nothing for %.0f s)", c->answered, c->o->n,
+                           where, TFG_FW_IDLE_S);
     if (c->timed_out)
         return tfg_err_set(err, TFG_ETIMEOUT, "the firmware stopped answering: %zu of %zu "
                            "samples answered %swithin %.1f s", c->answered, c->o->n, where,
@@ -253,40 +260,70 @@ static void summarise(const tfg_fw_run_opts *o, tfg_fw_run_result *r)
                  t->board_name, (double)t->clock_hz / 1e6);
 }
 
-static void build_argv(run_ctx *c, const char **argv, char *machine_arg, size_t mlen)
+/* bwrap's arguments: every namespace unshared (no network), the host read-only, a fresh
+ * /tmp holding the firmware alone (and the emulator, when given by path: the simavr
+ * runner of a build tree may itself live under /tmp). Sets *fw and *prog to the paths
+ * inside. */
+static void sandbox_argv(run_ctx *c, tfg_argv *a, const char **fw, const char **prog)
+{
+    static const char *const bw[] = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
+                                     "--proc", "/proc", "--tmpfs", "/tmp", "--unshare-all",
+                                     "--die-with-parent", "--new-session", NULL};
+    for (int i = 0; bw[i]; i++)
+        tfg_argv_add(a, bw[i]);
+    tfg_argv_add(a, "--ro-bind");
+    tfg_argv_add(a, c->elf);
+    tfg_argv_add(a, "/tmp/firmware.elf");
+    *fw = "/tmp/firmware.elf";
+    if (strchr(c->prog, '/')) {
+        tfg_argv_add(a, "--ro-bind");
+        tfg_argv_add(a, c->prog);
+        tfg_argv_add(a, "/tmp/emulator");
+        *prog = "/tmp/emulator";
+    }
+    tfg_argv_add(a, "--");
+}
+
+static void build_argv(run_ctx *c, tfg_argv *a, char *machine_arg, size_t mlen)
 {
     const tfg_target *t = c->o->target;
-    int a = 0;
-    argv[a++] = c->prog;
+    const char *fw = c->elf, *prog = c->prog;
+    if (c->o->sandbox)
+        sandbox_argv(c, a, &fw, &prog);
+    tfg_argv_add(a, prog);
     if (t->emu == TFG_EMU_QEMU) {
         const char *fixed[] = {"-M", t->machine, "-display", "none", "-monitor", "none",
                                "-serial", "stdio", "-icount", "shift=0,align=off,sleep=off",
-                               "-kernel", c->elf, NULL};
+                               NULL};
         for (int i = 0; fixed[i]; i++)
-            argv[a++] = fixed[i];
+            tfg_argv_add(a, fixed[i]);
+        tfg_argv_add(a, "-semihosting-config");
         if (c->link == TFG_FW_LINK_SEMIHOST) {
-            argv[a++] = "-semihosting-config";
-            argv[a++] = "enable=on,target=native";
+            tfg_argv_add(a, "enable=on,target=native");
         } else {
-            argv[a++] = "-no-reboot"; /* the firmware's reset request ends QEMU */
+            tfg_argv_add(a, "enable=off");
+            tfg_argv_add(a, "-no-reboot"); /* the firmware's reset request ends QEMU */
         }
+        tfg_argv_add(a, "-kernel");
     } else {
         snprintf(machine_arg, mlen, "%" PRIu64, t->clock_hz);
-        argv[a++] = "-m";
-        argv[a++] = t->machine;
-        argv[a++] = "-f";
-        argv[a++] = machine_arg;
-        argv[a++] = c->elf;
+        tfg_argv_add(a, "-m");
+        tfg_argv_add(a, t->machine);
+        tfg_argv_add(a, "-f");
+        tfg_argv_add(a, machine_arg);
     }
-    argv[a] = NULL;
+    tfg_argv_add(a, fw);
 }
 
 static tfg_status check_opts(const tfg_fw_run_opts *o, tfg_err *err)
 {
     if (!o || !o->target || !o->elf || (o->n && !o->inputs) || !o->input_bytes ||
-        !o->output_bytes)
+        (!o->lines && !o->output_bytes))
         return tfg_err_set(err, TFG_EUSAGE, "tfg_fw_run needs a target, an ELF, the inputs and "
                            "their sizes");
+    if (o->sandbox && o->link == TFG_FW_LINK_SEMIHOST)
+        return tfg_err_set(err, TFG_EUSAGE, "a sandboxed run has no host file to read: use "
+                           "the UART link");
     if (o->input_bytes + 4 > TFG_LINK_MAX_PAYLOAD || o->n > UINT32_MAX)
         return tfg_err_set(err, TFG_EUSAGE, "%zu samples of %zu bytes do not fit the link's "
                            "frames", o->n, o->input_bytes);
@@ -299,10 +336,13 @@ static tfg_status check_opts(const tfg_fw_run_opts *o, tfg_err *err)
 static tfg_status launch(run_ctx *c, const char *req, size_t req_len, const char *dir,
                          tfg_err *err)
 {
-    const char *argv[32];
+    tfg_argv a = {0};
     char clock[32];
-    build_argv(c, argv, clock, sizeof clock);
-    tfg_proc_opts po = {.argv = argv, .timeout_s = c->timeout, .cwd = dir};
+    build_argv(c, &a, clock, sizeof clock);
+    /* the output's cap: far above what the replies or one line per sample need */
+    size_t cap = ((size_t)1 << 20) + c->o->n * (c->o->output_bytes + 16);
+    tfg_proc_opts po = {.argv = a.v, .timeout_s = c->timeout, .idle_timeout_s = TFG_FW_IDLE_S,
+                        .cwd = dir, .max_output = cap};
     if (c->link == TFG_FW_LINK_UART) {
         po.stdin_data = req;
         po.stdin_len = req_len;
@@ -312,6 +352,7 @@ static tfg_status launch(run_ctx *c, const char *req, size_t req_len, const char
         c->timed_out = true;
         st = TFG_OK;
     }
+    tfg_argv_free(&a);
     return st;
 }
 
@@ -333,7 +374,14 @@ static tfg_status run(run_ctx *c, tfg_fw_run_result *r, tfg_err *err)
         st = tfg_write_atomic(req_path, req, req_len, err);
     if (!st)
         st = launch(c, req, req_len, dir, err);
-    if (!st) {
+    if (!st && o->lines) {
+        r->seconds = c->pr.seconds;
+        r->timed_out = c->timed_out;
+        r->idle = c->pr.idle;
+        r->text = c->pr.out;
+        r->text_len = c->pr.out_len;
+        c->pr.out = NULL;
+    } else if (!st) {
         r->outputs = tfg_xcalloc(o->n ? o->n : 1, o->output_bytes);
         r->work = tfg_xcalloc(o->n ? o->n : 1, sizeof *r->work);
         r->n = o->n;
@@ -368,7 +416,7 @@ tfg_status tfg_fw_run(const tfg_fw_run_opts *o, tfg_fw_run_result *r, tfg_err *e
     c.elf = tfg_path_absolute(o->elf);
     if (c.link == TFG_FW_LINK_SEMIHOST && !t->semihosting)
         st = tfg_err_set(err, TFG_EUSAGE, "%s has no semihosting: use the UART link", t->machine);
-    else if (!tfg_target_on_path(prog))
+    else if (!tfg_tool_on_path(prog))
         st = tfg_err_set(err, TFG_EPROC, "%s not found%s (%s); it runs the %s stand-in for "
                          "the %s", prog, strchr(prog, '/') ? "" : " on PATH",
                          t->emu == TFG_EMU_QEMU ? "Debian package qemu-system-arm"
@@ -377,7 +425,7 @@ tfg_status tfg_fw_run(const tfg_fw_run_opts *o, tfg_fw_run_result *r, tfg_err *e
                          t->machine, t->board_name);
     if (!st)
         st = run(&c, r, err);
-    if (!st)
+    if (!st && !o->lines)
         summarise(o, r);
     tfg_proc_result_free(&c.pr);
     if (st) {
@@ -393,5 +441,28 @@ void tfg_fw_run_result_free(tfg_fw_run_result *r)
 {
     free(r->outputs);
     free(r->work);
+    free(r->text);
     memset(r, 0, sizeof *r);
+}
+
+bool tfg_fw_sandbox_works(char *note, size_t n)
+{
+    if (!tfg_tool_on_path("bwrap")) {
+        snprintf(note, n, "none: bwrap (Debian package bubblewrap) is not on PATH");
+        return false;
+    }
+    const char *argv[] = {"bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
+                          "--", "/bin/true", NULL};
+    tfg_proc_opts po = {.argv = argv, .timeout_s = 10};
+    tfg_proc_result r;
+    tfg_err e;
+    bool ok = tfg_proc_run(&po, &r, &e) == TFG_OK && r.exited && r.exit_code == 0;
+    if (ok)
+        snprintf(note, n, "bubblewrap: all namespaces unshared (no network), host file system "
+                 "read-only, the firmware bound in alone");
+    else
+        snprintf(note, n, "none: bwrap cannot create a sandbox here (%.120s)",
+                 r.errout && *r.errout ? r.errout : "no user namespaces?");
+    tfg_proc_result_free(&r);
+    return ok;
 }
