@@ -9,7 +9,7 @@
 #include "core/json.h"
 #include "core/resource.h"
 #include "core/strutil.h"
-#include "spec/spec.h"
+#include "spec/boards.h"
 
 const char *tfg_boards_default_path(void)
 {

@@ -1,10 +1,10 @@
-/* spec.h — the application spec (one JSON file) and the board table it names.
+/* spec.h — the application spec (one JSON file); the board it names is an entry of
+ * spec/boards.h's table.
  *
  * The spec says what the application is (name, task), where its data is and which
  * columns are label and features, which board it must run on and within what budgets,
  * and the seed that makes a run reproducible. Sections later stages own (quantization,
- * backends, ...) are kept as JSON in `json`. Boards come from a data file
- * (boards/boards.json), never from code. Layering: spec sits on core; every stage
+ * backends, ...) are kept as JSON in `json`. Layering: spec sits on core; every stage
  * library may read a tfg_spec. */
 #ifndef TFG_SPEC_SPEC_H
 #define TFG_SPEC_SPEC_H
@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "spec/boards.h"
 
 typedef enum { TFG_TASK_CLASSIFICATION, TFG_TASK_REGRESSION, TFG_TASK_ANOMALY } tfg_task;
 typedef enum { TFG_SRC_CSV, TFG_SRC_IDX } tfg_src_format;
@@ -25,40 +26,6 @@ typedef enum {
     TFG_SPLIT_VAL = 2,
     TFG_SPLIT_TEST = 3
 } tfg_split_id;
-
-typedef struct {
-    char *id;          /* "arduino_nano_33_ble_sense" */
-    char *name;        /* "Arduino Nano 33 BLE Sense" */
-    char **aliases;    /* other accepted names, NULL-terminated, or NULL */
-    char *mcu;         /* "nRF52840" */
-    char *core;        /* "cortex-m4f" */
-    uint64_t clock_hz;
-    uint64_t flash_bytes, ram_bytes;
-    bool fpu;
-    char *emulator;    /* the emulated stand-in: "qemu:mps2-an386", "simavr:atmega328p",
-                          or NULL (target/target.h reads it) */
-    char **cpu_flags;  /* compiler flags for its CPU ("-mcpu=cortex-m4", ...),
-                          NULL-terminated, or NULL */
-    bool emulated;     /* the entry IS an emulated machine, not a real board */
-} tfg_board;
-
-typedef struct {
-    tfg_board *items;
-    size_t n;
-} tfg_boards;
-
-/* The board file: $TINYFORGE_BOARDS if set, else boards.json found by core/resource.h
- * ($TINYFORGE_HOME, the install, the source tree's boards/boards.json). */
-const char *tfg_boards_default_path(void);
-tfg_status tfg_boards_load(const char *path, tfg_boards *b, tfg_err *err);
-void tfg_boards_free(tfg_boards *b);
-/* A deep copy of one board entry, and its release. */
-void tfg_board_copy(tfg_board *dst, const tfg_board *src);
-void tfg_board_free(tfg_board *b);
-/* By id or name, ignoring case and treating ' ', '-', '_' alike; NULL if unknown. */
-const tfg_board *tfg_boards_find(const tfg_boards *b, const char *name);
-/* "did you mean ..." text with up to three closest board ids, into out. */
-void tfg_boards_suggest(const tfg_boards *b, const char *name, char *out, size_t n);
 
 typedef struct {
     tfg_src_format format;
