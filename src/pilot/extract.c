@@ -10,7 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
-#include "pilot/pilot.h"
+#include "pilot/extract.h"
 
 static const char *const class_names[] = {"ok",     "backend", "format", "spec",   "compile",
                                            "misuse", "budget",  "silent", "unsafe", NULL};

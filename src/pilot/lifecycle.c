@@ -85,9 +85,9 @@ static tfg_status run_train(const tfg_spec *s, const tfg_stage_opts *so, tfg_sta
 static tfg_status run_quantize(const tfg_spec *s, const tfg_stage_opts *so,
                                tfg_stage_outcome *r, tfg_err *err)
 {
-    tfg_quant_stage_opts o = {.out = so->out, .force = so->force, .progress = so->progress};
-    tfg_quant_outcome q;
-    tfg_status st = tfg_quant_stage(s, &o, &q, err);
+    tfg_quantize_stage_opts o = {.out = so->out, .force = so->force, .progress = so->progress};
+    tfg_quantize_outcome q;
+    tfg_status st = tfg_quantize_stage(s, &o, &q, err);
     *r = (tfg_stage_outcome){.stage = TFG_STAGE_QUANTIZE, .skipped = q.skipped, .dir = q.dir,
                              .report = q.report};
     if (!st) st = read_result(r, so, err);

@@ -15,7 +15,17 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
-#include "pilot/internal.h"
+#include "pilot/pilot.h"
+#include "spec/rundir.h"
+
+struct tfg_pilot {
+    tfg_pilot_opts o;
+    char *prompts;                    /* the templates' directory */
+    tfg_llm_run *run;
+    char *log_path;                   /* <out>/llm/pilot.jsonl */
+    const tfg_pilot_stage_def *cur;   /* the stage in progress (for the builtin handler) */
+    void *cur_state;
+};
 
 char *tfg_pilot_log_path(const char *out)
 {
@@ -28,6 +38,28 @@ char *tfg_pilot_log_path(const char *out)
 const tfg_pilot_opts *tfg_pilot_options(const tfg_pilot *p)
 {
     return &p->o;
+}
+
+char *tfg_pilot_proposal_path(const tfg_pilot *p, const char *stage)
+{
+    char *llm = tfg_rundir_llm(p->o.out);
+    char *path = tfg_xasprintf("%s/proposal-%s.json", llm, stage);
+    free(llm);
+    return path;
+}
+
+tfg_status tfg_pilot_load_summary(const tfg_pilot *p, json_t **out, tfg_err *err)
+{
+    char *path = tfg_rundir_path(p->o.out, TFG_ART_DATA_SUMMARY);
+    tfg_status st = TFG_OK;
+    if (!tfg_exists(path))
+        st = tfg_err_set(err, TFG_EINPUT,
+                         "%s: not found; the data stage must run first (tinyforge data SPEC)",
+                         path);
+    else
+        st = tfg_json_load_file(path, out, err);
+    free(path);
+    return st;
 }
 
 /* The builtin backend's handler for every stage: the stage in progress answers. */

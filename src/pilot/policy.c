@@ -8,7 +8,8 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
-#include "pilot/pilot.h"
+#include "pilot/policy.h"
+#include "pilot/stages.h"
 
 static const char *const llm_data_names[] = {"none", "profile", "sample_rows", NULL};
 

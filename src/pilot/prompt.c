@@ -3,6 +3,7 @@
  * the data profile, the board's limits, the budgets, the previous attempt's error).
  * Rendering is strict: a placeholder the stage does not provide is an error, so an
  * edited template cannot silently send an empty hole to a model. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/resource.h"
-#include "pilot/pilot.h"
+#include "pilot/prompt.h"
 
 const char *tfg_pilot_prompts_default_dir(void)
 {
@@ -70,4 +71,52 @@ tfg_status tfg_pilot_render(const char *dir, const char *name, const json_t *ctx
     free(text);
     free(path);
     return st;
+}
+
+void tfg_pilot_ctx_set(json_t *ctx, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    s = tfg_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    json_object_set_new(ctx, key, json_string(s));
+    free(s);
+}
+
+char *tfg_pilot_json_text(const json_t *j, size_t max)
+{
+    char *t = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    if (!t)
+        return tfg_xstrdup("null");
+    size_t n = strlen(t);
+    if (n <= max)
+        return t;
+    char *cut = tfg_xasprintf("%.*s\n... (cut: %zu of %zu bytes shown)", (int)max, t, max, n);
+    free(t);
+    return cut;
+}
+
+void tfg_pilot_ctx_board(json_t *ctx, const tfg_spec *s)
+{
+    const tfg_board *b = &s->board;
+    tfg_pilot_ctx_set(ctx, "board",
+                      "%s (id %s): %s, %s at %.0f MHz, %llu bytes of flash, %llu bytes of RAM, "
+                      "%s",
+                      b->name, b->id, b->mcu, b->core, (double)b->clock_hz / 1e6,
+                      (unsigned long long)b->flash_bytes, (unsigned long long)b->ram_bytes,
+                      b->fpu ? "hardware float" : "no FPU");
+    if (s->budget.latency_ms > 0)
+        tfg_pilot_ctx_set(ctx, "budgets",
+                          "flash %llu bytes, RAM %llu bytes, latency %g ms per inference",
+                          (unsigned long long)s->budget.flash_bytes,
+                          (unsigned long long)s->budget.ram_bytes, s->budget.latency_ms);
+    else
+        tfg_pilot_ctx_set(ctx, "budgets", "flash %llu bytes, RAM %llu bytes",
+                          (unsigned long long)s->budget.flash_bytes,
+                          (unsigned long long)s->budget.ram_bytes);
 }

@@ -20,7 +20,7 @@
 #include "data/plan.h"
 #include "data/profile.h"
 #include "data/stage.h"
-#include "pilot/internal.h"
+#include "pilot/pilot.h"
 
 typedef struct {
     tfg_profile prof;

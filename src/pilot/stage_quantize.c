@@ -16,7 +16,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/strutil.h"
-#include "pilot/internal.h"
+#include "pilot/pilot.h"
 #include "quant/stage.h"
 #include "spec/results.h"
 #include "spec/rundir.h"
@@ -171,17 +171,17 @@ static tfg_status run_stage(tfg_pilot *p, const json_t *q, const quant_state *st
         *cls = TFG_PILOT_MISUSE;
         return TFG_OK;
     }
-    tfg_quant_stage_opts qo = {.out = o->out, .progress = o->progress};
-    tfg_quant_outcome r;
+    tfg_quantize_stage_opts qo = {.out = o->out, .progress = o->progress};
+    tfg_quantize_outcome r;
     memset(&r, 0, sizeof r);
-    s = tfg_quant_stage(&s2, &qo, &r, err);
+    s = tfg_quantize_stage(&s2, &qo, &r, err);
     if (s == TFG_EINPUT || s == TFG_ECHECK) {
         *cls = TFG_PILOT_MISUSE;
         s = TFG_OK;
     } else if (!s) {
         *cls = TFG_PILOT_OK;
     }
-    tfg_quant_outcome_free(&r);
+    tfg_quantize_outcome_free(&r);
     tfg_spec_free(&s2);
     return s;
 }

@@ -26,7 +26,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
-#include "pilot/internal.h"
+#include "pilot/pilot.h"
 #include "target/sketch.h"
 #include "spec/rundir.h"
 

@@ -31,7 +31,7 @@
 #include "data/idx.h"
 #include "data/profile.h"
 #include "data/stage.h"
-#include "pilot/internal.h"
+#include "pilot/pilot.h"
 
 /* The files the user gave, by role; an IDX source pairs GIVEN_DATA with GIVEN_LABELS,
  * or GIVEN_TEST with GIVEN_TEST_LABELS. */

@@ -25,7 +25,7 @@
 #include "nn/chooser.h"
 #include "nn/graph.h"
 #include "nn/stage.h"
-#include "pilot/internal.h"
+#include "pilot/pilot.h"
 #include "spec/rundir.h"
 
 typedef struct {

@@ -320,8 +320,8 @@ static size_t candidates_of(const qopts *q, candidate *c)
     return 3;
 }
 
-static tfg_status run(const tfg_spec *s, const tfg_quant_stage_opts *o, inputs *in,
-                      const qopts *q, tfg_manifest *m, tfg_quant_outcome *r, tfg_err *err)
+static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, inputs *in,
+                      const qopts *q, tfg_manifest *m, tfg_quantize_outcome *r, tfg_err *err)
 {
     double t0 = tfg_now();
     size_t n = (size_t)q->samples < in->train.rows ? (size_t)q->samples : in->train.rows;
@@ -376,8 +376,8 @@ static tfg_status run(const tfg_spec *s, const tfg_quant_stage_opts *o, inputs *
     return st;
 }
 
-tfg_status tfg_quant_stage(const tfg_spec *s, const tfg_quant_stage_opts *o,
-                           tfg_quant_outcome *r, tfg_err *err)
+tfg_status tfg_quantize_stage(const tfg_spec *s, const tfg_quantize_stage_opts *o,
+                              tfg_quantize_outcome *r, tfg_err *err)
 {
     memset(r, 0, sizeof *r);
     r->dir = tfg_rundir_stage(o->out, TFG_STAGE_QUANTIZE);
@@ -410,7 +410,7 @@ tfg_status tfg_quant_stage(const tfg_spec *s, const tfg_quant_stage_opts *o,
     return st;
 }
 
-void tfg_quant_outcome_free(tfg_quant_outcome *r)
+void tfg_quantize_outcome_free(tfg_quantize_outcome *r)
 {
     free(r->dir);
     json_decref(r->report);

@@ -14,9 +14,9 @@
  * The spec's `quantization` section: `calibration_samples` (500; at most the training
  * split), `method` ("auto": min/max and percentiles 99.99 and 99.9 are tried and the
  * best on up to 2000 rows of the *validation* split kept; or "minmax", "percentile"),
- * `percentile` (99.99), `max_drop` (1.0: the most int8 accuracy may fall below float, in percentage points).
- * When the drop is larger nothing is published and the result is TFG_ECHECK with both
- * numbers. */
+ * `percentile` (99.99), `max_drop` (1.0: the most int8 accuracy may fall below float,
+ * in percentage points). When the drop is larger nothing is published and the result
+ * is TFG_ECHECK with both numbers. */
 #ifndef TFG_QUANT_STAGE_H
 #define TFG_QUANT_STAGE_H
 
@@ -31,16 +31,16 @@ typedef struct {
     const char *out;        /* run directory: reads <out>/data and <out>/train */
     bool force;             /* run even when nothing changed */
     tfg_progress *progress; /* may be NULL */
-} tfg_quant_stage_opts;
+} tfg_quantize_stage_opts;
 
 typedef struct {
     bool skipped;
     char *dir;      /* <out>/quantize */
     json_t *report; /* report.json (also loaded when skipped) */
-} tfg_quant_outcome;
+} tfg_quantize_outcome;
 
-tfg_status tfg_quant_stage(const tfg_spec *s, const tfg_quant_stage_opts *o,
-                           tfg_quant_outcome *r, tfg_err *err);
-void tfg_quant_outcome_free(tfg_quant_outcome *r);
+tfg_status tfg_quantize_stage(const tfg_spec *s, const tfg_quantize_stage_opts *o,
+                              tfg_quantize_outcome *r, tfg_err *err);
+void tfg_quantize_outcome_free(tfg_quantize_outcome *r);
 
 #endif
