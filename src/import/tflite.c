@@ -16,6 +16,21 @@
 #include "import/tflite_schema.h"
 #include "import/flatbuf.h"
 
+/* The options union type a supported op carries (0: none that tinyforge reads). */
+uint8_t tfg_tfl_options_type(int32_t builtin)
+{
+    switch (builtin) {
+    case TFG_TFL_CONV_2D: return OPT_CONV;
+    case TFG_TFL_DEPTHWISE_CONV_2D: return OPT_DWCONV;
+    case TFG_TFL_AVERAGE_POOL_2D:
+    case TFG_TFL_MAX_POOL_2D: return OPT_POOL;
+    case TFG_TFL_FULLY_CONNECTED: return OPT_FC;
+    case TFG_TFL_SOFTMAX: return OPT_SOFTMAX;
+    case TFG_TFL_ADD: return OPT_ADD;
+    case TFG_TFL_RESHAPE: return OPT_RESHAPE;
+    default: return 0;
+    }
+}
 
 static const char *const op_names[] = {
     "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D",

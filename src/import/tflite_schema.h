@@ -6,8 +6,6 @@
 
 #include <stdint.h>
 
-#include "import/tflite.h"
-
 /* Table field ids (a union takes two slots: type, then value). */
 enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_DESC = 3,
        MODEL_BUFFERS = 4 };
@@ -22,20 +20,8 @@ enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPT_TYPE = 3, OP_OPT = 4
 enum { OPT_CONV = 1, OPT_DWCONV = 2, OPT_POOL = 5, OPT_FC = 8, OPT_SOFTMAX = 9, OPT_ADD = 11,
        OPT_RESHAPE = 17 };
 
-/* The options union type a supported op carries (0: none that tinyforge reads). */
-static inline uint8_t tfg_tfl_options_type(int32_t builtin)
-{
-    switch (builtin) {
-    case TFG_TFL_CONV_2D: return OPT_CONV;
-    case TFG_TFL_DEPTHWISE_CONV_2D: return OPT_DWCONV;
-    case TFG_TFL_AVERAGE_POOL_2D:
-    case TFG_TFL_MAX_POOL_2D: return OPT_POOL;
-    case TFG_TFL_FULLY_CONNECTED: return OPT_FC;
-    case TFG_TFL_SOFTMAX: return OPT_SOFTMAX;
-    case TFG_TFL_ADD: return OPT_ADD;
-    case TFG_TFL_RESHAPE: return OPT_RESHAPE;
-    default: return 0;
-    }
-}
+/* The options union type a supported op carries (0: none that tinyforge reads);
+ * tflite.c. */
+uint8_t tfg_tfl_options_type(int32_t builtin);
 
 #endif

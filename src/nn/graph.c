@@ -23,6 +23,14 @@
 #define TFG_DIM_MAX 65535u
 #define TFG_TENSOR_MAX ((size_t)1 << 28)
 
+size_t tfg_shape_size(const tfg_shape *s)
+{
+    size_t n = 1;
+    for (uint32_t i = 0; i < s->rank; i++)
+        n *= s->dim[i];
+    return n;
+}
+
 static const char *const kind_names[TFG_LAYER_KINDS + 1] = {
     "dense", "conv2d", "depthwise_conv2d", "maxpool", "avgpool", "relu", "relu6",
     "softmax", "flatten", "reshape", "add", "batchnorm", NULL};
