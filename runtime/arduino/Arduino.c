@@ -1,4 +1,4 @@
-/* tfg_arduino.c — the C99 side of the Arduino shim (Arduino.h): the program's main,
+/* Arduino.c — the C99 side of the Arduino shim (Arduino.h): the program's main,
  * Serial on the board's UART (runtime/board/tfg_hal.h), time from the board's tick
  * counter, and what ends a run: the end of the sensor stream, a CPU fault, or a smashed
  * stack, each announced to the host by a "#tfg-..." line before the board stops.

@@ -4,7 +4,7 @@
  * Debian) and for tinyforge's own AVR build.
  *
  * A sketch (.ino) is compiled as C++ against this header; the work is done by C99
- * functions in tfg_arduino.c, so the device side stays C. Serial is the board's UART,
+ * functions in Arduino.c, so the device side stays C. Serial is the board's UART,
  * the emulator's only channel to the host: what the sketch prints goes to the host,
  * and the sensor readings (tfg_sensor.h) arrive on it. There is no file, no network
  * and no semihosting behind any of it. delay() returns at once: on the emulated board

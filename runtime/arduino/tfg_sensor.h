@@ -13,7 +13,7 @@
  * (any number of values) and TfgAPDS9960 (the APDS-9960's colour channels, after the
  * Arduino_APDS9960 library's begin/colorAvailable/readColor, with float channels since
  * the readings are the data set's values). The platform gives three hooks: the shim
- * (tfg_arduino.c) on its UART, or tfg_sensor_arduino.cpp on a real Arduino core's
+ * (Arduino.c) on its UART, or tfg_sensor_arduino.cpp on a real Arduino core's
  * Serial. */
 #ifndef TFG_SENSOR_H
 #define TFG_SENSOR_H

@@ -250,10 +250,10 @@ static void add_program(build_ctx *c, tfg_argv *a)
         tfg_argv_own(a, tfg_xasprintf("%s/board/fw_main.c", c->runtime));
         return;
     }
-    tfg_argv_own(a, tfg_xasprintf("%s/arduino/tfg_arduino.c", c->runtime));
+    tfg_argv_own(a, tfg_xasprintf("%s/arduino/Arduino.c", c->runtime));
     tfg_argv_own(a, tfg_xasprintf("%s/arduino/tfg_sensor.c", c->runtime));
     if (c->o->sketch_rotated)
-        tfg_argv_own(a, tfg_xasprintf("%s/arduino/tfg_perturb.c", c->runtime));
+        tfg_argv_own(a, tfg_xasprintf("%s/board/tfg_perturb.c", c->runtime));
 }
 
 static tfg_status link_firmware(build_ctx *c, const char *obj, const char *sketch_obj,

@@ -7,7 +7,7 @@
  * same fit rule as the validate stage's. Two runs. Pass 1: the samples in order, the
  * model as built; every printed class must be the argmax (first maximum) of
  * quantize/test_output.bin's row. Pass 2: the samples in
- * reverse order and the model's outputs rotated by one class (runtime/arduino/
+ * reverse order and the model's outputs rotated by one class (runtime/board/
  * tfg_perturb.c); the sketch must now print the rotated argmax of each reversed row.
  * A sketch that prints constants, replays a table of expected labels or classifies by
  * itself passes at most one of the two, so "it calls the model" is proven, not assumed.
