@@ -1,5 +1,6 @@
 /* main.c — `tinyforge COMMAND ...`: global options, dispatch, help and exit codes. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/strutil.h"
+#include "spec/rundir.h"
 
 typedef struct {
     const char *name;
@@ -116,7 +118,8 @@ int tfg_cli_usage(const tfg_cli *c, const char *cmd, const char *fmt, ...)
     vsnprintf(err.msg, sizeof err.msg, fmt, ap);
     va_end(ap);
     size_t n = strlen(err.msg);
-    snprintf(err.msg + n, sizeof err.msg - n, " (see: tinyforge %s --help)", cmd ? cmd : "");
+    snprintf(err.msg + n, sizeof err.msg - n, " (see: tinyforge %s%s--help)", cmd ? cmd : "",
+             cmd ? " " : "");
     return tfg_cli_fail(c, &err);
 }
 
@@ -168,10 +171,16 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
             names[k] = commands[k].name;
         names[sizeof commands / sizeof commands[0]] = NULL;
+        bool old_name = false;
+        int stage = tfg_stage_parse(name, &old_name);
+        if (stage >= 0 && old_name)
+            return tfg_cli_usage(&c, NULL, "unknown command '%s': the stage is called '%s' now",
+                                 name, tfg_stage_name((tfg_stage_id)stage));
         const char *near = tfg_closest(name, names);
         if (near)
-            return tfg_cli_usage(&c, "", "unknown command '%s'; did you mean '%s'?", name, near);
-        return tfg_cli_usage(&c, "", "unknown command '%s'", name);
+            return tfg_cli_usage(&c, NULL, "unknown command '%s'; did you mean '%s'?", name,
+                                 near);
+        return tfg_cli_usage(&c, NULL, "unknown command '%s'", name);
     }
     tfg_log_set_level(c.verbose < 0 ? TFG_LOG_ERROR : c.verbose > 0 ? TFG_LOG_DEBUG : TFG_LOG_INFO);
     return cmd->run(argc - i, argv + i, &c);

@@ -1,5 +1,6 @@
 # test_cli.sh — the command line itself: help that teaches (every command has an
-# example), version, `check`, `boards`, and --json output that parses.
+# example), version, `check`, `boards`, --json output that parses, and an unknown
+# command that is a stage's first-release name answered with the stage's one name.
 . "$(dirname "$0")/lib.sh"
 run "$TFG_BIN" --help
 expect_rc 0
@@ -14,6 +15,15 @@ for cmd in data train inspect invoke check boards; do
 done
 run "$TFG_BIN" data --help
 expect_out "example:"
+run "$TFG_BIN" model
+expect_rc 2
+expect_err "unknown command 'model': the stage is called 'train' now (see: tinyforge --help)"
+run "$TFG_BIN" quant
+expect_rc 2
+expect_err "the stage is called 'quantize' now"
+run "$TFG_BIN" trian
+expect_rc 2
+expect_err "did you mean 'train'?"
 run "$TFG_BIN" --version
 expect_rc 0
 expect_out "tinyforge "
