@@ -169,7 +169,7 @@ typedef struct {
 
 void tfg_llm_reply_free(tfg_llm_reply *r);
 
-/* ---- the run context (run.c) ------------------------------------------------------ */
+/* ---- the run context (call.c) ----------------------------------------------------- */
 
 /* Time for latency and backoff. Tests inject a clock whose sleep only records, so a
  * retry test does not wait for real seconds. */

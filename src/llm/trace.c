@@ -1,7 +1,7 @@
 /* trace.c — the run's LLM trace: <dir>/llm/trace.jsonl, one JSON record per attempt
  * (and one per cache hit or budget stop), appended as the run goes so a crash loses at
  * most the attempt in flight; and its summary per stage and backend for `tinyforge
- * trace`. Records are built in run.c; the fields are documented in docs/llm.md. */
+ * trace`. Records are built in call.c; the fields are documented in docs/llm.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

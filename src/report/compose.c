@@ -1,4 +1,4 @@
-/* compose.c — a loaded run (run.h) becomes the report document (doc.h), section by
+/* compose.c — a loaded run (load.h) becomes the report document (doc.h), section by
  * section in the order a person asks: what was built and is it right, the spec, the
  * data and what was done to it, the model, accuracy from float to device, the
  * confusion matrix, memory against the board, work per inference, and what each stage

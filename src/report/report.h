@@ -7,7 +7,7 @@
  *   manifest.json  hashes of the artifacts read and of the files written
  *
  * Stages that have not run are shown as "not run"; a malformed artifact stops the
- * report with an error naming the file and field (run.h), and nothing is published:
+ * report with an error naming the file and field (load.h), and nothing is published:
  * the staging directory is dropped and the last report stays as it was. The stage is
  * skipped when the spec and every artifact it reads are unchanged. */
 #ifndef TFG_REPORT_REPORT_H
@@ -18,7 +18,7 @@
 
 #include "core/error.h"
 #include "report/doc.h"
-#include "report/run.h"
+#include "report/load.h"
 #include "spec/spec.h"
 
 typedef struct {

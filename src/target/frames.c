@@ -1,6 +1,6 @@
 /* frames.c — the host side of the framed link protocol (runtime/board/tfg_link.h):
  * building request frames and reading reply frames, with the damage classified
- * (no sync byte, truncated, CRC mismatch) so run.c can say exactly what went wrong and
+ * (no sync byte, truncated, CRC mismatch) so fw_run.c can say exactly what went wrong and
  * at which byte. */
 #include <string.h>
 

@@ -31,8 +31,9 @@ const tfg_machine *tfg_machine_find(tfg_emu_kind emu, const char *name);
  * running program, else the bare name (PATH). New string. */
 char *tfg_target_simavr_runner(void);
 
-/* The runtime/ folder (codegen/stage.h tfg_runtime_dir: $TINYFORGE_RUNTIME, else the
- * source tree this binary was built from). New string. */
+/* The runtime/ folder (codegen/stage.h tfg_runtime_dir: $TINYFORGE_RUNTIME, else where
+ * core/resource.h finds shipped files: $TINYFORGE_HOME, the install, the source tree).
+ * New string. */
 char *tfg_target_runtime_dir(void);
 
 /* ---- frames.c: the host's reader of the firmware's replies --------------------------- */

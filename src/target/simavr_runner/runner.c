@@ -1,5 +1,5 @@
 /* runner.c — tfg-simavr-runner: runs AVR firmware on simavr with its UART0 bridged to
- * stdin and stdout, so tfg_fw_run (src/target/run.c) talks to an ATmega328P the way it
+ * stdin and stdout, so tfg_fw_run (src/target/fw_run.c) talks to an ATmega328P the way it
  * talks to QEMU's -serial stdio. The simavr command has no UART input, hence this.
  *
  *   tfg-simavr-runner -m atmega328p -f 16000000 firmware.elf

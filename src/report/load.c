@@ -1,7 +1,7 @@
-/* run.c — loads a run directory's artifacts and checks every field the report reads
- * (run.h). The checks are written per file, in the order the file documents its
+/* load.c — loads a run directory's artifacts and checks every field the report reads
+ * (load.h). The checks are written per file, in the order the file documents its
  * fields, so a reader can hold one next to the other. */
-#include "report/run.h"
+#include "report/load.h"
 
 #include <math.h>
 #include <stdio.h>

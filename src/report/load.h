@@ -1,4 +1,4 @@
-/* run.h — a run directory as the report sees it: every stage's artifacts, loaded and
+/* load.h — a run directory as the report sees it: every stage's artifacts, loaded and
  * checked, with the facts the report shows pulled out of them.
  *
  * A stage that has not run (its file is absent) is simply not there: its JSON is NULL
@@ -13,8 +13,8 @@
  *   quantize/report.json build/report.json validate/report.json sketch/report.json
  * (spec/rundir.h has their places; the stages' reports are read by their typed readers,
  * spec/results.h, and the figures kept below). */
-#ifndef TFG_REPORT_RUN_H
-#define TFG_REPORT_RUN_H
+#ifndef TFG_REPORT_LOAD_H
+#define TFG_REPORT_LOAD_H
 
 #include <jansson.h>
 #include <stdbool.h>

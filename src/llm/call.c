@@ -1,4 +1,4 @@
-/* run.c — the run context and tfg_llm_call, where the pieces meet: canonical request
+/* call.c — the run context and tfg_llm_call, where the pieces meet: canonical request
  * and hash (request.c), cache (cache.c), budget, attempts over HTTP (http.c) with the
  * retry policy (retry.c), reply checks (reply.c), cost (price.c), and one trace record
  * per attempt (trace.c). The builtin backend is dispatched here too (builtin.c holds
