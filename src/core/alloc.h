@@ -8,6 +8,7 @@
 #ifndef TFG_CORE_ALLOC_H
 #define TFG_CORE_ALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *tfg_xmalloc(size_t n);
@@ -21,6 +22,12 @@ char *tfg_xstrndup(const char *s, size_t n);
 char *tfg_xasprintf(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* The same over a va_list, which it does not consume (the caller va_ends it). */
+char *tfg_xvasprintf(const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 0)))
 #endif
     ;
 

@@ -77,12 +77,7 @@ void tfg_pilot_ctx_set(json_t *ctx, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    s = tfg_xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    char *s = tfg_xvasprintf(fmt, ap);
     va_end(ap);
     json_object_set_new(ctx, key, json_string(s));
     free(s);
