@@ -322,7 +322,9 @@ static tfg_status parse_buffers(ctx *c, const tfg_fb_table *root)
     return TFG_OK;
 }
 
-/* Shape: dims >= 0, rank <= TFG_TFL_MAX_RANK, product < 2^31. */
+/* Shape: dims >= 1, rank <= TFG_TFL_MAX_RANK, product < 2^31. A zero dimension is refused
+ * here, not when a kernel divides by it: every later stage may assume a non-empty tensor
+ * (rank 0, a scalar, has one element). */
 static tfg_status parse_shape(ctx *c, const tfg_fb_table *t, const char *what, tfg_tfl_tensor *x)
 {
     size_t ref;
@@ -336,9 +338,10 @@ static tfg_status parse_shape(ctx *c, const tfg_fb_table *t, const char *what, t
                            x->rank, TFG_TFL_MAX_RANK);
     x->elems = 1;
     for (size_t d = 0; d < x->rank; d++) {
-        if (x->shape[d] < 0)
-            return tfg_fb_fail(&c->fb, ref, c->err, "%s[%zu] is %d, expected a size >= 0", w,
-                               d, (int)x->shape[d]);
+        if (x->shape[d] < 1)
+            return tfg_fb_fail(&c->fb, ref, c->err,
+                               "%s[%zu] is %d, expected a size >= 1 (an empty tensor cannot"
+                               " run on a device)", w, d, (int)x->shape[d]);
         x->elems *= x->shape[d];
         if (x->elems >= TFG_TFL_MAX_ELEMS)
             return tfg_fb_fail(&c->fb, ref, c->err,

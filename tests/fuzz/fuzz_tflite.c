@@ -6,12 +6,17 @@
  * rely on without re-checking (indexes in range, buffers inside the file, shapes within
  * limits), and can be described and checked for support. The seeds are the two
  * reference models and a small model with every option kind (written by test_tflite).
+ * A model that is accepted and supported is also prepared and run once (import/invoke.c)
+ * on a patterned input, when its work is small enough for a fuzzer's time budget: the
+ * reader's promises are what the interpreter relies on (a zero dimension once reached
+ * prep_conv as a division by zero).
  * Built only with -DTFG_FUZZ=ON; run by tests/fuzz/run.sh. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
+#include "import/invoke.h"
 #include "import/tflite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -59,6 +64,51 @@ static void check_model(const tfg_tflite *m)
         check_subgraph(m, &m->subgraphs[s]);
 }
 
+/* A bound on the interpreter's work: the sum over ops of output elements x the largest
+ * constant input (a filter) per output channel, and on the bytes of all tensors. */
+static bool small_enough(const tfg_tflite *m)
+{
+    const tfg_tfl_subgraph *g = &m->subgraphs[0];
+    double work = 0, bytes = 0;
+    for (size_t i = 0; i < g->n_tensors; i++)
+        bytes += (double)g->tensors[i].bytes;
+    for (size_t i = 0; i < g->n_ops; i++) {
+        const tfg_tfl_op *op = &g->ops[i];
+        double out = 0, filt = 1;
+        for (size_t k = 0; k < op->n_outputs; k++)
+            out += (double)g->tensors[op->outputs[k]].elems;
+        for (size_t k = 0; k < op->n_inputs; k++)
+            if (op->inputs[k] >= 0 && (double)g->tensors[op->inputs[k]].elems > filt)
+                filt = (double)g->tensors[op->inputs[k]].elems;
+        work += out * filt;
+    }
+    return bytes < 64e6 && work < 4e8;
+}
+
+static void run_once(const tfg_tflite *m)
+{
+    tfg_tflite_runner *r = NULL;
+    tfg_err err;
+    tfg_err_clear(&err);
+    if (tfg_tflite_runner_new(m, &r, &err) != TFG_OK) {
+        if (r || !err.msg[0])
+            abort();
+        return;
+    }
+    size_t ni = tfg_tflite_runner_input_bytes(r), no = tfg_tflite_runner_output_bytes(r);
+    uint8_t *in = malloc(ni ? ni : 1), *out = malloc(no ? no : 1);
+    if (!in || !out)
+        abort();
+    for (size_t i = 0; i < ni; i++)
+        in[i] = (uint8_t)(i * 37u + 11u);
+    tfg_status s = tfg_tflite_runner_invoke(r, in, ni, out, no, &err);
+    if (s != TFG_OK && s != TFG_EINPUT)
+        abort();
+    free(in);
+    free(out);
+    tfg_tflite_runner_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     tfg_tflite m;
@@ -81,6 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     s = tfg_tflite_check_supported(&m, &err);
     if (s != TFG_OK && (s != TFG_EINPUT || !strstr(err.msg, "unsupported op")))
         abort();
+    if (s == TFG_OK && small_enough(&m))
+        run_once(&m);
     tfg_tflite_free(&m);
     return 0;
 }

@@ -538,6 +538,10 @@ static void test_semantic_errors(void)
     bm.tensors[3].shape[1] = -1;
     expect_bad(&bm, "tensor 3 shape[1] is -1");
 
+    small_model(&bm); /* a zero dimension divided prep_conv by zero (issue 22) */
+    bm.tensors[0].shape[3] = 0;
+    expect_bad(&bm, "tensor 0 shape[3] is 0, expected a size >= 1");
+
     small_model(&bm);
     bm.tensors[1].qdim = 3; /* 4 scales along a dimension of 2 */
     expect_bad(&bm, "tensor 1 quantization has 4 per-channel scales along dimension 3");
