@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "codegen/memplan.h"
+#include "core/strutil.h"
 #include "import/tflite.h"
 
 static const char usage[] =
@@ -86,7 +87,10 @@ static void print_subgraph(const json_t *sg, const json_t *plan)
         for (size_t k = 0; k < json_array_size(outs) && used < sizeof io; k++)
             used += (size_t)snprintf(io + used, sizeof io - used, "%st%lld", k ? "," : " -> ",
                                      (long long)json_integer_value(json_array_get(outs, k)));
-        printf("  %2zu %-21s %-27s", i, json_string_value(json_object_get(op, "op")), io);
+        char name[64];
+        printf("  %2zu %-21s %-27s", i,
+               tfg_escape_control(name, sizeof name, json_string_value(json_object_get(op, "op"))),
+               io);
         print_options(json_object_get(op, "options"));
         if (!json_is_true(json_object_get(op, "supported")))
             printf("  (not supported by tinyforge)");
@@ -107,7 +111,9 @@ static void print_subgraph(const json_t *sg, const json_t *plan)
     for (size_t i = 0; i < json_array_size(tensors); i++) {
         const json_t *t = json_array_get(tensors, i);
         print_shape(shape, sizeof shape, json_object_get(t, "shape"));
-        printf("  %2zu  %-34.34s %-6s %-16s %8lld%s", i, json_string_value(json_object_get(t, "name")),
+        char name[160];
+        tfg_escape_control(name, sizeof name, json_string_value(json_object_get(t, "name")));
+        printf("  %2zu  %-34.34s %-6s %-16s %8lld%s", i, name,
                json_string_value(json_object_get(t, "type")), shape,
                (long long)json_integer_value(json_object_get(t, "bytes")),
                json_is_true(json_object_get(t, "constant")) ? " c" : "  ");
@@ -171,11 +177,13 @@ int tfg_cmd_inspect(int argc, char **argv, tfg_cli *c)
         json_object_set_new(d, "status", json_string("ok"));
         tfg_cli_print_json(d);
     } else {
+        char desc[512];
+        tfg_escape_control(desc, sizeof desc,
+                           json_string_value(json_object_get(d, "description")));
         printf("%s: %lld bytes, TFLite schema %lld, \"%s\"; %lld bytes of constants\n",
                argv[optind], (long long)json_integer_value(json_object_get(d, "bytes")),
                (long long)json_integer_value(json_object_get(d, "schema_version")),
-               json_string_value(json_object_get(d, "description")),
-               (long long)json_integer_value(json_object_get(d, "constant_bytes")));
+               desc, (long long)json_integer_value(json_object_get(d, "constant_bytes")));
         const json_t *sgs = json_object_get(d, "subgraphs");
         for (size_t i = 0; i < json_array_size(sgs); i++)
             print_subgraph(json_array_get(sgs, i), i == 0 ? plan : NULL);

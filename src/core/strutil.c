@@ -2,6 +2,7 @@
 #include "core/strutil.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,5 +107,25 @@ const char *tfg_fmt_count(char *dst, size_t n, uint64_t v)
     }
     out[o] = '\0';
     snprintf(dst, n, "%s", out);
+    return dst;
+}
+
+const char *tfg_escape_control(char *dst, size_t n, const char *src)
+{
+    if (!n)
+        return dst;
+    size_t used = 0;
+    for (const unsigned char *p = (const unsigned char *)(src ? src : ""); *p; p++) {
+        bool ctl = *p < 0x20 || *p == 0x7f;
+        size_t need = ctl ? 4 : 1;
+        if (used + need >= n)
+            break;
+        if (ctl)
+            snprintf(dst + used, n - used, "\\x%02x", *p);
+        else
+            dst[used] = (char)*p;
+        used += need;
+    }
+    dst[used] = '\0';
     return dst;
 }

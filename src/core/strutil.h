@@ -23,4 +23,9 @@ int tfg_name_eq(const char *a, const char *b);
  * returns dst, to be used inside a message's arguments. */
 const char *tfg_fmt_count(char *dst, size_t n, uint64_t v);
 
+/* src with every control byte (below 0x20, and 0x7f) written as \xNN, so that a name
+ * from a file (a model's tensor names) cannot drive the terminal it is printed on
+ * (truncated to n); returns dst. */
+const char *tfg_escape_control(char *dst, size_t n, const char *src);
+
 #endif

@@ -36,6 +36,19 @@ expect_rc 3
 expect_err "text.tflite"
 run "$TFG_BIN" inspect "$T/missing.tflite"
 expect_rc 4
+# A model's names are the file's, not ours: an ESC in a tensor name is shown escaped,
+# never sent to the terminal (issue 22).
+python3 - "$TFG_SRC/tests/fuzz/seeds_fuzz_tflite/small.tflite" "$T/esc.tflite" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.find(b"input")
+d[i:i + 5] = b"\x1b[31m"[:5]
+open(sys.argv[2], "wb").write(d)
+PY
+run "$TFG_BIN" inspect "$T/esc.tflite"
+expect_rc 0
+expect_out '\x1b[31'
+ok; ! grep -q $'\x1b' "$T/out" || fail "inspect printed a raw ESC byte"
 
 for model in kws/kws_ref_model.tflite ad/ad01_int8.tflite; do
   d=$(dirname "$model")
