@@ -238,6 +238,23 @@ bool tfg_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
+const char *tfg_path_problem(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return "";
+    int e = errno;
+    if (e == ENOENT)
+        return lstat(path, &sb) == 0 ? "a symbolic link to a missing file" : "file not found";
+    if (e == ELOOP)
+        return "a loop of symbolic links";
+    if (e == EACCES)
+        return "permission denied";
+    if (e == ENOTDIR)
+        return "a part of the path is not a directory";
+    return strerror(e);
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

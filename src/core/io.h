@@ -39,6 +39,10 @@ tfg_status tfg_mkdirs(const char *path, tfg_err *err);
 /* Removes a file or a directory tree; a missing path is fine. */
 tfg_status tfg_rmtree(const char *path, tfg_err *err);
 bool tfg_exists(const char *path);
+/* Why path cannot be opened, in words for a message: "file not found", "a loop of
+ * symbolic links", "a symbolic link to a missing file", "permission denied", ...;
+ * "" when it can be stat'ed. */
+const char *tfg_path_problem(const char *path);
 /* The names of the regular files in dir (not starting with '.') that end in suffix
  * ("" for all), sorted; a new NULL-terminated array of new strings (tfg_strv_free). */
 tfg_status tfg_list_files(const char *dir, const char *suffix, char ***names, size_t *n,

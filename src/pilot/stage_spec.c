@@ -95,8 +95,13 @@ static tfg_status resolve_given(const tfg_pilot_opts *o, spec_state *st, tfg_err
     for (int k = 0; k < GIVEN_N; k++) {
         if (!given[k])
             continue;
-        if (!realpath(given[k], abs))
-            return tfg_err_set(err, TFG_EINPUT, "%s: %s not found", given[k], given_what[k]);
+        if (!realpath(given[k], abs)) {
+            const char *why = tfg_path_problem(given[k]);
+            if (!strcmp(why, "file not found"))
+                return tfg_err_set(err, TFG_EINPUT, "%s: %s not found", given[k], given_what[k]);
+            return tfg_err_set(err, TFG_EINPUT, "%s: the %s cannot be read: %s", given[k],
+                               given_what[k], *why ? why : strerror(errno));
+        }
         st->abs[k] = tfg_xstrdup(abs);
         for (int m = 0; m < k; m++)
             if (st->abs[m] && !strcmp(st->abs[m], abs))

@@ -325,14 +325,15 @@ tfg_status tfg_spec_check_files(const tfg_spec *s, tfg_err *err)
         snprintf(p, sizeof p, "data.sources[%zu].%s", i,
                  src->format == TFG_SRC_IDX ? "images" : "path");
         if (!tfg_exists(src->path))
-            return tfg_err_field(err, TFG_EINPUT, s->path, p, "file not found: %s", src->path);
+            return tfg_err_field(err, TFG_EINPUT, s->path, p, "%s: %s",
+                                 tfg_path_problem(src->path), src->path);
         snprintf(p, sizeof p, "data.sources[%zu].labels", i);
         if (src->labels && !tfg_exists(src->labels))
-            return tfg_err_field(err, TFG_EINPUT, s->path, p, "file not found: %s",
-                                 src->labels);
+            return tfg_err_field(err, TFG_EINPUT, s->path, p, "%s: %s",
+                                 tfg_path_problem(src->labels), src->labels);
     }
     if (s->plan && !tfg_exists(s->plan))
-        return tfg_err_field(err, TFG_EINPUT, s->path, "data.plan", "file not found: %s",
-                             s->plan);
+        return tfg_err_field(err, TFG_EINPUT, s->path, "data.plan", "%s: %s",
+                             tfg_path_problem(s->plan), s->plan);
     return TFG_OK;
 }

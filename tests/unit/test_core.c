@@ -150,6 +150,10 @@ static void test_strutil(void)
     CHECK(tfg_name_eq("", ""));
     CHECK(!tfg_name_eq("nano", "nano33"));
     CHECK(!tfg_name_eq("nano_33", "nano.33"));
+    /* a name from a file reaches the terminal only with its control bytes escaped */
+    CHECK_STR(tfg_escape_control(buf, sizeof buf, "a\x1b[31mb\tc\x7f"), "a\\x1b[31mb\\x09c\\x7f");
+    CHECK_STR(tfg_escape_control(buf, 6, "ab\x1b"), "ab"); /* no half escape */
+    CHECK_STR(tfg_escape_control(buf, sizeof buf, "é ok"), "é ok");
 }
 
 /* ---- json ----------------------------------------------------------------------- */
@@ -373,6 +377,18 @@ static void test_io_atomic(void)
 
 static void test_paths(void)
 {
+    /* why a path cannot be read, said as what it is (issue 22: a loop was "not found") */
+    char *loop = tmp_path("loop"), *dangling = tmp_path("dangling");
+    char *missing = tmp_path("missing");
+    CHECK(symlink("loop", loop) == 0 && symlink("missing", dangling) == 0);
+    CHECK_STR(tfg_path_problem(loop), "a loop of symbolic links");
+    CHECK_STR(tfg_path_problem(dangling), "a symbolic link to a missing file");
+    CHECK_STR(tfg_path_problem(missing), "file not found");
+    CHECK_STR(tfg_path_problem(tmpdir), "");
+    free(loop);
+    free(dangling);
+    free(missing);
+
     char *s = tfg_path_join("a/", "b");
     CHECK_STR(s, "a/b");
     free(s);
