@@ -521,7 +521,8 @@ static void account_drop(const tfg_exec *x, json_t *rec, json_t *before, size_t 
     const char *name;
     json_t *v;
     json_object_foreach(before, name, v) {
-        json_int_t d = json_integer_value(v) - json_integer_value(json_object_get(after, name));
+        json_int_t d = json_integer_value(v) -
+                       json_integer_value(json_object_get(after, name));
         if (d)
             add_int(json_object_get(rec, "dropped_by_class"), name, d);
     }
@@ -550,7 +551,8 @@ static json_t *accounts_json(const accounts *a)
         json_t *o = json_pack("{s:I}", "drawn", (json_int_t)a->drawn[p]);
         if (a->drawn_by_class[p])
             json_object_set(o, "drawn_by_class", a->drawn_by_class[p]);
-        json_object_set_new(o, "drawn_missing_label", json_integer((json_int_t)a->drawn_missing[p]));
+        json_object_set_new(o, "drawn_missing_label",
+                            json_integer((json_int_t)a->drawn_missing[p]));
         if (p == 0) {
             json_int_t d = train ? json_integer_value(json_object_get(train, "dropped")) : 0;
             json_int_t m = train ? json_integer_value(json_object_get(train,

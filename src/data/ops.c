@@ -711,8 +711,9 @@ static tfg_status outliers_apply(tfg_exec *x, const tfg_plan_op *op, size_t inde
         tfg_exec_did(x, "clipped %zu cell%s to the %s fences", total, total == 1 ? "" : "s",
                      op->method == TFG_OUTLIER_IQR ? "IQR" : "z-score");
     else
-        did_drops(x, dropped, found, op->method == TFG_OUTLIER_IQR ? "beyond the IQR fences"
-                                                                   : "beyond the z-score fences");
+        did_drops(x, dropped, found,
+                  op->method == TFG_OUTLIER_IQR ? "beyond the IQR fences"
+                                                : "beyond the z-score fences");
     return TFG_OK;
 }
 

@@ -250,10 +250,10 @@ static tfg_pilot_class check_drops(const json_t *summary, const char *file, tfg_
             const char *part = json_string_value(json_object_get(rec, "part"));
             tfg_err_field(err, TFG_ECHECK, file, "ops",
                           "the plan's drops single out class '%s': %zu of its %zu %srows go "
-                          "(%.1f%%), against %zu of the other %zu (%.1f%%); drops blind to the "
-                          "class would take that many with probability %.2g (%s). Drop rows "
-                          "only for evidence they are wrong; clip extreme values (outliers "
-                          "with action clip) instead of dropping them",
+                          "(%.1f%%), against %zu of the other %zu (%.1f%%); drops blind to "
+                          "the class would take that many with probability %.2g (%s). Drop "
+                          "rows only for evidence they are wrong; clip extreme values "
+                          "(outliers with action clip) instead of dropping them",
                           cls, d_c, n_c, strcmp(part, "train") ? "" : "training ",
                           100 * j.rate_class, D - d_c, N - n_c, 100 * j.rate_rest, j.p,
                           ops.len ? ops.data : "no op named");

@@ -312,7 +312,8 @@ static void data_accounting(const json_t *sum, tfg_doc *d)
     tfg_buf_init(&b);
     tfg_buf_printf(&b, "The split was drawn first, from the raw rows: train %lld, val %lld, "
                    "test %lld. The plan dropped %lld training rows",
-                   jint(tr, "drawn"), jint(va, "drawn"), jint(te, "drawn"), jint(tr, "dropped"));
+                   jint(tr, "drawn"), jint(va, "drawn"), jint(te, "drawn"),
+                   jint(tr, "dropped"));
     tfg_buf cls;
     tfg_buf_init(&cls);
     by_class_text(&cls, json_object_get(tr, "dropped_by_class"));

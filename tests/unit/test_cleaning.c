@@ -106,7 +106,8 @@ static void test_builtin_keeps_extremes(void)
         faults += (size_t)json_integer_value(json_object_get(
             json_object_get(json_object_get(acc, parts[p]), "drawn_by_class"), "fault"));
     CHECK_INT(faults, 8);
-    CHECK_INT(json_integer_value(json_object_get(tr, "drawn")) + r.val.rows + r.test.rows, 400);
+    CHECK_INT(json_integer_value(json_object_get(tr, "drawn")) + r.val.rows + r.test.rows,
+              400);
     CHECK_INT(count_class(&r.val, 0) + count_class(&r.test, 0), 2);
     /* the far vibration is clipped to the training fences, not dropped */
     const json_t *o = find_op(plan, "outliers");
@@ -229,7 +230,8 @@ static void test_test_split_fixed(void)
         }
         /* the accounting says the same */
         const json_t *sp = json_object_get(r.accounting, "splits");
-        CHECK_INT(json_integer_value(json_object_get(json_object_get(sp, "test"), "drawn")), 45);
+        const json_t *test_acc = json_object_get(sp, "test");
+        CHECK_INT(json_integer_value(json_object_get(test_acc, "drawn")), 45);
         CHECK_INT(json_integer_value(json_object_get(json_object_get(sp, "train"), "drawn")),
                   211);
         CHECK_INT(json_integer_value(json_object_get(json_object_get(sp, "train"), "dropped")),
@@ -311,7 +313,8 @@ static void test_stats_from_train(void)
             train_v[n++] = v;
     }
     qsort(train_v, n, sizeof *train_v, cmp_dbl);
-    double median = n % 2 ? train_v[n / 2] : (train_v[n / 2 - 1] + train_v[n / 2]) / 2, mean = 0;
+    double median = n % 2 ? train_v[n / 2] : (train_v[n / 2 - 1] + train_v[n / 2]) / 2;
+    double mean = 0;
     for (size_t i = 0; i < n; i++)
         mean += train_v[i];
     mean = (mean + median) / (double)(n + 1); /* the imputed cell counts in the mean */
@@ -330,8 +333,10 @@ static void test_stats_from_train(void)
     CHECK_INT(r.train.rows, 40);
     CHECK_INT(r.test.rows, 10);
     const json_t *steps = json_object_get(r.preprocess, "steps");
-    const json_t *imp = json_array_get(json_object_get(json_array_get(steps, 0), "columns"), 0);
-    const json_t *aff = json_array_get(json_object_get(json_array_get(steps, 1), "columns"), 0);
+    const json_t *imp = json_array_get(json_object_get(json_array_get(steps, 0), "columns"),
+                                       0);
+    const json_t *aff = json_array_get(json_object_get(json_array_get(steps, 1), "columns"),
+                                       0);
     CHECK_NEAR(json_real_value(json_object_get(imp, "value")), (float)median, 0);
     CHECK(median < 40); /* with the test rows the median would be above 20, the mean ~220 */
     CHECK_NEAR(json_real_value(json_object_get(aff, "offset")), (float)mean, 1e-4);
@@ -437,5 +442,6 @@ static void test_drop_rule(void)
     CHECK(tfg_drop_disproportionate(1000, 100, 100, 25, &j));
 }
 
-TFG_TEST_MAIN(test_builtin_keeps_extremes, test_test_split_fixed, test_duplicates_across_splits,
-              test_stats_from_train, test_unusable_counted, test_drop_rule)
+TFG_TEST_MAIN(test_builtin_keeps_extremes, test_test_split_fixed,
+              test_duplicates_across_splits, test_stats_from_train, test_unusable_counted,
+              test_drop_rule)
