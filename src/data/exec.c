@@ -417,6 +417,191 @@ static json_t *make_preprocess(const tfg_exec *x, const origin *o, char **names,
                      "features", feats, "input_shape", shp, "label", label);
 }
 
+/* ---- where the rows went -------------------------------------------------------------- */
+
+/* The rows of each split as the split drew them, what the cleaning ops removed (by
+ * class), and the val/test rows set aside because their label is missing. */
+typedef struct {
+    size_t drawn[3], drawn_missing[3], unusable[3];
+    json_t *drawn_by_class[3]; /* NULL without class names (regression, no label) */
+    json_t *cleaning;          /* one record per part the drops acted on */
+} accounts;
+
+static bool has_classes(const tfg_exec *x)
+{
+    return x->spec->label && x->spec->task != TFG_TASK_REGRESSION &&
+           tfg_table_find(&x->part[0], x->spec->label) >= 0;
+}
+
+/* Row i's class as the final classes name it: the level, or the spec's class name of a
+ * numeric label, or "%g" of its value; false when the label is missing. */
+static bool class_of(const tfg_exec *x, const tfg_column *c, size_t i, char *buf, size_t n)
+{
+    if (c->type == TFG_COL_CAT) {
+        if (c->cat[i] < 0)
+            return false;
+        snprintf(buf, n, "%s", c->levels[c->cat[i]]);
+        return true;
+    }
+    double v = c->num[i];
+    if (isnan(v))
+        return false;
+    const tfg_spec *s = x->spec;
+    if (s->class_names && v == floor(v) && v >= 0 && v < (double)s->n_class_names)
+        snprintf(buf, n, "%s", s->class_names[(size_t)v]);
+    else
+        snprintf(buf, n, "%g", v);
+    return true;
+}
+
+/* Rows of part p by class name ({"apple": 40, ...}), or NULL without classes; *missing
+ * gets the rows whose label is missing (every label-less row when there are no classes). */
+static json_t *count_classes(const tfg_exec *x, size_t p, size_t *missing)
+{
+    const tfg_table *t = &x->part[p];
+    int li = x->spec->label ? tfg_table_find(t, x->spec->label) : -1;
+    *missing = 0;
+    if (li < 0)
+        return NULL;
+    json_t *o = has_classes(x) ? json_object() : NULL;
+    for (size_t i = 0; i < t->n_rows; i++) {
+        char name[256];
+        if (!class_of(x, &t->cols[li], i, name, sizeof name)) {
+            (*missing)++;
+            continue;
+        }
+        if (o)
+            json_object_set_new(o, name, json_integer(json_integer_value(
+                                             json_object_get(o, name)) + 1));
+    }
+    return o;
+}
+
+static bool drops_rows(const tfg_plan_op *op)
+{
+    return op->kind == TFG_OP_DROP_MISSING || op->kind == TFG_OP_DROP_DUPLICATES ||
+           (op->kind == TFG_OP_OUTLIERS && op->action == TFG_ACTION_DROP);
+}
+
+/* The cleaning record of the part drops act on now (the table before the split, the
+ * training split after it), made at its first drop with the class counts then. */
+static json_t *cleaning_record(const tfg_exec *x, accounts *a)
+{
+    const char *part = x->n_parts == 3 ? "train" : "table";
+    json_t *last = json_array_get(a->cleaning, json_array_size(a->cleaning) - 1);
+    if (last && !strcmp(json_string_value(json_object_get(last, "part")), part))
+        return last;
+    size_t missing;
+    json_t *by = count_classes(x, 0, &missing);
+    json_t *r = json_pack("{s:s,s:I,s:I,s:I}", "part", part, "rows",
+                          (json_int_t)(x->part[0].n_rows - missing), "dropped", (json_int_t)0,
+                          "dropped_missing_label", (json_int_t)0);
+    if (by) {
+        json_object_set_new(r, "rows_by_class", by);
+        json_object_set_new(r, "dropped_by_class", json_object());
+    }
+    json_array_append_new(a->cleaning, r);
+    return r;
+}
+
+static void add_int(json_t *o, const char *key, json_int_t d)
+{
+    json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + d));
+}
+
+/* After a dropping op: before is part[0]'s class counts (and missing labels) before it. */
+static void account_drop(const tfg_exec *x, json_t *rec, json_t *before, size_t miss_before,
+                         size_t rows_before)
+{
+    size_t miss_after;
+    json_t *after = count_classes(x, 0, &miss_after);
+    size_t gone = rows_before - x->part[0].n_rows, gone_missing = miss_before - miss_after;
+    add_int(rec, "dropped", (json_int_t)(gone - gone_missing));
+    add_int(rec, "dropped_missing_label", (json_int_t)gone_missing);
+    const char *name;
+    json_t *v;
+    json_object_foreach(before, name, v) {
+        json_int_t d = json_integer_value(v) -
+                       json_integer_value(json_object_get(after, name));
+        if (d)
+            add_int(json_object_get(rec, "dropped_by_class"), name, d);
+    }
+    json_decref(after);
+}
+
+static void account_split(const tfg_exec *x, accounts *a)
+{
+    for (size_t p = 0; p < 3; p++) {
+        a->drawn[p] = x->part[p].n_rows;
+        a->drawn_by_class[p] = count_classes(x, p, &a->drawn_missing[p]);
+    }
+}
+
+static json_t *accounts_json(const accounts *a)
+{
+    static const char *const names[] = {"train", "val", "test"};
+    json_t *splits = json_object();
+    const json_t *train = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(a->cleaning, i, r)
+        if (!strcmp(json_string_value(json_object_get(r, "part")), "train"))
+            train = r;
+    for (size_t p = 0; p < 3; p++) {
+        json_t *o = json_pack("{s:I}", "drawn", (json_int_t)a->drawn[p]);
+        if (a->drawn_by_class[p])
+            json_object_set(o, "drawn_by_class", a->drawn_by_class[p]);
+        json_object_set_new(o, "drawn_missing_label",
+                            json_integer((json_int_t)a->drawn_missing[p]));
+        if (p == 0) {
+            json_int_t d = train ? json_integer_value(json_object_get(train, "dropped")) : 0;
+            json_int_t m = train ? json_integer_value(json_object_get(train,
+                                                                      "dropped_missing_label"))
+                                 : 0;
+            json_object_set_new(o, "dropped", json_integer(d + m));
+            json_t *by = train ? json_object_get(train, "dropped_by_class") : NULL;
+            if (a->drawn_by_class[p])
+                json_object_set_new(o, "dropped_by_class", by ? json_deep_copy(by)
+                                                              : json_object());
+        } else {
+            json_object_set_new(o, "unusable_missing_label",
+                                json_integer((json_int_t)a->unusable[p]));
+        }
+        json_object_set_new(splits, names[p], o);
+    }
+    return json_pack("{s:o,s:O}", "splits", splits, "cleaning", a->cleaning);
+}
+
+static void accounts_free(accounts *a)
+{
+    for (size_t p = 0; p < 3; p++)
+        json_decref(a->drawn_by_class[p]);
+    json_decref(a->cleaning);
+}
+
+/* Val and test rows whose label is missing cannot be judged: they are set aside (and
+ * counted), never given to an op to drop. The same rows leave the raw snapshot, whose
+ * rows are test's one for one. */
+static void set_aside(tfg_exec *x, accounts *a, tfg_table *snap)
+{
+    int li = x->spec->label ? tfg_table_find(&x->part[0], x->spec->label) : -1;
+    if (li < 0)
+        return;
+    for (size_t p = 1; p < 3; p++) {
+        tfg_table *t = &x->part[p];
+        size_t *idx = tfg_xmalloc((t->n_rows + 1) * sizeof *idx), n = 0;
+        for (size_t i = 0; i < t->n_rows; i++)
+            if (!tfg_col_is_missing(&t->cols[li], i))
+                idx[n++] = i;
+        a->unusable[p] = t->n_rows - n;
+        if (p == 2 && snap->n_rows == t->n_rows && a->unusable[p])
+            tfg_table_select_rows(snap, idx, n);
+        if (a->unusable[p])
+            tfg_table_select_rows(t, idx, n);
+        free(idx);
+    }
+}
+
 /* ---- the test split's raw readings ----------------------------------------------------- */
 
 /* What the test rows looked like right after the split, before any step a device
@@ -536,16 +721,22 @@ none:
     res->raw_why = tfg_xstrdup(rs->why[0] ? rs->why : "no split in the plan");
 }
 
-static tfg_status finish(tfg_exec *x, const origin *o, raw_state *rs, tfg_data_result *res,
-                         tfg_err *err)
+static tfg_status finish(tfg_exec *x, const origin *o, raw_state *rs, accounts *a,
+                         tfg_data_result *res, tfg_err *err)
 {
     char **names;
     size_t nf;
     label_info l;
-    if (tfg_exec_rows(x) == 0)
+    set_aside(x, a, &rs->snap);
+    for (size_t p = 1; p < 3; p++)
+        if (x->part[p].n_rows != a->drawn[p] - a->unusable[p])
+            return tfg_err_set(err, TFG_EINTERNAL, "%s: the %s split has %zu rows, the split "
+                               "drew %zu: an op removed rows it may not touch", x->file,
+                               p == 1 ? "val" : "test", x->part[p].n_rows, a->drawn[p]);
+    if (x->part[0].n_rows == 0)
         return tfg_err_field(err, TFG_ECHECK, x->file, "ops",
-                             "no rows are left after the plan: its drop ops removed every "
-                             "row");
+                             "no training rows are left after the plan: its drop ops removed "
+                             "every row of the training split");
     tfg_status st = feature_names(x, &names, &nf, err);
     if (!st) st = check_features(x, names, nf, err);
     if (st) {
@@ -609,9 +800,60 @@ void tfg_data_result_free(tfg_data_result *r)
     json_decref(r->log);
     tfg_split_free(&r->test_raw);
     free(r->raw_why);
+    json_decref(r->accounting);
     tfg_strv_free(r->classes);
     tfg_strv_free(r->features);
     memset(r, 0, sizeof *r);
+}
+
+/* The order ops run in: a window first (with what comes before it: it makes the rows the
+ * model sees), then the split, drawn from those rows before any other op can drop or
+ * change one, then the rest in the plan's order. The plan's check_order put the split
+ * after every window. */
+static size_t run_order(const tfg_plan *p, size_t *order)
+{
+    size_t hoist = 0, split = 0, n = 0;
+    for (size_t i = 0; i < p->n_ops; i++) {
+        if (p->ops[i].kind == TFG_OP_WINDOW)
+            hoist = i + 1;
+        if (p->ops[i].kind == TFG_OP_SPLIT)
+            split = i;
+    }
+    for (size_t i = 0; i < hoist; i++)
+        order[n++] = i;
+    order[n++] = split;
+    for (size_t i = hoist; i < p->n_ops; i++)
+        if (i != split)
+            order[n++] = i;
+    return n;
+}
+
+/* Runs op i and accounts for it: the split's drawn rows, a drop's rows by class. */
+static tfg_status run_one(tfg_exec *x, const tfg_plan *p, size_t i, accounts *a,
+                          raw_state *rs, json_t **entry, tfg_err *err)
+{
+    const tfg_plan_op *op = &p->ops[i];
+    size_t before = tfg_exec_rows(x), part0 = x->part[0].n_rows, miss = 0;
+    json_t *rec = drops_rows(op) ? cleaning_record(x, a) : NULL;
+    json_t *by = rec ? count_classes(x, 0, &miss) : NULL;
+    x->did[0] = '\0';
+    x->has_found = false;
+    tfg_status st = tfg_op_run(x, op, i, err);
+    if (!st && rec)
+        account_drop(x, rec, by, miss, part0);
+    json_decref(by);
+    if (!st && op->kind == TFG_OP_SPLIT)
+        account_split(x, a);
+    if (!st)
+        raw_observe(x, op, rs);
+    if (!st) {
+        *entry = json_pack("{s:I,s:s,s:I,s:I,s:s}", "index", (json_int_t)i, "op",
+                           tfg_op_names[op->kind], "rows_before", (json_int_t)before,
+                           "rows_after", (json_int_t)tfg_exec_rows(x), "did", x->did);
+        if (x->has_found)
+            json_object_set_new(*entry, "found", json_integer((json_int_t)x->found));
+    }
+    return st;
 }
 
 tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
@@ -628,38 +870,41 @@ tfg_status tfg_plan_execute(const tfg_plan *p, const tfg_spec *s, tfg_table *t,
     tfg_table_init(t);
     origin o;
     origin_record(&x.part[0], &o);
-    json_t *log = json_array();
     raw_state rs;
     memset(&rs, 0, sizeof rs);
     tfg_table_init(&rs.snap);
+    accounts a;
+    memset(&a, 0, sizeof a);
+    a.cleaning = json_array();
+    size_t *order = tfg_xmalloc((p->n_ops + 1) * sizeof *order);
+    json_t **entries = tfg_xcalloc(p->n_ops + 1, sizeof *entries);
+    size_t n = p->n_ops ? run_order(p, order) : 0;
     tfg_status st = TFG_OK;
-    for (size_t i = 0; i < p->n_ops && !st; i++) {
+    for (size_t k = 0; k < n && !st; k++) {
         char label[64];
-        snprintf(label, sizeof label, "data: %s", tfg_op_names[p->ops[i].kind]);
-        tfg_progress_update(progress, label, i, p->n_ops);
-        size_t before = tfg_exec_rows(&x);
-        x.did[0] = '\0';
-        st = tfg_op_run(&x, &p->ops[i], i, err);
-        if (!st)
-            raw_observe(&x, &p->ops[i], &rs);
-        if (!st)
-            json_array_append_new(log, json_pack("{s:I,s:s,s:I,s:I,s:s}", "index",
-                                                 (json_int_t)i, "op",
-                                                 tfg_op_names[p->ops[i].kind], "rows_before",
-                                                 (json_int_t)before, "rows_after",
-                                                 (json_int_t)tfg_exec_rows(&x), "did", x.did));
+        snprintf(label, sizeof label, "data: %s", tfg_op_names[p->ops[order[k]].kind]);
+        tfg_progress_update(progress, label, k, p->n_ops);
+        st = run_one(&x, p, order[k], &a, &rs, &entries[order[k]], err);
     }
     tfg_progress_update(progress, "data: done", p->n_ops, p->n_ops);
     if (!st && x.n_parts != 3)
         st = tfg_err_set(err, TFG_EINTERNAL, "%s: the plan ran without splitting", p->file);
     if (!st)
-        st = finish(&x, &o, &rs, res, err);
+        st = finish(&x, &o, &rs, &a, res, err);
+    json_t *log = json_array();
+    for (size_t i = 0; i < p->n_ops; i++) /* the log keeps the plan's order */
+        if (entries[i])
+            json_array_append_new(log, entries[i]);
     if (st) {
         json_decref(log);
         tfg_data_result_free(res);
     } else {
         res->log = log;
+        res->accounting = accounts_json(&a);
     }
+    free(entries);
+    free(order);
+    accounts_free(&a);
     origin_free(&o);
     tfg_table_free(&rs.snap);
     tfg_exec_free(&x);

@@ -143,15 +143,18 @@ static const char *part_name(const tfg_exec *x, size_t p)
     return x->n_parts == 1 ? "table" : names[p];
 }
 
-/* "dropped 3 rows" or "dropped 3 rows (train 2, val 0, test 1)". */
-static void did_drops(tfg_exec *x, const size_t *dropped, const char *reason)
+/* "dropped 3 rows <reason>" on the whole table, or after the split "dropped 3 training
+ * rows <reason>", plus what val and test kept: found counts the matching rows of every
+ * part, and only part[0]'s go. */
+static void did_drops(tfg_exec *x, size_t dropped, size_t found, const char *reason)
 {
-    size_t total = 0;
-    for (size_t p = 0; p < x->n_parts; p++)
-        total += dropped[p];
-    tfg_exec_did(x, "dropped %zu row%s %s", total, total == 1 ? "" : "s", reason);
-    if (x->n_parts == 3)
-        tfg_exec_did(x, " (train %zu, val %zu, test %zu)", dropped[0], dropped[1], dropped[2]);
+    x->found = found;
+    x->has_found = true;
+    tfg_exec_did(x, "dropped %zu %srow%s %s", dropped, x->n_parts == 3 ? "training " : "",
+                 dropped == 1 ? "" : "s", reason);
+    if (x->n_parts == 3 && found > dropped)
+        tfg_exec_did(x, " (%zu more in val and test, kept: no op removes their rows)",
+                     found - dropped);
 }
 
 /* Keeps the rows with keep[i] set; returns how many were dropped. */
@@ -254,7 +257,7 @@ tfg_status tfg_op_drop_missing(tfg_exec *x, const tfg_plan_op *op, size_t index,
         free(cs.idx);
         return st;
     }
-    size_t dropped[3] = {0};
+    size_t dropped = 0, found = 0;
     for (size_t p = 0; p < x->n_parts; p++) {
         tfg_table *t = &x->part[p];
         bool *keep = tfg_xmalloc((t->n_rows + 1) * sizeof *keep);
@@ -263,21 +266,23 @@ tfg_status tfg_op_drop_missing(tfg_exec *x, const tfg_plan_op *op, size_t index,
             for (size_t j = 0; j < cs.n; j++)
                 if (tfg_col_is_missing(&t->cols[cs.idx[j]], i))
                     keep[i] = false;
+            found += !keep[i];
         }
-        dropped[p] = keep_rows(t, keep);
+        if (p == 0)
+            dropped = keep_rows(t, keep);
         free(keep);
     }
-    for (size_t p = 0; p < x->n_parts && !st; p++)
-        for (size_t j = 0; j < cs.n && !st; j++)
-            if (tfg_col_count_missing(&x->part[p].cols[cs.idx[j]], x->part[p].n_rows))
-                st = post_fail(x, index, op, err, "a missing cell is left");
+    for (size_t j = 0; j < cs.n && !st; j++)
+        if (tfg_col_count_missing(&x->part[0].cols[cs.idx[j]], x->part[0].n_rows))
+            st = post_fail(x, index, op, err, "a missing cell is left");
+    tfg_buf why;
+    tfg_buf_init(&why);
+    tfg_buf_printf(&why, "with a missing cell");
+    for (size_t j = 0; op->columns && j < op->n_columns; j++)
+        tfg_buf_printf(&why, "%s%s", j ? ", " : " in ", op->columns[j]);
     if (!st)
-        did_drops(x, dropped, "with a missing cell");
-    if (!st && op->columns) {
-        tfg_exec_did(x, " in ");
-        for (size_t j = 0; j < op->n_columns; j++)
-            tfg_exec_did(x, "%s%s", j ? ", " : "", op->columns[j]);
-    }
+        did_drops(x, dropped, found, why.data);
+    tfg_buf_free(&why);
     free(cs.idx);
     return st;
 }
@@ -521,25 +526,84 @@ tfg_status tfg_op_impute(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_e
 
 /* ---- drop_duplicates ---------------------------------------------------------------- */
 
-/* Marks rows equal to an earlier row (open addressing over row indexes + 1). */
-static size_t mark_duplicates(const tfg_table *t, bool *keep)
+/* A row's identity by value, so rows of different parts compare (each part interns its
+ * own levels, so a level counts by its name; missing equals missing, -0 equals 0). */
+static uint64_t value_hash(const tfg_table *t, size_t row)
 {
-    size_t cap = 16;
-    while (cap < 2 * t->n_rows)
+    uint64_t h = 14695981039346656037ull;
+    for (size_t c = 0; c < t->n_cols; c++) {
+        const tfg_column *col = &t->cols[c];
+        const unsigned char *p;
+        size_t n;
+        double v = 0;
+        if (col->type == TFG_COL_NUM) {
+            v = col->num[row];
+            v = isnan(v) ? NAN : (v == 0 ? 0 : v);
+            p = (const unsigned char *)&v;
+            n = sizeof v;
+        } else {
+            const char *lv = col->cat[row] < 0 ? "" : col->levels[col->cat[row]];
+            p = (const unsigned char *)lv;
+            n = strlen(lv) + (col->cat[row] < 0 ? 0 : 1); /* "" (missing) != a level "" */
+        }
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ p[i]) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull; /* column boundary */
+    }
+    return h;
+}
+
+static bool same_values(const tfg_table *a, size_t i, const tfg_table *b, size_t j)
+{
+    for (size_t c = 0; c < a->n_cols; c++) {
+        const tfg_column *x = &a->cols[c], *y = &b->cols[c];
+        if (x->type == TFG_COL_NUM) {
+            double u = x->num[i], v = y->num[j];
+            if (isnan(u) != isnan(v) || (!isnan(u) && u != v))
+                return false;
+        } else if ((x->cat[i] < 0) != (y->cat[j] < 0) ||
+                   (x->cat[i] >= 0 && strcmp(x->levels[x->cat[i]], y->levels[y->cat[j]]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Marks the rows of part[0] equal to an earlier row of part[0] or to any row of val or
+ * test: a copy of a test row left in training would let the model see the test. Counts
+ * in *found every row of every part that repeats another (rows - distinct rows). Open
+ * addressing over global row numbers + 1, val and test inserted first. */
+static size_t mark_duplicates(const tfg_exec *x, bool *keep, size_t *found)
+{
+    size_t total = tfg_exec_rows(x), cap = 16, base[3] = {0, 0, 0};
+    while (cap < 2 * total)
         cap *= 2;
+    for (size_t p = 1; p < x->n_parts; p++)
+        base[p] = base[p - 1] + x->part[p - 1].n_rows;
     size_t *slot = tfg_xcalloc(cap, sizeof *slot), dups = 0;
-    for (size_t i = 0; i < t->n_rows; i++) {
-        keep[i] = true;
-        for (size_t h = (size_t)tfg_table_row_hash(t, i);; h++) {
-            size_t *s = &slot[h & (cap - 1)];
-            if (!*s) {
-                *s = i + 1;
-                break;
+    *found = 0;
+    for (size_t k = 0; k < x->n_parts; k++) {
+        size_t p = (k + 1) % x->n_parts; /* val, test, then train */
+        const tfg_table *t = &x->part[p];
+        for (size_t i = 0; i < t->n_rows; i++) {
+            bool dup = false;
+            for (size_t h = (size_t)value_hash(t, i);; h++) {
+                size_t *s = &slot[h & (cap - 1)];
+                if (!*s) {
+                    *s = base[p] + i + 1;
+                    break;
+                }
+                size_t g = *s - 1;
+                size_t q = x->n_parts < 3 ? 0 : (g >= base[2] ? 2 : (g >= base[1] ? 1 : 0));
+                if (same_values(t, i, &x->part[q], g - base[q])) {
+                    dup = true;
+                    break;
+                }
             }
-            if (tfg_table_rows_equal(t, *s - 1, i)) {
-                keep[i] = false;
-                dups++;
-                break;
+            *found += dup;
+            if (p == 0) {
+                keep[i] = !dup;
+                dups += dup;
             }
         }
     }
@@ -550,18 +614,18 @@ static size_t mark_duplicates(const tfg_table *t, bool *keep)
 tfg_status tfg_op_drop_duplicates(tfg_exec *x, const tfg_plan_op *op, size_t index,
                                   tfg_err *err)
 {
-    size_t dropped[3] = {0};
-    for (size_t p = 0; p < x->n_parts; p++) {
-        tfg_table *t = &x->part[p];
-        bool *keep = tfg_xmalloc((t->n_rows + 1) * sizeof *keep);
-        mark_duplicates(t, keep);
-        dropped[p] = keep_rows(t, keep);
-        bool again = mark_duplicates(t, keep) != 0;
-        free(keep);
-        if (again)
-            return post_fail(x, index, op, err, "duplicate rows are left");
-    }
-    did_drops(x, dropped, "equal to an earlier row");
+    tfg_table *t = &x->part[0];
+    bool *keep = tfg_xmalloc((t->n_rows + 1) * sizeof *keep);
+    size_t found, again_found;
+    mark_duplicates(x, keep, &found);
+    size_t dropped = keep_rows(t, keep);
+    bool again = mark_duplicates(x, keep, &again_found) != 0;
+    free(keep);
+    if (again)
+        return post_fail(x, index, op, err, "duplicate rows are left");
+    did_drops(x, dropped, found, x->n_parts == 3 ? "equal to an earlier row or to a val or "
+                                                   "test row"
+                                                 : "equal to an earlier row");
     return TFG_OK;
 }
 
@@ -610,7 +674,7 @@ static tfg_status outliers_apply(tfg_exec *x, const tfg_plan_op *op, size_t inde
                                  const colset *cs, double *lo, double *hi, tfg_err *err)
 {
     json_t *entries = json_array();
-    size_t dropped[3] = {0}, total = 0;
+    size_t dropped = 0, found = 0, total = 0;
     for (size_t j = 0; j < cs->n; j++) {
         if (op->action != TFG_ACTION_CLIP)
             break;
@@ -629,8 +693,10 @@ static tfg_status outliers_apply(tfg_exec *x, const tfg_plan_op *op, size_t inde
             for (size_t j = 0; j < cs->n; j++)
                 if (outside(t->cols[cs->idx[j]].num[i], lo[j], hi[j]))
                     keep[i] = false;
+            found += !keep[i];
         }
-        dropped[p] = keep_rows(t, keep);
+        if (p == 0) /* val and test keep their extreme rows: they are what is judged */
+            dropped = keep_rows(t, keep);
         free(keep);
     }
     if (json_array_size(entries))
@@ -645,8 +711,9 @@ static tfg_status outliers_apply(tfg_exec *x, const tfg_plan_op *op, size_t inde
         tfg_exec_did(x, "clipped %zu cell%s to the %s fences", total, total == 1 ? "" : "s",
                      op->method == TFG_OUTLIER_IQR ? "IQR" : "z-score");
     else
-        did_drops(x, dropped, op->method == TFG_OUTLIER_IQR ? "beyond the IQR fences"
-                                                            : "beyond the z-score fences");
+        did_drops(x, dropped, found,
+                  op->method == TFG_OUTLIER_IQR ? "beyond the IQR fences"
+                                                : "beyond the z-score fences");
     return TFG_OK;
 }
 
@@ -1019,16 +1086,16 @@ tfg_status tfg_op_shuffle(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_
     tfg_rng rng;
     uint64_t seed = tfg_exec_seed(x, op);
     tfg_rng_seed(&rng, seed);
-    for (size_t p = 0; p < x->n_parts; p++) {
-        tfg_table *t = &x->part[p];
-        size_t *idx = tfg_xmalloc((t->n_rows + 1) * sizeof *idx);
-        for (size_t i = 0; i < t->n_rows; i++)
-            idx[i] = i;
-        tfg_rng_shuffle(&rng, idx, t->n_rows);
-        tfg_table_select_rows(t, idx, t->n_rows);
-        free(idx);
-    }
-    tfg_exec_did(x, "shuffled %zu rows (seed %llu)", tfg_exec_rows(x),
-                 (unsigned long long)seed);
+    /* The training split only: the order of val and test does not change what they
+     * measure, and test keeping the split's order is what lets test_raw.bin replay. */
+    tfg_table *t = &x->part[0];
+    size_t *idx = tfg_xmalloc((t->n_rows + 1) * sizeof *idx);
+    for (size_t i = 0; i < t->n_rows; i++)
+        idx[i] = i;
+    tfg_rng_shuffle(&rng, idx, t->n_rows);
+    tfg_table_select_rows(t, idx, t->n_rows);
+    free(idx);
+    tfg_exec_did(x, "shuffled %zu %srows (seed %llu)", t->n_rows,
+                 x->n_parts == 3 ? "training " : "", (unsigned long long)seed);
     return TFG_OK;
 }

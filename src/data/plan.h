@@ -4,8 +4,9 @@
  *
  * Parsing checks the plan's shape (known ops, known arguments of the right types);
  * executing checks it against the data (columns exist, types fit) and checks each op's
- * post-condition. Ops before `split` act on the whole table; ops after it are fitted on
- * the training split and applied to every split (so no statistic leaks from val/test).
+ * post-condition. The split is drawn first, from the raw rows (only a window op runs
+ * before it); every other op is fitted on the training split and applied to every split
+ * (so no statistic leaks from val/test), and no op removes a val or test row.
  * Errors name the plan file and the op: "plan.json: ops[3].strategy: ...". */
 #ifndef TFG_DATA_PLAN_H
 #define TFG_DATA_PLAN_H
@@ -45,6 +46,11 @@ typedef struct {
      * bit for bit. Empty (x == NULL) when that cannot hold; raw_why says why. */
     tfg_split test_raw;
     char *raw_why;
+    /* Where the rows went, for summary.json: {"splits": {"train": {"drawn", "drawn_by_class",
+     * "dropped", "dropped_by_class", ...}, "val": {..., "unusable_missing_label"}, "test":
+     * {...}}, "cleaning": [{"part", "rows", "rows_by_class", "dropped", "dropped_by_class",
+     * "dropped_missing_label"}]}: per class by the label's class name (docs/plan.md). */
+    json_t *accounting;
 } tfg_data_result;
 
 /* Runs the plan on t (which it consumes and leaves empty). */

@@ -1,7 +1,13 @@
 /* plan_builtin.c — the builtin data planner: a deterministic plan from the data profile and
  * the spec, the plan a careful person would write for ordinary tabular or image data.
  * It is the offline default and the fallback when an LLM's plan keeps failing. Every op
- * carries a `why` that cites the profile's numbers, so the plan explains itself. */
+ * carries a `why` that cites the profile's numbers, so the plan explains itself.
+ *
+ * It drops a row only for evidence that the row is wrong (no label, an exact copy of
+ * another row), never for being extreme: an extreme reading may be the very case the
+ * model is to learn (a labelled anomaly, the sick patient). Far values are clipped to a
+ * range learned on the training split instead, and not touched at all when the task is
+ * anomaly detection. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +19,7 @@
 #define ONE_HOT_MAX_LEVELS 16
 /* Oversample when the largest class is more than this many times the smallest. */
 #define IMBALANCE_RATIO 1.5
-/* Rows beyond this many IQRs from the quartiles are sensor glitches, not data. */
+/* Values beyond this many IQRs from the quartiles are clipped to that fence. */
 #define FAR_OUTLIER_IQR 3.0
 
 static json_t *new_op(const char *name, char *why)
@@ -65,8 +71,9 @@ static bool far_outliers(const tfg_col_profile *c, double *lo, double *hi)
     *lo = c->q1 - FAR_OUTLIER_IQR * iqr;
     *hi = c->q3 + FAR_OUTLIER_IQR * iqr;
     /* iqr 0 (a mostly constant or binary column): every other value would look "far".
-     * And a few far values are glitches, but many (over 2 % of the cells, e.g. the ink
-     * of a pixel column that is mostly background) are the shape of the data. */
+     * And a few far values stretch the scale of the rest, but many (over 2 % of the
+     * cells, e.g. the ink of a pixel column that is mostly background) are the shape of
+     * the data: clipping them would flatten it. */
     return c->type == TFG_COL_NUM && c->count > 0 && iqr > 0 && c->distinct > 2 &&
            c->far_outliers > 0 && c->far_outliers * 50 <= c->count;
 }
@@ -88,12 +95,14 @@ static void plan_outliers(json_t *ops, const tfg_col_profile **f, size_t nf)
                        f[i]->outliers);
     }
     if (n) {
-        tfg_buf_printf(&why, ": far outliers are sensor glitches, not data");
+        tfg_buf_printf(&why, ": clip such values to the 3 IQR fences of the training split so "
+                       "a few extreme readings do not stretch the scale of the rest; no row "
+                       "goes for being extreme");
         json_t *o = new_op("outliers", tfg_buf_take(&why));
         json_object_set_new(o, "columns", names_array(hit, n));
         json_object_set_new(o, "method", json_string("iqr"));
         json_object_set_new(o, "k", json_real(FAR_OUTLIER_IQR));
-        json_object_set_new(o, "action", json_string("drop"));
+        json_object_set_new(o, "action", json_string("clip"));
         json_array_append_new(ops, o);
     }
     tfg_buf_free(&why);
@@ -105,7 +114,8 @@ static void plan_split(json_t *ops, const tfg_profile *p, const tfg_spec *s)
     bool strat = s->task == TFG_TASK_CLASSIFICATION;
     tfg_buf why;
     tfg_buf_init(&why);
-    tfg_buf_printf(&why, "hold out 15%% of the %zu rows for validation and 15%% for testing",
+    tfg_buf_printf(&why, "hold out 15%% of the %zu raw rows for validation and 15%% for "
+                   "testing, drawn before any other op so no cleaning touches them",
                    p->n_rows);
     if (strat && p->n_classes) {
         tfg_buf_printf(&why, ", stratified so every split keeps the class balance (");
@@ -231,7 +241,9 @@ static void plan_tabular(json_t *ops, const tfg_profile *p, const tfg_spec *s)
         json_array_append_new(ops, o);
     }
     if (label && label->missing) {
-        json_t *o = new_op("drop_missing", tfg_xasprintf("%zu rows have a missing label",
+        json_t *o = new_op("drop_missing", tfg_xasprintf("%zu rows have a missing label: "
+                                                         "nothing to learn from (val and "
+                                                         "test set theirs aside, counted)",
                                                          label->missing));
         json_object_set_new(o, "columns", json_pack("[s]", label->name));
         json_array_append_new(ops, o);
@@ -240,10 +252,12 @@ static void plan_tabular(json_t *ops, const tfg_profile *p, const tfg_spec *s)
         json_array_append_new(ops, new_op("drop_duplicates",
                                           tfg_xasprintf("%zu rows repeat an earlier row exactly",
                                                         p->duplicate_rows)));
-    plan_outliers(ops, f, nf);
     plan_split(ops, p, s);
     plan_impute(ops, f, nf, false);
     plan_impute(ops, f, nf, true);
+    /* an extreme reading is what anomaly detection looks for: leave it as it is */
+    if (s->task != TFG_TASK_ANOMALY)
+        plan_outliers(ops, f, nf);
     plan_encode(ops, f, nf);
     plan_scale(ops, f, nf);
     if (s->task == TFG_TASK_CLASSIFICATION)

@@ -5,10 +5,12 @@
  * interface is plan.h. The helpers every op calls on the execution state are in
  * exec_state.h, the ops themselves in ops.h.
  *
- * The execution state holds one table before the split op and three (train, val, test)
- * after it. Every op is written once against that array: it fits its statistics on
- * parts[0] (the whole table, or the training split) and applies them to every part, so
- * "fit on train, apply everywhere" needs no second code path. */
+ * The execution state holds one table before the split and three (train, val, test)
+ * after it. The executor draws the split first (only a window, which makes the rows the
+ * model sees, runs before it), so every op is written once against that array: it fits
+ * its statistics on part[0] (the training split) and applies them to every part, so
+ * "fit on train, apply everywhere" needs no second code path. A row-dropping op removes
+ * rows of part[0] only: val and test keep every row the split gave them. */
 #ifndef TFG_DATA_PLAN_IMPL_H
 #define TFG_DATA_PLAN_IMPL_H
 
@@ -98,6 +100,10 @@ typedef struct {
     size_t n_derived;
     json_t *steps;      /* preprocess steps so far (a JSON array) */
     char did[512];      /* what the current op did, for the log */
+    /* A row-dropping op: the rows it matched in every part (it removes only part[0]'s;
+     * a why's count of rows may name either number). */
+    size_t found;
+    bool has_found;
 } tfg_exec;
 
 /* The value of quantile q of sorted v[0..n) by linear interpolation (numpy's default;

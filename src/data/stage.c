@@ -216,10 +216,17 @@ static json_t *make_summary(const tfg_spec *s, const tfg_manifest *m, const tfg_
     json_object_set_new(sum, "classes", strv_json(res->classes, res->n_classes));
     json_object_set_new(sum, "features", strv_json(res->features, res->n_features));
     json_object_set_new(sum, "input_shape", shape);
-    json_object_set_new(sum, "splits",
-                        json_pack("{s:o, s:o, s:o}", "train", split_json(&res->train, res->n_classes),
-                                  "val", split_json(&res->val, res->n_classes), "test",
-                                  split_json(&res->test, res->n_classes)));
+    json_t *splits = json_pack("{s:o, s:o, s:o}", "train",
+                               split_json(&res->train, res->n_classes), "val",
+                               split_json(&res->val, res->n_classes), "test",
+                               split_json(&res->test, res->n_classes));
+    /* where each split's rows came from: drawn, dropped (train), set aside (val, test) */
+    const char *name;
+    json_t *acc;
+    json_object_foreach(json_object_get(res->accounting, "splits"), name, acc)
+        json_object_update(json_object_get(splits, name), acc);
+    json_object_set_new(sum, "splits", splits);
+    json_object_set(sum, "cleaning", json_object_get(res->accounting, "cleaning"));
     json_object_set(sum, "ops", res->log);
     json_object_set_new(sum, "raw_readings",
                         res->test_raw.x

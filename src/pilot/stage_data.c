@@ -7,8 +7,10 @@
  * ops and arguments: a plan error); the data stage runs it (its checks and
  * post-conditions: a plan error) and publishes <out>/data; then nothing the plan
  * claims may be unbacked: a file an op's "why" names must be among the stage's
- * artifacts, and a number of rows a dropping op says it removes must be what it
- * removed (silent failure; the published stage is then removed). */
+ * artifacts, a number of rows a dropping op says it removes must be what it removed or
+ * what it found in every split (it removes only training rows), and the drops may not
+ * single out a class (the rule of data/drops.h) — each a silent failure; the published
+ * stage is then removed. The builtin plan passes the same checks. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "data/drops.h"
 #include "data/plan.h"
 #include "data/profile.h"
 #include "data/stage.h"
@@ -168,7 +171,6 @@ static tfg_pilot_class check_claims(const json_t *plan, const json_t *log, const
                                     const char *file, tfg_err *err)
 {
     const json_t *ops = json_object_get(plan, "ops");
-    bool after_split = false;
     size_t i;
     const json_t *op;
     json_array_foreach(ops, i, op) {
@@ -191,19 +193,73 @@ static tfg_pilot_class check_claims(const json_t *plan, const json_t *log, const
         const char *name = json_string_value(json_object_get(op, "op"));
         long claim = why ? claimed_drop(why) : -1;
         const json_t *entry = json_array_get(log, i);
-        if (!after_split && drops_rows(op) && claim >= 0 && entry) {
-            long did = (long)(json_integer_value(json_object_get(entry, "rows_before")) -
-                              json_integer_value(json_object_get(entry, "rows_after")));
-            if (did != claim) {
-                tfg_err_field(err, TFG_ECHECK, file, fp,
-                              "says %ld rows go, but %s removed %ld (the stage's log: %s)",
-                              claim, name, did,
-                              json_string_value(json_object_get(entry, "did")));
-                return TFG_PILOT_SILENT;
-            }
+        if (!drops_rows(op) || claim < 0 || !entry)
+            continue;
+        /* An op removes training rows only; a why written from the profile counts the
+         * rows it matches in the whole data: either number backs the claim. */
+        long did = (long)(json_integer_value(json_object_get(entry, "rows_before")) -
+                          json_integer_value(json_object_get(entry, "rows_after")));
+        const json_t *found = json_object_get(entry, "found");
+        if (did != claim && (!found || json_integer_value(found) != claim)) {
+            tfg_err_field(err, TFG_ECHECK, file, fp,
+                          "says %ld rows go, but %s removed %ld (the stage's log: %s)", claim,
+                          name, did, json_string_value(json_object_get(entry, "did")));
+            return TFG_PILOT_SILENT;
         }
-        if (name && !strcmp(name, "split"))
-            after_split = true;
+    }
+    return TFG_PILOT_OK;
+}
+
+/* The ops that removed rows, for the message: "ops[2] outliers -130". */
+static void dropping_ops(const json_t *log, tfg_buf *b)
+{
+    size_t i, n = 0;
+    const json_t *e;
+    json_array_foreach(log, i, e) {
+        json_int_t gone = json_integer_value(json_object_get(e, "rows_before")) -
+                          json_integer_value(json_object_get(e, "rows_after"));
+        if (gone > 0 && json_object_get(e, "found"))
+            tfg_buf_printf(b, "%sops[%lld] %s -%lld", n++ ? ", " : "",
+                           (long long)json_integer_value(json_object_get(e, "index")),
+                           json_string_value(json_object_get(e, "op")), (long long)gone);
+    }
+}
+
+/* No class may lose its rows to the plan's drops out of proportion (data/drops.h): an
+ * outlier fence that takes a class's hard cases makes the model blind to them. */
+static tfg_pilot_class check_drops(const json_t *summary, const char *file, tfg_err *err)
+{
+    size_t i;
+    const json_t *rec;
+    json_array_foreach(json_object_get(summary, "cleaning"), i, rec) {
+        size_t N = (size_t)json_integer_value(json_object_get(rec, "rows"));
+        size_t D = (size_t)json_integer_value(json_object_get(rec, "dropped"));
+        const json_t *by = json_object_get(rec, "rows_by_class");
+        const json_t *gone = json_object_get(rec, "dropped_by_class");
+        const char *cls;
+        const json_t *v;
+        json_object_foreach((json_t *)by, cls, v) {
+            size_t n_c = (size_t)json_integer_value(v);
+            size_t d_c = (size_t)json_integer_value(json_object_get(gone, cls));
+            tfg_drop_judgement j;
+            if (!tfg_drop_disproportionate(N, n_c, D, d_c, &j))
+                continue;
+            tfg_buf ops;
+            tfg_buf_init(&ops);
+            dropping_ops(json_object_get(summary, "ops"), &ops);
+            const char *part = json_string_value(json_object_get(rec, "part"));
+            tfg_err_field(err, TFG_ECHECK, file, "ops",
+                          "the plan's drops single out class '%s': %zu of its %zu %srows go "
+                          "(%.1f%%), against %zu of the other %zu (%.1f%%); drops blind to "
+                          "the class would take that many with probability %.2g (%s). Drop "
+                          "rows only for evidence they are wrong; clip extreme values "
+                          "(outliers with action clip) instead of dropping them",
+                          cls, d_c, n_c, strcmp(part, "train") ? "" : "training ",
+                          100 * j.rate_class, D - d_c, N - n_c, 100 * j.rate_rest, j.p,
+                          ops.len ? ops.data : "no op named");
+            tfg_buf_free(&ops);
+            return TFG_PILOT_SILENT;
+        }
     }
     return TFG_PILOT_OK;
 }
@@ -248,6 +304,8 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
             st = TFG_OK; /* the plan's fault: rejected, with the stage's message */
         } else if (!st) {
             *cls = check_claims(j, json_object_get(r.summary, "ops"), r.dir, "plan.json", err);
+            if (!*cls)
+                *cls = check_drops(r.summary, "plan.json", err);
             if (*cls) {
                 tfg_err e2;
                 tfg_rmtree(r.dir, &e2); /* nothing unvalidated stays published */

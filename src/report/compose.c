@@ -287,6 +287,46 @@ static void data_splits(const tfg_run *r, const json_t *sum, tfg_doc *d)
     }
 }
 
+/* "apple 3, banana 1" from {"apple": 3, "banana": 1}; empty when none. */
+static void by_class_text(tfg_buf *b, const json_t *by)
+{
+    const char *name;
+    const json_t *v;
+    size_t n = 0;
+    json_object_foreach((json_t *)by, name, v)
+        if (json_integer_value(v))
+            tfg_buf_printf(b, "%s%s %lld", n++ ? ", " : "", name,
+                           (long long)json_integer_value(v));
+}
+
+/* Where the split rows came from: drawn first from the raw rows; the training rows the
+ * plan dropped, by class; the val/test rows set aside because their label is missing. */
+static void data_accounting(const json_t *sum, tfg_doc *d)
+{
+    const json_t *sp = json_object_get(sum, "splits");
+    const json_t *tr = json_object_get(sp, "train"), *va = json_object_get(sp, "val"),
+                 *te = json_object_get(sp, "test");
+    if (!json_object_get(tr, "drawn"))
+        return; /* a run from before the split was drawn first */
+    tfg_buf b;
+    tfg_buf_init(&b);
+    tfg_buf_printf(&b, "The split was drawn first, from the raw rows: train %lld, val %lld, "
+                   "test %lld. The plan dropped %lld training rows",
+                   jint(tr, "drawn"), jint(va, "drawn"), jint(te, "drawn"),
+                   jint(tr, "dropped"));
+    tfg_buf cls;
+    tfg_buf_init(&cls);
+    by_class_text(&cls, json_object_get(tr, "dropped_by_class"));
+    if (cls.len)
+        tfg_buf_printf(&b, " (%s)", cls.data);
+    tfg_buf_printf(&b, " and no val or test row; rows without a label that could not be "
+                   "judged: val %lld, test %lld.",
+                   jint(va, "unusable_missing_label"), jint(te, "unusable_missing_label"));
+    tfg_doc_para(d, "%s", b.data);
+    tfg_buf_free(&cls);
+    tfg_buf_free(&b);
+}
+
 static void section_data(const tfg_run *r, tfg_doc *d)
 {
     tfg_doc_heading(d, 2, "The data");
@@ -303,6 +343,7 @@ static void section_data(const tfg_run *r, tfg_doc *d)
         profile_columns(json_object_get(prof, "columns_detail"), d);
     }
     data_splits(r, sum, d);
+    data_accounting(sum, d);
 }
 
 /* ---- the plan ---- */

@@ -31,6 +31,12 @@ ok; json_get "$T/a/data/plan.json" "[o['op'] for o in j['ops']]" | grep -q outli
 ok; json_get "$T/a/data/plan.json" "[o['op'] for o in j['ops']]" | grep -q scale || fail "no scale op"
 run python3 "$TFG_SRC/tests/cli/splits.py" stratified "$T/a/data"
 expect_rc 0
+# The test split is drawn first from the 304 raw rows: 45 of them, none dropped; the
+# summary and the report say where the rows went.
+ok; [ "$(json_get "$T/a/data/summary.json" "(j['splits']['test']['drawn'], j['splits']['test']['rows'], j['splits']['train']['dropped'])")" = "(45, 45, 4)" ] || fail "summary: $(json_get "$T/a/data/summary.json" "j['splits']")"
+run "$TFG_BIN" report "$SPEC" --out "$T/a"
+expect_rc 0
+ok; grep -qF 'The split was drawn first, from the raw rows: train 213, val 46, test 45. The plan dropped 4 training rows' "$T/a/report/report.md" || fail "report.md does not say where the rows went"
 
 # Same seed, same bytes.
 run "$TFG_BIN" data "$SPEC" --out "$T/b"

@@ -26,8 +26,8 @@ PY
 # The builtin sketch: Cortex-M4, both runs (as given, then rotated model + reversed samples).
 run "$TFG_BIN" sketch "$SPEC" --out "$R"
 expect_rc 0
-expect_out "44 samples"
-ok; [ "$(json_get "$R/sketch/report.json" "j['checks'][0]['passes'][1]['matches']")" = 44 ] || fail "second run did not match"
+expect_out "45 samples"
+ok; [ "$(json_get "$R/sketch/report.json" "j['checks'][0]['passes'][1]['matches']")" = 45 ] || fail "second run did not match"
 ok; [ -s "$R/sketch/fruit.ino" ] && [ -s "$R/sketch/libraries/tinyforge_fruit/library.properties" ] && [ -s "$R/sketch/libraries/tinyforge_fruit/examples/fruit/fruit.ino" ] && [ -s "$R/sketch/libraries/tinyforge_fruit/src/model.c" ] || fail "sketch or library files missing"
 ok; grep -q "bubblewrap\|none:" "$R/sketch/report.json" || fail "the report does not say how the emulator was sandboxed"
 

@@ -264,7 +264,8 @@ static void test_final_checks(void)
     CHECK(fx_run(PLAN("{\"op\":\"drop_missing\",\"why\":\"w\"},"
                       "{\"op\":\"split\",\"why\":\"w\",\"train\":0.5,\"val\":0.25,\"test\":0.25}"),
                  &s, &t, &r, &err) == TFG_ECHECK);
-    CHECK_HAS(err.msg, "no rows are left after the plan");
+    /* drops act on the training split only: val and test keep their rows */
+    CHECK_HAS(err.msg, "no training rows are left after the plan");
     /* an execution error names the op: a column typo after the split */
     fx_fruit(&t, 30, 1);
     CHECK(fx_run(PLAN("{\"op\":\"split\",\"why\":\"w\",\"train\":0.5,\"val\":0.25,\"test\":0.25},"
@@ -285,7 +286,7 @@ static void count_update(tfg_progress *p, const char *label, uint64_t done, uint
     c->calls++;
     snprintf(c->last, sizeof c->last, "%s %llu/%llu", label, (unsigned long long)done,
              (unsigned long long)total);
-    if (c->calls == 2)
+    if (c->calls == 1) /* the split is drawn before any other op runs */
         CHECK_STR(label, "data: split");
 }
 
@@ -294,6 +295,8 @@ static void test_log_and_progress(void)
     tfg_table t;
     fx_fruit(&t, 60, 2);
     t.cols[1].num[3] = NAN;
+    t.pin = tfg_xcalloc(60, 1);
+    t.pin[3] = TFG_SPLIT_TRAIN; /* drops touch the training split only */
     tfg_spec s;
     char *features[] = {"red", "green", "blue", NULL};
     fx_spec(&s, TFG_TASK_CLASSIFICATION, "fruit", features, 3, 1);
@@ -319,7 +322,7 @@ static void test_log_and_progress(void)
         CHECK_STR(json_string_value(json_object_get(e, "op")), "drop_missing");
         CHECK_INT(json_integer_value(json_object_get(e, "rows_before")), 60);
         CHECK_INT(json_integer_value(json_object_get(e, "rows_after")), 59);
-        CHECK_STR(json_string_value(json_object_get(e, "did")), "dropped 1 row with a missing cell");
+        CHECK_STR(json_string_value(json_object_get(e, "did")), "dropped 1 training row with a missing cell");
         e = json_array_get(r.log, 2);
         CHECK_HAS(json_string_value(json_object_get(e, "did")),
                   "standardized 3 columns with the training mean and std (red: offset");

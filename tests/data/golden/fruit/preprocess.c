@@ -13,17 +13,21 @@ int tfg_model_preprocess(const float *raw, float *features)
     float v2;
     v2 = raw[2]; /* blue */
     if (v0 != v0)
-        v0 = 0x1.1e0deep-1f; /* red missing: the training median */
+        v0 = 0x1.1f5c28p-1f; /* red missing: the training median */
     if (v1 != v1)
-        v1 = 0x1.1b8bacp-2f; /* green missing: the training median */
+        v1 = 0x1.20aa64p-2f; /* green missing: the training median */
     if (v2 != v2)
         v2 = 0x1.34a234p-3f; /* blue missing: the training median */
+    /* outlier fences of green (training): -0x1.a7ef9ep-3f .. 0x1.bf62b6p-1f */
+    v1 = v1 < -0x1.a7ef9ep-3f ? -0x1.a7ef9ep-3f : (v1 > 0x1.bf62b6p-1f ? 0x1.bf62b6p-1f : v1);
+    /* outlier fences of blue (training): -0x1.54fdf4p-3f .. 0x1.c68db8p-2f */
+    v2 = v2 < -0x1.54fdf4p-3f ? -0x1.54fdf4p-3f : (v2 > 0x1.c68db8p-2f ? 0x1.c68db8p-2f : v2);
     /* red: (x - training mean) * (1 / training std) */
-    v0 = (v0 - 0x1.14854p-1f) * 0x1.77485cp+3f;
+    v0 = (v0 - 0x1.151ba6p-1f) * 0x1.7f7b6ap+3f;
     /* green: (x - training mean) * (1 / training std) */
-    v1 = (v1 - 0x1.41759ep-2f) * 0x1.a7031ep+3f;
+    v1 = (v1 - 0x1.4935eap-2f) * 0x1.5ab6fep+3f;
     /* blue: (x - training mean) * (1 / training std) */
-    v2 = (v2 - 0x1.280ca2p-3f) * 0x1.7f56aep+4f;
+    v2 = (v2 - 0x1.2f9dd2p-3f) * 0x1.288ccep+4f;
     features[0] = v0;
     features[1] = v1;
     features[2] = v2;
