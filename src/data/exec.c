@@ -454,6 +454,11 @@ static bool class_of(const tfg_exec *x, const tfg_column *c, size_t i, char *buf
     return true;
 }
 
+static void add_int(json_t *o, const char *key, json_int_t d)
+{
+    json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + d));
+}
+
 /* Rows of part p by class name ({"apple": 40, ...}), or NULL without classes; *missing
  * gets the rows whose label is missing (every label-less row when there are no classes). */
 static json_t *count_classes(const tfg_exec *x, size_t p, size_t *missing)
@@ -471,8 +476,7 @@ static json_t *count_classes(const tfg_exec *x, size_t p, size_t *missing)
             continue;
         }
         if (o)
-            json_object_set_new(o, name, json_integer(json_integer_value(
-                                             json_object_get(o, name)) + 1));
+            add_int(o, name, 1);
     }
     return o;
 }
@@ -502,11 +506,6 @@ static json_t *cleaning_record(const tfg_exec *x, accounts *a)
     }
     json_array_append_new(a->cleaning, r);
     return r;
-}
-
-static void add_int(json_t *o, const char *key, json_int_t d)
-{
-    json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + d));
 }
 
 /* After a dropping op: before is part[0]'s class counts (and missing labels) before it. */

@@ -526,49 +526,6 @@ tfg_status tfg_op_impute(tfg_exec *x, const tfg_plan_op *op, size_t index, tfg_e
 
 /* ---- drop_duplicates ---------------------------------------------------------------- */
 
-/* A row's identity by value, so rows of different parts compare (each part interns its
- * own levels, so a level counts by its name; missing equals missing, -0 equals 0). */
-static uint64_t value_hash(const tfg_table *t, size_t row)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (size_t c = 0; c < t->n_cols; c++) {
-        const tfg_column *col = &t->cols[c];
-        const unsigned char *p;
-        size_t n;
-        double v = 0;
-        if (col->type == TFG_COL_NUM) {
-            v = col->num[row];
-            v = isnan(v) ? NAN : (v == 0 ? 0 : v);
-            p = (const unsigned char *)&v;
-            n = sizeof v;
-        } else {
-            const char *lv = col->cat[row] < 0 ? "" : col->levels[col->cat[row]];
-            p = (const unsigned char *)lv;
-            n = strlen(lv) + (col->cat[row] < 0 ? 0 : 1); /* "" (missing) != a level "" */
-        }
-        for (size_t i = 0; i < n; i++)
-            h = (h ^ p[i]) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull; /* column boundary */
-    }
-    return h;
-}
-
-static bool same_values(const tfg_table *a, size_t i, const tfg_table *b, size_t j)
-{
-    for (size_t c = 0; c < a->n_cols; c++) {
-        const tfg_column *x = &a->cols[c], *y = &b->cols[c];
-        if (x->type == TFG_COL_NUM) {
-            double u = x->num[i], v = y->num[j];
-            if (isnan(u) != isnan(v) || (!isnan(u) && u != v))
-                return false;
-        } else if ((x->cat[i] < 0) != (y->cat[j] < 0) ||
-                   (x->cat[i] >= 0 && strcmp(x->levels[x->cat[i]], y->levels[y->cat[j]]))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Marks the rows of part[0] equal to an earlier row of part[0] or to any row of val or
  * test: a copy of a test row left in training would let the model see the test. Counts
  * in *found every row of every part that repeats another (rows - distinct rows). Open
@@ -587,7 +544,7 @@ static size_t mark_duplicates(const tfg_exec *x, bool *keep, size_t *found)
         const tfg_table *t = &x->part[p];
         for (size_t i = 0; i < t->n_rows; i++) {
             bool dup = false;
-            for (size_t h = (size_t)value_hash(t, i);; h++) {
+            for (size_t h = (size_t)tfg_table_row_hash(t, i);; h++) {
                 size_t *s = &slot[h & (cap - 1)];
                 if (!*s) {
                     *s = base[p] + i + 1;
@@ -595,7 +552,7 @@ static size_t mark_duplicates(const tfg_exec *x, bool *keep, size_t *found)
                 }
                 size_t g = *s - 1;
                 size_t q = x->n_parts < 3 ? 0 : (g >= base[2] ? 2 : (g >= base[1] ? 1 : 0));
-                if (same_values(t, i, &x->part[q], g - base[q])) {
+                if (tfg_table_rows_equal(t, i, &x->part[q], g - base[q])) {
                     dup = true;
                     break;
                 }

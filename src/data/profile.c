@@ -261,7 +261,7 @@ static size_t count_duplicates(const tfg_table *t)
                 hash[i] = h;
                 break;
             }
-            if (hash[i] == h && tfg_table_rows_equal(t, slot[i] - 1, r)) {
+            if (hash[i] == h && tfg_table_rows_equal(t, slot[i] - 1, t, r)) {
                 dups++;
                 break;
             }

@@ -283,21 +283,25 @@ uint64_t tfg_table_row_hash(const tfg_table *t, size_t row)
                 v = 0; /* -0 equals 0 */
             h = hash_bytes(&v, sizeof v, h);
         } else {
-            h = hash_bytes(&col->cat[row], sizeof col->cat[row], h);
+            const char *lv = col->cat[row] < 0 ? "" : col->levels[col->cat[row]];
+            /* the terminator too, so that missing ("", 0 bytes) differs from a level "" */
+            h = hash_bytes(lv, strlen(lv) + (col->cat[row] >= 0), h);
         }
+        h = hash_bytes("\xff", 1, h); /* column boundary */
     }
     return h;
 }
 
-bool tfg_table_rows_equal(const tfg_table *t, size_t a, size_t b)
+bool tfg_table_rows_equal(const tfg_table *a, size_t i, const tfg_table *b, size_t j)
 {
-    for (size_t c = 0; c < t->n_cols; c++) {
-        const tfg_column *col = &t->cols[c];
-        if (col->type == TFG_COL_NUM) {
-            double x = col->num[a], y = col->num[b];
-            if (isnan(x) != isnan(y) || (!isnan(x) && x != y))
+    for (size_t c = 0; c < a->n_cols; c++) {
+        const tfg_column *x = &a->cols[c], *y = &b->cols[c];
+        if (x->type == TFG_COL_NUM) {
+            double u = x->num[i], v = y->num[j];
+            if (isnan(u) != isnan(v) || (!isnan(u) && u != v))
                 return false;
-        } else if (col->cat[a] != col->cat[b]) {
+        } else if ((x->cat[i] < 0) != (y->cat[j] < 0) ||
+                   (x->cat[i] >= 0 && strcmp(x->levels[x->cat[i]], y->levels[y->cat[j]]))) {
             return false;
         }
     }

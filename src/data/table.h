@@ -66,8 +66,10 @@ void tfg_table_subset(const tfg_table *src, const size_t *idx, size_t n, tfg_tab
  * levels are merged). The error names the first column that differs. */
 tfg_status tfg_table_append(tfg_table *dst, const tfg_table *src, const char *src_name,
                             tfg_err *err);
-/* Hash of one row's values (all columns), and row equality, for duplicate detection. */
+/* Hash of one row's values (all columns), and row equality, for duplicate detection. By
+ * value, so rows of different tables with the same columns compare too (each table
+ * interns its own levels: a level counts by its name); missing equals missing, -0 0. */
 uint64_t tfg_table_row_hash(const tfg_table *t, size_t row);
-bool tfg_table_rows_equal(const tfg_table *t, size_t a, size_t b);
+bool tfg_table_rows_equal(const tfg_table *a, size_t i, const tfg_table *b, size_t j);
 
 #endif
