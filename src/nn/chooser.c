@@ -30,6 +30,12 @@
 #define MIN_GAIN 0.005
 /* For regression, the relative drop in validation loss a bigger network must bring. */
 #define MIN_LOSS_GAIN 0.01
+/* The target accuracy counts as reached when the validation accuracy's Wilson lower
+ * bound at this many standard errors is at or above it: one lucky validation sample
+ * must not stop the search at a network that only just scraped the target. */
+#define TARGET_Z 1.0
+/* Bigger candidates in a row not worth their size before the search stops. */
+#define GROW_PATIENCE 2
 
 /* ---- estimates ---------------------------------------------------------------------- */
 
@@ -341,6 +347,17 @@ static bool worth_growing(const tfg_arch_need *need, const tfg_metrics *c,
     return c->loss <= best->loss * (1.0 - MIN_LOSS_GAIN);
 }
 
+/* Wilson lower bound of an accuracy p measured on n samples, at TARGET_Z. */
+static double accuracy_lower_bound(double p, uint32_t n)
+{
+    if (n == 0 || isnan(p))
+        return 0;
+    double z2 = TARGET_Z * TARGET_Z, nn = (double)n;
+    double centre = p + z2 / (2 * nn);
+    double spread = TARGET_Z * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+    return (centre - spread) / (1 + z2 / nn);
+}
+
 static json_t *log_entry(const json_t *arch, const trained *t)
 {
     json_t *e = json_object();
@@ -376,13 +393,16 @@ static tfg_status nothing_fits(const tfg_arch_need *need, tfg_err *err)
     return tfg_err_prefix(err, "choosing an architecture");
 }
 
-/* Trains candidates smallest first until one reaches the target or a bigger one is not
- * worth its size; *best gets the one to keep, *best_i its index in cands. */
+/* Trains candidates smallest first until one reaches the target, or until GROW_PATIENCE
+ * bigger ones in a row were not worth their size; *best gets the one to keep, *best_i
+ * its index in cands. One candidate that ties with the best can be validation noise, so
+ * the search looks one further before it settles on the smaller network. */
 static tfg_status search(const json_t *cands, const tfg_arch_need *need,
                          const tfg_split *train, const tfg_split *val,
                          const tfg_train_opts *o, double target, json_t *entries,
                          trained *best, size_t *best_i, tfg_err *err)
 {
+    unsigned misses = 0;
     for (size_t i = 0; i < json_array_size(cands); i++) {
         const json_t *arch = json_array_get(cands, i);
         trained cur;
@@ -390,16 +410,19 @@ static tfg_status search(const json_t *cands, const tfg_arch_need *need,
         if (st)
             return st;
         json_array_append_new(entries, log_entry(arch, &cur));
-        bool reached = need->classification && cur.val.accuracy >= target;
+        bool reached = need->classification &&
+                       accuracy_lower_bound(cur.val.accuracy, val->rows) >= target;
         bool grow = !best->set || reached || worth_growing(need, &cur.val, &best->val);
         if (grow) {
             trained_free(best);
             *best = cur;
             *best_i = i;
+            misses = 0;
         } else {
             trained_free(&cur);
+            misses++;
         }
-        if (reached || !grow)
+        if (reached || misses >= GROW_PATIENCE)
             break;
     }
     return TFG_OK;

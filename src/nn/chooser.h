@@ -36,9 +36,11 @@ tfg_status tfg_graph_check_budget(const tfg_graph *g, const tfg_arch_need *need,
 json_t *tfg_arch_candidates(const tfg_arch_need *need);
 
 /* Trains candidates in order and keeps the smallest that reaches target_accuracy on the
- * validation split, stopping early when a bigger network is not better by at least 0.5
- * points. *g receives the chosen trained graph, *h its history; `log` (if non-NULL)
- * receives one JSON object per candidate tried (arch, params, val accuracy, chosen). */
+ * validation split (its Wilson lower bound at one standard error does, so one lucky
+ * validation sample does not count), stopping early when two bigger networks in a row
+ * are not better than the best by at least 0.5 points. *g receives the chosen trained
+ * graph, *h its history; `log` (if non-NULL) receives one JSON object per candidate
+ * tried (arch, params, val accuracy, chosen). */
 tfg_status tfg_arch_choose(const tfg_arch_need *need, const tfg_split *train,
                            const tfg_split *val, const tfg_train_opts *o,
                            double target_accuracy, tfg_graph *g, tfg_train_history *h,
