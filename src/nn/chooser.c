@@ -368,6 +368,7 @@ static json_t *log_entry(const json_t *arch, const trained *t)
     json_object_set_new(e, "val_loss", isfinite(t->val.loss) ? json_real(t->val.loss)
                                                              : json_null());
     json_object_set_new(e, "epochs", json_integer(t->h.epochs_run));
+    json_object_set_new(e, "stop", json_string(tfg_train_stop_name(t->h.stop)));
     json_object_set_new(e, "chosen", json_false());
     return e;
 }

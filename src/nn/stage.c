@@ -75,7 +75,7 @@ static tfg_status read_training(const tfg_spec *s, const data_in *d, tfg_train_o
 {
     static const char *const keys[] = {"epochs",       "batch",    "optimizer", "lr",
                                        "momentum",     "weight_decay", "patience",
-                                       "target_accuracy", "seed", NULL};
+                                       "min_delta", "target_accuracy", "seed", NULL};
     static const char *const optims[] = {"sgd", "adam", NULL};
     tfg_train_opts_default(o);
     o->seed = s->seed;
@@ -88,7 +88,7 @@ static tfg_status read_training(const tfg_spec *s, const data_in *d, tfg_train_o
     int64_t epochs = o->epochs, batch = o->batch, patience = o->patience;
     int64_t seed = (int64_t)o->seed;
     int optim = o->optim == TFG_OPTIM_SGD ? 0 : 1;
-    double lr = o->lr, mom = o->momentum, wd = o->weight_decay;
+    double lr = o->lr, mom = o->momentum, wd = o->weight_decay, delta = o->min_delta;
     tfg_status st = tfg_jcheck_keys(t, keys, &c, err);
     if (!st) st = tfg_jget_int(t, "epochs", false, 1, 100000, &epochs, &c, err);
     if (!st) st = tfg_jget_int(t, "batch", false, 1, 65536, &batch, &c, err);
@@ -97,6 +97,7 @@ static tfg_status read_training(const tfg_spec *s, const data_in *d, tfg_train_o
     if (!st) st = tfg_jget_num(t, "momentum", false, 0, 0.999999, &mom, &c, err);
     if (!st) st = tfg_jget_num(t, "weight_decay", false, 0, 1, &wd, &c, err);
     if (!st) st = tfg_jget_int(t, "patience", false, 0, 100000, &patience, &c, err);
+    if (!st) st = tfg_jget_num(t, "min_delta", false, 0, 0.5, &delta, &c, err);
     if (!st) st = tfg_jget_num(t, "target_accuracy", false, 0, 1, target, &c, err);
     if (!st) st = tfg_jget_int(t, "seed", false, 0, INT64_MAX, &seed, &c, err);
     if (st)
@@ -108,6 +109,7 @@ static tfg_status read_training(const tfg_spec *s, const data_in *d, tfg_train_o
     o->momentum = (float)mom;
     o->weight_decay = (float)wd;
     o->patience = (uint32_t)patience;
+    o->min_delta = (float)delta;
     o->seed = (uint64_t)seed;
     return TFG_OK;
 }
@@ -189,6 +191,28 @@ static json_t *metrics_json(const tfg_metrics *m, uint32_t n)
     return a;
 }
 
+json_t *tfg_train_stop_json(const tfg_train_history *h, const tfg_train_opts *o)
+{
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I}", "reason", tfg_train_stop_name(h->stop),
+                          "epochs_run", (json_int_t)h->epochs_run, "best_epoch",
+                          (json_int_t)h->best_epoch, "epochs_bound", (json_int_t)o->epochs,
+                          "patience", (json_int_t)o->patience);
+    char *w = NULL;
+    if (h->stop == TFG_STOP_BOUND)
+        w = tfg_xasprintf("training reached its bound of %u epochs while the validation loss "
+                          "was still falling (best epoch %u): the model may not have "
+                          "converged; raise training.epochs",
+                          o->epochs, h->best_epoch);
+    else if (h->stop == TFG_STOP_NO_VALIDATION)
+        w = tfg_xasprintf("no validation rows: all %u epochs ran and the last one's weights "
+                          "were kept; give the data a validation split",
+                          o->epochs);
+    if (w)
+        json_object_set_new(j, "warning", json_string(w));
+    free(w);
+    return j;
+}
+
 static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph *g,
                            const tfg_train_history *h, const tfg_metrics *test,
                            const uint32_t *cm, json_t *candidates, const tfg_train_opts *o)
@@ -206,13 +230,14 @@ static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph 
                   (json_int_t)s->budget.flash_bytes, "ram_budget",
                   (json_int_t)s->budget.ram_bytes, "board", s->board.id));
     json_object_set_new(r, "training",
-                        json_pack("{s:i, s:i, s:s, s:f, s:i, s:I}", "epochs", (int)o->epochs,
-                                  "batch", (int)o->batch, "optimizer",
+                        json_pack("{s:i, s:i, s:s, s:f, s:i, s:f, s:I}", "epochs",
+                                  (int)o->epochs, "batch", (int)o->batch, "optimizer",
                                   o->optim == TFG_OPTIM_ADAM ? "adam" : "sgd", "lr",
-                                  (double)o->lr, "patience", (int)o->patience, "seed",
-                                  (json_int_t)o->seed));
+                                  (double)o->lr, "patience", (int)o->patience, "min_delta",
+                                  (double)o->min_delta, "seed", (json_int_t)o->seed));
     json_object_set_new(r, "epochs_run", json_integer(h->epochs_run));
     json_object_set_new(r, "best_epoch", json_integer(h->best_epoch));
+    json_object_set_new(r, "stop", tfg_train_stop_json(h, o));
     json_object_set_new(r, "history",
                         json_pack("{s:o, s:o}", "train", metrics_json(h->train, h->epochs_run),
                                   "val", metrics_json(h->val, h->epochs_run)));
@@ -449,10 +474,10 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
         free(p);
     }
     if (!st) {
-        char *opts = tfg_xasprintf("%u %u %d %.9g %.9g %.9g %u %llu %.9g", to.epochs, to.batch,
-                                   (int)to.optim, (double)to.lr, (double)to.momentum,
-                                   (double)to.weight_decay, to.patience,
-                                   (unsigned long long)to.seed, target);
+        char *opts = tfg_xasprintf("%u %u %d %.9g %.9g %.9g %u %.9g %llu %.9g", to.epochs,
+                                   to.batch, (int)to.optim, (double)to.lr,
+                                   (double)to.momentum, (double)to.weight_decay, to.patience,
+                                   (double)to.min_delta, (unsigned long long)to.seed, target);
         tfg_manifest_input_text(&m, "training", opts);
         free(opts);
         tfg_manifest_input_text(&m, "arch", a.text);

@@ -28,6 +28,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "nn/train.h"
 #include "spec/spec.h"
 
 typedef struct {
@@ -45,6 +46,11 @@ typedef struct {
     char *dir;      /* <out>/train */
     json_t *report; /* report.json (also loaded when skipped) */
 } tfg_train_outcome;
+
+/* report.json's "stop": why the epoch loop ended ({"reason", "epochs_run", "best_epoch",
+ * "epochs_bound", "patience"}), with a "warning" when the bound was reached while the
+ * validation loss still fell, or when there was no validation split. */
+json_t *tfg_train_stop_json(const tfg_train_history *h, const tfg_train_opts *o);
 
 tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
                            tfg_train_outcome *r, tfg_err *err);

@@ -5,7 +5,11 @@
  * The graph owns the parameters and their optimizer state (nn/graph.h); tfg_net runs
  * forward and backward over mini-batches. Everything random (the order of the rows in
  * each epoch) comes from a tfg_rng seeded from the options' seed and the epoch number,
- * so two runs with the same inputs give the same weights bit for bit. */
+ * so two runs with the same inputs give the same weights bit for bit.
+ *
+ * The loop runs until the validation loss has not fallen (by min_delta) for `patience`
+ * epochs, and keeps the weights of its lowest point; `epochs` is a bound, and reaching
+ * it is reported (history.stop) because the model may not have converged. */
 #include "nn/train.h"
 
 #include <math.h>
@@ -22,7 +26,7 @@
 void tfg_train_opts_default(tfg_train_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->epochs = 30;
+    o->epochs = TFG_TRAIN_EPOCHS_DEFAULT;
     o->batch = 32;
     o->optim = TFG_OPTIM_ADAM;
     o->lr = 1e-3f;
@@ -31,7 +35,8 @@ void tfg_train_opts_default(tfg_train_opts *o)
     o->beta2 = 0.999f;
     o->eps = 1e-7f;
     o->weight_decay = 0.0f;
-    o->patience = 5;
+    o->patience = TFG_TRAIN_PATIENCE_DEFAULT;
+    o->min_delta = 1e-3f;
     o->loss = TFG_LOSS_CROSS_ENTROPY;
     o->seed = 0;
     o->progress = NULL;
@@ -63,10 +68,22 @@ tfg_status tfg_train_opts_check(const tfg_train_opts *o, tfg_err *err)
     if (!isfinite(o->weight_decay) || o->weight_decay < 0.0f)
         return tfg_err_set(err, TFG_EINPUT,
                            "training.weight_decay: must be a finite number >= 0");
+    if (!in_unit(o->min_delta))
+        return tfg_err_set(err, TFG_EINPUT, "training.min_delta: must be in [0, 1)");
     if (o->loss != TFG_LOSS_CROSS_ENTROPY && o->loss != TFG_LOSS_MSE)
         return tfg_err_set(err, TFG_EINPUT,
                            "training.loss: must be cross-entropy or mean squared error");
     return TFG_OK;
+}
+
+const char *tfg_train_stop_name(tfg_train_stop s)
+{
+    switch (s) {
+    case TFG_STOP_PATIENCE: return "patience";
+    case TFG_STOP_BOUND: return "bound";
+    case TFG_STOP_NO_VALIDATION: return "no_validation";
+    }
+    return "?";
 }
 
 void tfg_train_history_free(tfg_train_history *h)
@@ -531,14 +548,13 @@ static tfg_status run_epoch(trainer *t, uint32_t epoch, tfg_metrics *m, tfg_err 
     return TFG_OK;
 }
 
-/* Better validation: higher accuracy for classification, and on equal accuracy a lower
- * loss (a small validation set reaches 100 % early while the model still improves);
- * lower loss for regression. */
+/* Better validation: a loss lower than the best by more than min_delta of it. The loss,
+ * not the accuracy: on a small validation split the accuracy moves in steps of several
+ * points and sits still for many epochs while the model goes on improving, so stopping
+ * on it ends training early; the loss says how sure the right answers are. */
 static bool better(const trainer *t, const tfg_metrics *cur, const tfg_metrics *best)
 {
-    if (t->o->loss == TFG_LOSS_CROSS_ENTROPY && cur->accuracy != best->accuracy)
-        return cur->accuracy > best->accuracy;
-    return cur->loss < best->loss;
+    return cur->loss < best->loss - (double)t->o->min_delta * fabs(best->loss);
 }
 
 static tfg_status train_loop(trainer *t, tfg_train_history *h, size_t *samples,
@@ -546,6 +562,7 @@ static tfg_status train_loop(trainer *t, tfg_train_history *h, size_t *samples,
 {
     const tfg_train_opts *o = t->o;
     tfg_metrics best = {INFINITY, -INFINITY};
+    h->stop = has_val(t->val) ? TFG_STOP_BOUND : TFG_STOP_NO_VALIDATION;
     for (uint32_t e = 0; e < o->epochs; e++) {
         tfg_metrics tm, vm = {NAN, NAN};
         tfg_status st = run_epoch(t, e, &tm, err);
@@ -566,6 +583,7 @@ static tfg_status train_loop(trainer *t, tfg_train_history *h, size_t *samples,
             h->best_epoch = e + 1;
             arrays_save(&t->arrays, t->best);
         } else if (o->patience > 0 && e + 1 - h->best_epoch >= o->patience) {
+            h->stop = TFG_STOP_PATIENCE;
             break;
         }
     }

@@ -17,21 +17,28 @@ typedef enum { TFG_OPTIM_SGD, TFG_OPTIM_ADAM } tfg_optim_kind;
 typedef enum { TFG_LOSS_CROSS_ENTROPY, TFG_LOSS_MSE } tfg_loss_kind;
 
 typedef struct {
-    uint32_t epochs;        /* > 0 */
+    uint32_t epochs;        /* > 0: the bound; training usually stops before (patience) */
     uint32_t batch;         /* > 0 */
     tfg_optim_kind optim;
     float lr;               /* finite, > 0 */
     float momentum;         /* SGD */
     float beta1, beta2, eps; /* Adam */
     float weight_decay;     /* L2, 0 for none */
-    uint32_t patience;      /* stop after this many epochs without a better val metric; 0: never */
+    uint32_t patience;      /* stop after this many epochs without a lower val loss; 0: never */
+    float min_delta;        /* a val loss lower than the best by less than this fraction of
+                               it is no improvement (a separable set creeps down forever) */
     tfg_loss_kind loss;
     uint64_t seed;          /* shuffling each epoch; weight init is the caller's */
     tfg_progress *progress; /* may be NULL */
 } tfg_train_opts;
 
-/* Defaults: Adam lr 1e-3 (0.9, 0.999, 1e-7), batch 32, 30 epochs, patience 5,
- * cross-entropy for classification. */
+/* Defaults: Adam lr 1e-3 (0.9, 0.999, 1e-7), batch 32, patience 20 epochs with a
+ * min_delta of 0.1 %, a bound of TFG_TRAIN_EPOCHS_DEFAULT epochs, cross-entropy for
+ * classification. The bound is large because a data set of a hundred rows makes four
+ * optimizer steps an epoch: it needs hundreds of epochs to converge, and patience ends
+ * a bigger data set's training long before the bound. */
+#define TFG_TRAIN_EPOCHS_DEFAULT 1000u
+#define TFG_TRAIN_PATIENCE_DEFAULT 20u
 void tfg_train_opts_default(tfg_train_opts *o);
 /* Checks every field; errors name the field ("training.lr: must be a finite number > 0"). */
 tfg_status tfg_train_opts_check(const tfg_train_opts *o, tfg_err *err);
@@ -40,15 +47,29 @@ typedef struct {
     double loss, accuracy; /* accuracy: classification only, else NAN */
 } tfg_metrics;
 
+/* Why the epoch loop ended. */
+typedef enum {
+    TFG_STOP_PATIENCE,        /* `patience` epochs without a lower validation loss */
+    TFG_STOP_BOUND,           /* `epochs` ran out while the validation loss still fell
+                                 (within the last `patience` epochs, or patience is 0):
+                                 the model may be short of converged */
+    TFG_STOP_NO_VALIDATION    /* no validation rows: every epoch of the bound ran */
+} tfg_train_stop;
+
+/* "patience", "bound", "no_validation": report.json's stop.reason. */
+const char *tfg_train_stop_name(tfg_train_stop s);
+
 typedef struct {
-    uint32_t epochs_run, best_epoch;     /* 1-based best epoch */
+    uint32_t epochs_run, best_epoch;     /* 1-based best epoch (lowest validation loss) */
+    tfg_train_stop stop;
     tfg_metrics *train, *val;            /* per epoch, epochs_run entries */
     double samples_per_s;
     double seconds;
 } tfg_train_history;
 
-/* Trains g in place; at the end g holds the weights of the best validation epoch (or
- * the last epoch when val is empty). */
+/* Trains g in place until the validation loss has not improved for o->patience epochs
+ * or o->epochs have run; at the end g holds the weights of the epoch with the lowest
+ * validation loss (or the last epoch's when val is empty). */
 tfg_status tfg_train(tfg_graph *g, const tfg_split *train, const tfg_split *val,
                      const tfg_train_opts *o, tfg_train_history *h, tfg_err *err);
 void tfg_train_history_free(tfg_train_history *h);

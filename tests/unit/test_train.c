@@ -282,8 +282,8 @@ static void test_opts_check(void)
     tfg_err err = {0};
     tfg_train_opts_default(&o);
     CHECK_INT(tfg_train_opts_check(&o, &err), TFG_OK);
-    CHECK(o.optim == TFG_OPTIM_ADAM && o.batch == 32 && o.epochs == 30 && o.patience == 5);
-    o.patience = 100; /* more than epochs: fine */
+    CHECK(o.optim == TFG_OPTIM_ADAM && o.batch == 32 && o.epochs == 1000 && o.patience == 20);
+    o.patience = 2000; /* more than epochs: fine */
     CHECK_INT(tfg_train_opts_check(&o, &err), TFG_OK);
     tfg_train_opts_default(&o), o.epochs = 0;
     CHECK_INT(tfg_train_opts_check(&o, &err), TFG_EINPUT);
