@@ -15,20 +15,24 @@ static const char usage[] =
     "       [--json]\n"
     "\n"
     "Trains a small network natively (no Python) on DIR/data/{train,val}.bin, written by\n"
-    "`tinyforge data`, keeps the epoch with the best validation accuracy (early stopping\n"
-    "after training.patience epochs without progress), evaluates it on the test split,\n"
-    "and writes into DIR/train/:\n"
+    "`tinyforge data`, until the validation loss has not fallen for training.patience\n"
+    "epochs (20; by more than training.min_delta of it, 0.001) or training.epochs ran out\n"
+    "(a bound, 1000: reaching it while still improving is a warning), keeps the epoch with\n"
+    "the lowest validation loss, evaluates it on the test split, and writes into\n"
+    "DIR/train/:\n"
     "  arch.json      the architecture (edit it and pass it back with --arch)\n"
     "  model.json     architecture and parameter shapes   weights.bin  float32 weights\n"
-    "  report.json    loss and accuracy per epoch, best epoch, test accuracy, confusion\n"
-    "                 matrix, flash/RAM estimates against the board\n"
+    "  report.json    loss and accuracy per epoch, best epoch, why it stopped (stop),\n"
+    "                 test accuracy, confusion matrix, flash/RAM estimates against the\n"
+    "                 board\n"
     "  manifest.json  hashes of inputs and outputs\n"
     "\n"
     "The architecture: --arch FILE, else the spec's model.arch (an object or a file name),\n"
     "else the builtin chooser: it tries networks smallest first that fit the board's\n"
     "budget and grows only while the validation accuracy asks for it\n"
     "(training.target_accuracy, default 0.95). Settings from the spec's `training`:\n"
-    "epochs, batch, optimizer (adam|sgd), lr, momentum, weight_decay, patience, seed.\n"
+    "epochs, batch, optimizer (adam|sgd), lr, momentum, weight_decay, patience,\n"
+    "min_delta, seed.\n"
     "The same seed gives the same weights, bit for bit.\n"
     "\n"
     "options:\n"
@@ -57,8 +61,12 @@ static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
     const json_t *tr = json_object_get(json_object_get(r, "history"), "train");
     const json_t *va = json_object_get(json_object_get(r, "history"), "val");
     size_t best = (size_t)f.best_epoch;
+    /* Hundreds of epochs: the first few, every step-th, the best and the last. */
+    size_t n = json_array_size(tr), step = n > 30 ? (n + 19) / 20 : 1;
     printf("  epoch  train loss  train acc  val loss  val acc\n");
-    for (size_t i = 0; i < json_array_size(tr); i++) {
+    for (size_t i = 0; i < n; i++) {
+        if (i >= 3 && (i + 1) % step != 0 && i + 1 != best && i + 1 != n)
+            continue;
         const json_t *t = json_array_get(tr, i), *v = json_array_get(va, i);
         printf("  %5zu  %10.4f  %9.4f  %8.4f  %7.4f%s\n", i + 1,
                json_number_value(json_object_get(t, "loss")),
@@ -66,6 +74,14 @@ static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
                json_number_value(json_object_get(v, "loss")),
                json_number_value(json_object_get(v, "accuracy")), i + 1 == best ? "  <- best" : "");
     }
+    const json_t *stop = json_object_get(r, "stop");
+    const char *why = json_string_value(json_object_get(stop, "reason"));
+    if (why && !strcmp(why, "patience"))
+        printf("stopped: the validation loss had not fallen for %lld epochs\n",
+               (long long)json_integer_value(json_object_get(stop, "patience")));
+    const char *warning = json_string_value(json_object_get(stop, "warning"));
+    if (warning)
+        fprintf(stderr, "tinyforge: warning: %s\n", warning);
     const json_t *est = json_object_get(r, "estimate");
     printf("\nparameters: %lld, %lld MACs per inference; estimated flash %lld of %lld B, RAM %lld "
            "of %lld B on %s\n",

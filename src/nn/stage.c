@@ -69,9 +69,8 @@ static tfg_status read_data(const char *out, const tfg_spec *s, data_in *d, tfg_
     return TFG_OK;
 }
 
-/* The spec's `training` section over the defaults; errors name "training.<field>". */
-static tfg_status read_training(const tfg_spec *s, const data_in *d, tfg_train_opts *o,
-                                double *target, tfg_err *err)
+tfg_status tfg_train_settings(const tfg_spec *s, bool classification, tfg_train_opts *o,
+                              double *target, tfg_err *err)
 {
     static const char *const keys[] = {"epochs",       "batch",    "optimizer", "lr",
                                        "momentum",     "weight_decay", "patience",
@@ -79,7 +78,7 @@ static tfg_status read_training(const tfg_spec *s, const data_in *d, tfg_train_o
     static const char *const optims[] = {"sgd", "adam", NULL};
     tfg_train_opts_default(o);
     o->seed = s->seed;
-    o->loss = d->train.label_kind == TFG_LABEL_CLASS ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE;
+    o->loss = classification ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE;
     *target = 0.95;
     const json_t *t = json_object_get(s->json, "training");
     if (!t)
@@ -213,6 +212,18 @@ json_t *tfg_train_stop_json(const tfg_train_history *h, const tfg_train_opts *o)
     return j;
 }
 
+json_t *tfg_train_settings_json(const tfg_train_opts *o, double target)
+{
+    json_t *j = json_pack("{s:i, s:i, s:s, s:f, s:i, s:f, s:I}", "epochs", (int)o->epochs,
+                          "batch", (int)o->batch, "optimizer",
+                          o->optim == TFG_OPTIM_ADAM ? "adam" : "sgd", "lr", (double)o->lr,
+                          "patience", (int)o->patience, "min_delta", (double)o->min_delta,
+                          "seed", (json_int_t)o->seed);
+    if (!isnan(target))
+        json_object_set_new(j, "target_accuracy", json_real(target));
+    return j;
+}
+
 static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph *g,
                            const tfg_train_history *h, const tfg_metrics *test,
                            const uint32_t *cm, json_t *candidates, const tfg_train_opts *o)
@@ -229,12 +240,7 @@ static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph 
                   (json_int_t)tfg_graph_ram_estimate(g), "flash_budget",
                   (json_int_t)s->budget.flash_bytes, "ram_budget",
                   (json_int_t)s->budget.ram_bytes, "board", s->board.id));
-    json_object_set_new(r, "training",
-                        json_pack("{s:i, s:i, s:s, s:f, s:i, s:f, s:I}", "epochs",
-                                  (int)o->epochs, "batch", (int)o->batch, "optimizer",
-                                  o->optim == TFG_OPTIM_ADAM ? "adam" : "sgd", "lr",
-                                  (double)o->lr, "patience", (int)o->patience, "min_delta",
-                                  (double)o->min_delta, "seed", (json_int_t)o->seed));
+    json_object_set_new(r, "training", tfg_train_settings_json(o, NAN));
     json_object_set_new(r, "epochs_run", json_integer(h->epochs_run));
     json_object_set_new(r, "best_epoch", json_integer(h->best_epoch));
     json_object_set_new(r, "stop", tfg_train_stop_json(h, o));
@@ -457,7 +463,8 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
     arch_in a;
     memset(&a, 0, sizeof a);
     tfg_status st = read_data(o->out, s, &d, err);
-    if (!st) st = read_training(s, &d, &to, &target, err);
+    if (!st)
+        st = tfg_train_settings(s, d.train.label_kind == TFG_LABEL_CLASS, &to, &target, err);
     if (!st && o->epochs)
         to.epochs = o->epochs;
     if (!st) st = tfg_train_opts_check(&to, err);

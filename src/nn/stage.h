@@ -47,6 +47,15 @@ typedef struct {
     json_t *report; /* report.json (also loaded when skipped) */
 } tfg_train_outcome;
 
+/* The spec's `training` section over the defaults (tfg_train_opts_default; the spec's
+ * seed; cross-entropy for classification, else mean squared error; target accuracy
+ * 0.95); errors name "training.<field>". */
+tfg_status tfg_train_settings(const tfg_spec *s, bool classification, tfg_train_opts *o,
+                              double *target, tfg_err *err);
+/* The settings as report.json's "training" object ("epochs" is the bound); with
+ * target_accuracy when target is not NAN. */
+json_t *tfg_train_settings_json(const tfg_train_opts *o, double target);
+
 /* report.json's "stop": why the epoch loop ended ({"reason", "epochs_run", "best_epoch",
  * "epochs_bound", "patience"}), with a "warning" when the bound was reached while the
  * validation loss still fell, or when there was no validation split. */

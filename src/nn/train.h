@@ -26,7 +26,8 @@ typedef struct {
     float weight_decay;     /* L2, 0 for none */
     uint32_t patience;      /* stop after this many epochs without a lower val loss; 0: never */
     float min_delta;        /* a val loss lower than the best by less than this fraction of
-                               it is no improvement (a separable set creeps down forever) */
+                               it, or than 0.1 % of the first epoch's, is no improvement
+                               (a separable set creeps down forever) */
     tfg_loss_kind loss;
     uint64_t seed;          /* shuffling each epoch; weight init is the caller's */
     tfg_progress *progress; /* may be NULL */

@@ -86,8 +86,16 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
     text = tfg_pilot_json_text(json_object_get(st->summary, "splits"), 2000);
     tfg_pilot_ctx_set(ctx, "splits", "%s", text);
     free(text);
-    const json_t *tr = json_object_get(o->spec->json, "training");
-    text = tr ? tfg_pilot_json_text(tr, 2000) : tfg_xstrdup("(defaults)");
+    /* The settings training will use, defaults filled in: a model proposed against
+     * "(defaults)" could not know how many epochs it would get. */
+    tfg_train_opts to;
+    double target;
+    s = tfg_train_settings(o->spec, st->need.classification, &to, &target, err);
+    if (s)
+        return s;
+    json_t *tj = tfg_train_settings_json(&to, target);
+    text = tfg_pilot_json_text(tj, 2000);
+    json_decref(tj);
     tfg_pilot_ctx_set(ctx, "training", "%s", text);
     free(text);
     tfg_pilot_ctx_set(ctx, "min_accuracy", "%.4g", o->policy->min_accuracy);

@@ -451,6 +451,22 @@ static void section_plan(const tfg_run *r, tfg_doc *d)
 
 /* ---- the model ---- */
 
+/* Why training stopped (train/report.json "stop"); the bound reached while the loss
+ * still fell is a warning. */
+static void stop_sentence(const json_t *stop, tfg_doc *d)
+{
+    const char *reason = jstr(stop, "reason"), *warning = jstr(stop, "warning");
+    if (!reason)
+        return;
+    if (!strcmp(reason, "patience"))
+        tfg_doc_para(d, "Training stopped because the validation loss had not fallen for %lld "
+                        "epochs (the bound was %lld).",
+                     (long long)json_integer_value(json_object_get(stop, "patience")),
+                     (long long)json_integer_value(json_object_get(stop, "epochs_bound")));
+    if (warning)
+        tfg_doc_para(d, "Warning: %s.", warning);
+}
+
 static void section_model(const tfg_run *r, tfg_doc *d)
 {
     tfg_doc_heading(d, 2, "The model");
@@ -460,11 +476,13 @@ static void section_model(const tfg_run *r, tfg_doc *d)
         tfg_doc_para(d, "The train stage has not run.");
         return;
     }
-    if (tr)
+    if (tr) {
         tfg_doc_para(d, "%lld parameters, %lld multiply-accumulates per inference; trained %lld "
                         "epochs, the best on validation was epoch %lld.",
                      (long long)r->train.params, (long long)r->train.macs,
                      (long long)r->train.epochs_run, (long long)r->train.best_epoch);
+        stop_sentence(json_object_get(tr, "stop"), d);
+    }
     if (arch) {
         static const char *const head[] = {"#", "layer", "settings", NULL};
         tfg_doc_block *t = tfg_doc_table(d, "arch", "Architecture (train/arch.json)", head);

@@ -226,12 +226,37 @@ static void test_early_stopping(void)
     CHECK_INT(tfg_train(&g, &tr, &va, &o, &h, &err), TFG_OK);
     CHECK_INT(h.epochs_run, 3);
     CHECK_INT(h.best_epoch, 1);
+    CHECK_INT(h.stop, TFG_STOP_PATIENCE);
     CHECK_NEAR(h.val[0].accuracy, 1.0 / 3.0, 1e-12);
     CHECK_NEAR(h.val[2].accuracy, 1.0 / 3.0, 1e-12);
     char restored[TFG_SHA256_HEX], one[TFG_SHA256_HEX];
     param_hash(&g, restored);
     train_hash(1, 1, &tr, NULL, one);
     CHECK_STR(restored, one);
+    tfg_train_history_free(&h);
+    tfg_graph_free(&g);
+    tfg_split_free(&tr);
+    tfg_split_free(&va);
+}
+
+/* Separable blobs that go on improving: with no patience the bound ends the loop and
+ * says so; with no validation rows every epoch runs and that is said too. */
+static void test_stop_reasons(void)
+{
+    tfg_split tr = blobs(120, 3, 5), va = blobs(30, 3, 6);
+    tfg_graph g = graph(MLP3, 4);
+    tfg_train_opts o = adam(0.01f, 4);
+    o.patience = 0;
+    tfg_train_history h;
+    tfg_err err = {0};
+    CHECK_INT(tfg_train(&g, &tr, &va, &o, &h, &err), TFG_OK);
+    CHECK_INT(h.epochs_run, 4);
+    CHECK_INT(h.stop, TFG_STOP_BOUND);
+    CHECK_STR(tfg_train_stop_name(h.stop), "bound");
+    tfg_train_history_free(&h);
+    CHECK_INT(tfg_train(&g, &tr, NULL, &o, &h, &err), TFG_OK);
+    CHECK_INT(h.stop, TFG_STOP_NO_VALIDATION);
+    CHECK_INT(h.best_epoch, 4);
     tfg_train_history_free(&h);
     tfg_graph_free(&g);
     tfg_split_free(&tr);
@@ -494,4 +519,4 @@ static void test_model_roundtrip(void)
 
 TFG_TEST_MAIN(test_opts_check, test_evaluate_confusion, test_blobs, test_xor,
               test_optimizers_lower_loss, test_determinism, test_early_stopping,
-              test_divergence, test_regression, test_model_roundtrip)
+              test_stop_reasons, test_divergence, test_regression, test_model_roundtrip)
