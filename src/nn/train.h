@@ -24,7 +24,8 @@ typedef struct {
     float momentum;         /* SGD */
     float beta1, beta2, eps; /* Adam */
     float weight_decay;     /* L2, 0 for none */
-    uint32_t patience;      /* stop after this many epochs without a lower val loss; 0: never */
+    uint32_t patience;      /* stop after this many epochs without a lower val loss;
+                               0: never */
     float min_delta;        /* a val loss lower than the best by less than this fraction of
                                it, or than 0.1 % of the first epoch's, is no improvement
                                (a separable set creeps down forever) */

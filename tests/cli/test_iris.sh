@@ -21,7 +21,8 @@ for stage in data train quantize; do
 done
 acc=$(json_get "$T/train.json" "j['test_accuracy']")
 reason=$(json_get "$T/train.json" "j['stop']['reason']")
-ok; [ "$reason" = patience ] || fail "training stopped by $reason, not patience: $(cat "$T/train.json")"
+ok; [ "$reason" = patience ] ||
+  fail "training stopped by $reason, not patience: $(cat "$T/train.json")"
 fa=$(json_get "$T/quantize.json" "j['float_accuracy']")
 qa=$(json_get "$T/quantize.json" "j['int8_accuracy']")
 ok; [ "$fa" = "$qa" ] || fail "int8 test accuracy $qa differs from float $fa"
