@@ -157,9 +157,24 @@ static tfg_status read_inputs(const tfg_spec *s, const char *out, build_in *b, t
     b->out_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_OUTPUT);
     b->pp_path = tfg_rundir_path(out, TFG_ART_DATA_PREPROCESS);
     tfg_status st = TFG_OK;
-    if (!tfg_exists(b->model_path) || !tfg_exists(b->out_path))
-        st = tfg_err_set(err, TFG_EINPUT, "%s not found: run `tinyforge quantize %s` first "
-                         "(with the same --out)", b->model_path, s->path);
+    if (!tfg_exists(b->model_path) || !tfg_exists(b->out_path)) {
+        /* A failed int8 gate leaves only its report: say so rather than "run it". */
+        char *qr = tfg_rundir_path(out, TFG_ART_QUANTIZE_REPORT);
+        char *qdir = tfg_rundir_stage(out, TFG_STAGE_QUANTIZE);
+        json_t *rep = tfg_stage_report_load(qdir);
+        free(qdir);
+        const char *res = json_string_value(json_object_get(rep, "result"));
+        if (res && !strcmp(res, "failed"))
+            st = tfg_err_set(err, TFG_EINPUT, "%s: the int8 model failed its accuracy gate, "
+                             "so there is nothing to build (the report says why): change the "
+                             "quantization settings or retrain, then run `tinyforge quantize "
+                             "%s`", qr, s->path);
+        else
+            st = tfg_err_set(err, TFG_EINPUT, "%s not found: run `tinyforge quantize %s` "
+                             "first (with the same --out)", b->model_path, s->path);
+        json_decref(rep);
+        free(qr);
+    }
     if (!st) st = tfg_tflite_read(b->model_path, &b->model, err);
     if (!st) st = tfg_tflite_check_supported(&b->model, err);
     if (!st && tfg_exists(b->pp_path))

@@ -7,8 +7,9 @@
  * keys (format); int8 only, a known method, a percentile in [90, 100], calibration
  * rows within the training split (misuse of quantization parameters); max_drop may not
  * be loosened by a proposal (that would make a failing model look good: silent); then
- * the quantize stage runs with these settings and the spec's max_drop and must keep
- * int8 accuracy within the drop (misuse otherwise), publishing <out>/quantize. */
+ * the quantize stage runs with these settings and the spec's max_drop and must pass
+ * its int8 gate (quant/gate.h: more than max_drop and more than chance fails: misuse),
+ * publishing <out>/quantize. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -15,6 +15,7 @@
 #include "import/invoke.h"
 #include "import/tflite_write.h"
 #include "nn/train.h"
+#include "quant/gate.h"
 #include "quant/quant.h"
 #include "tfg_runtime.h"
 #include "spec/rundir.h"
@@ -138,8 +139,8 @@ static size_t argmax_s8(const int8_t *v, size_t n)
     return best;
 }
 
-static tfg_status eval_int8(const tfg_tflite *m, const tfg_split *s, bool keep, int8_eval *e,
-                            tfg_progress *progress, tfg_err *err)
+static tfg_status eval_int8(const tfg_tflite *m, const tfg_split *s, bool keep, uint32_t *pred,
+                            int8_eval *e, tfg_progress *progress, tfg_err *err)
 {
     memset(e, 0, sizeof *e);
     tfg_tflite_runner *run;
@@ -171,6 +172,8 @@ static tfg_status eval_int8(const tfg_tflite *m, const tfg_split *s, bool keep, 
         }
         if (nc) {
             size_t p = argmax_s8(qo, no), y = (size_t)s->y_class[i];
+            if (pred)
+                pred[i] = (uint32_t)p;
             right += p == y;
             if (y < nc && p < nc)
                 e->confusion[y * nc + p]++;
@@ -207,6 +210,8 @@ typedef struct {
     tfg_calib_opts calib;
     tfg_tflite model;
     double val_score;
+    uint32_t *val_pred; /* its class for each validation row it was chosen on, or NULL */
+    size_t val_rows;
 } candidate;
 
 static tfg_status try_candidate(inputs *in, const float *rep, size_t n, candidate *c,
@@ -224,8 +229,14 @@ static tfg_status try_candidate(inputs *in, const float *rep, size_t n, candidat
     tfg_split sel = in->val.rows ? in->val : in->train;
     if (sel.rows > SELECT_ROWS)
         sel.rows = SELECT_ROWS; /* enough to tell methods apart, and 5x faster on images */
+    /* The validation rows' predictions are kept for the gate (gate.h); training rows
+     * are no evidence there, the model was fitted and calibrated on them. */
+    if (in->val.rows && sel.label_kind == TFG_LABEL_CLASS) {
+        c->val_rows = sel.rows;
+        c->val_pred = tfg_xmalloc(sel.rows * sizeof *c->val_pred);
+    }
     int8_eval e;
-    st = eval_int8(&c->model, &sel, false, &e, progress, err);
+    st = eval_int8(&c->model, &sel, false, c->val_pred, &e, progress, err);
     c->val_score = score(&e);
     eval_free(&e);
     return st;
@@ -320,6 +331,111 @@ static size_t candidates_of(const qopts *q, candidate *c)
     return 3;
 }
 
+/* The float model's class for the first `rows` rows of a split (the first largest
+ * output, as the int8 argmax). */
+static void float_predict(tfg_graph *g, const tfg_split *s, size_t rows, uint32_t *pred)
+{
+    enum { BATCH = 64 };
+    tfg_net *net = tfg_net_new(g, BATCH);
+    size_t nc = s->n_classes;
+    for (size_t start = 0; start < rows; start += BATCH) {
+        size_t bn = rows - start < BATCH ? rows - start : BATCH;
+        const float *out = tfg_net_forward(net, s->x + start * s->features, bn, false);
+        for (size_t r = 0; r < bn; r++) {
+            const float *v = out + r * nc;
+            size_t best = 0;
+            for (size_t k = 1; k < nc; k++)
+                if (v[k] > v[best])
+                    best = k;
+            pred[start + r] = (uint32_t)best;
+        }
+    }
+    tfg_net_free(net);
+}
+
+/* The gate's rows (gate.h): the whole test split and the validation rows the chosen
+ * candidate was judged on. */
+static tfg_quant_gate judge(inputs *in, const candidate *best, const uint32_t *test_pred,
+                            double max_drop)
+{
+    tfg_quant_gate g;
+    memset(&g, 0, sizeof g);
+    size_t most = in->test.rows > best->val_rows ? in->test.rows : best->val_rows;
+    uint32_t *pf = tfg_xmalloc((most ? most : 1) * sizeof *pf);
+    float_predict(&in->g, &in->test, in->test.rows, pf);
+    tfg_quant_gate_add(&g, in->test.y_class, pf, test_pred, in->test.rows);
+    if (best->val_pred) {
+        float_predict(&in->g, &in->val, best->val_rows, pf);
+        tfg_quant_gate_add(&g, in->val.y_class, pf, best->val_pred, best->val_rows);
+    }
+    free(pf);
+    tfg_quant_gate_judge(&g, max_drop);
+    return g;
+}
+
+static json_t *gate_json(const tfg_quant_gate *g, size_t test_rows, double max_drop)
+{
+    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:f, s:f, s:f, s:s}",
+                     "rows", (json_int_t)g->rows, "test_rows", (json_int_t)test_rows,
+                     "val_rows", (json_int_t)(g->rows - test_rows),
+                     "float_accuracy", g->rows ? (double)g->float_right / g->rows : 0.0,
+                     "int8_accuracy", g->rows ? (double)g->int8_right / g->rows : 0.0,
+                     "drop_points", g->drop_points, "flipped", (json_int_t)g->flipped,
+                     "lost", (json_int_t)g->lost, "gained", (json_int_t)g->gained,
+                     "p_value", g->p_value, "alpha", TFG_QUANT_GATE_ALPHA,
+                     "max_drop", max_drop, "result", g->failed ? "failed" : "passed");
+}
+
+/* What a failed gate says: the numbers, and only what was not tried yet. */
+static void gate_error(const tfg_quant_gate *g, size_t test_rows, const qopts *q,
+                       size_t n_rep, size_t train_rows, tfg_err *err)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    tfg_buf_printf(&b, "int8 accuracy %.2f%% is %.2f points below float %.2f%% on %zu rows "
+                   "(test %zu + validation %zu): %zu predictions flipped, %zu right answers "
+                   "lost and %zu gained, more than quantization.max_drop %.2f and more than "
+                   "chance (sign test p = %.2g); ",
+                   100.0 * g->int8_right / g->rows, g->drop_points,
+                   100.0 * g->float_right / g->rows, g->rows, test_rows, g->rows - test_rows,
+                   g->flipped, g->lost, g->gained, q->max_drop, g->p_value);
+    if (q->method == 0)
+        tfg_buf_printf(&b, "method auto already tried min/max and percentiles 99.99 and 99.9");
+    else
+        tfg_buf_printf(&b, "try quantization.method \"auto\" (it tries %s)",
+                       q->method == 1 ? "percentiles 99.99 and 99.9 too"
+                                      : "min/max and percentiles 99.99 and 99.9 too");
+    if (n_rep < train_rows)
+        tfg_buf_printf(&b, "%s more quantization.calibration_samples (%zu of the %zu "
+                       "training rows were used)", q->method == 0 ? "; try" : ", or",
+                       n_rep, train_rows);
+    else if (q->method == 0)
+        tfg_buf_printf(&b, " on all %zu training rows", train_rows);
+    tfg_buf_printf(&b, "; or retrain: a model whose activations need a narrower int8 range "
+                   "(e.g. training.weight_decay)");
+    char *msg = tfg_buf_take(&b);
+    tfg_err_set(err, TFG_ECHECK, "%s", msg);
+    free(msg);
+}
+
+/* A failed gate still leaves its evidence: <out>/quantize/ holds report.json (marked
+ * failed) and nothing else, no model a later stage could take, and no manifest, so the
+ * next run quantizes again instead of skipping. */
+static tfg_status publish_failed(const char *out, const json_t *report, tfg_err *err)
+{
+    tfg_stagedir sd;
+    tfg_status st = tfg_stage_begin(&sd, out, tfg_stage_name(TFG_STAGE_QUANTIZE), err);
+    if (st)
+        return st;
+    char *p = tfg_stage_path(&sd, tfg_artifact_file(TFG_ART_QUANTIZE_REPORT));
+    st = tfg_json_write_file(p, report, err);
+    free(p);
+    if (!st)
+        return tfg_stage_commit(&sd, err);
+    tfg_stage_abort(&sd);
+    return st;
+}
+
 static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, inputs *in,
                       const qopts *q, tfg_manifest *m, tfg_quantize_outcome *r, tfg_err *err)
 {
@@ -340,37 +456,54 @@ static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, input
     }
     free(desc);
     tfg_metrics fm = {NAN, NAN};
-    uint32_t *fcm = NULL;
+    uint32_t *fcm = NULL, *test_pred = NULL;
     int8_eval qe;
     memset(&qe, 0, sizeof qe);
     bool cls = in->test.label_kind == TFG_LABEL_CLASS;
     if (!st) {
-        if (cls)
+        if (cls) {
             fcm = tfg_xcalloc((size_t)in->test.n_classes * in->test.n_classes, sizeof *fcm);
+            test_pred = tfg_xmalloc((in->test.rows ? in->test.rows : 1) * sizeof *test_pred);
+        }
         st = tfg_evaluate(&in->g, &in->test,
                           cls ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE, &fm, fcm, err);
     }
     if (!st)
-        st = eval_int8(&cands[best].model, &in->test, true, &qe, o->progress, err);
+        st = eval_int8(&cands[best].model, &in->test, true, test_pred, &qe, o->progress, err);
     tfg_progress_finish(o->progress);
-    if (!st && cls && in->test.rows && 100.0 * (fm.accuracy - qe.accuracy) > q->max_drop)
-        st = tfg_err_set(err, TFG_ECHECK,
-                         "int8 accuracy %.2f%% is %.2f points below float %.2f%% on the test "
-                         "split (quantization.max_drop %.2f); try quantization.method "
-                         "\"percentile\" or more calibration_samples, or retrain",
-                         100 * qe.accuracy, 100 * (fm.accuracy - qe.accuracy),
-                         100 * fm.accuracy, q->max_drop);
+    tfg_quant_gate g;
+    memset(&g, 0, sizeof g);
+    bool gated = !st && cls && in->test.rows;
+    if (gated)
+        g = judge(in, &cands[best], test_pred, q->max_drop);
     if (!st) {
         json_t *report = make_report(s, in, &cands[best], cands, nc, n, &fm, fcm, &qe,
                                      tfg_now() - t0);
-        st = publish(o->out, m, &cands[best], &qe, in->test.rows, report, err);
-        if (!st)
-            r->report = json_incref(report);
+        if (gated)
+            json_object_set_new(report, "gate", gate_json(&g, in->test.rows, q->max_drop));
+        json_object_set_new(report, "result", json_string(g.failed ? "failed" : "passed"));
+        if (g.failed) {
+            gate_error(&g, in->test.rows, q, n, in->train.rows, err);
+            json_object_set_new(report, "error", json_string(err->msg));
+            tfg_err keep = *err;
+            st = publish_failed(o->out, report, err);
+            if (!st) { /* the gate's verdict is the error, now with its evidence written */
+                *err = keep;
+                st = TFG_ECHECK;
+            }
+        } else {
+            st = publish(o->out, m, &cands[best], &qe, in->test.rows, report, err);
+            if (!st)
+                r->report = json_incref(report);
+        }
         json_decref(report);
     }
-    for (size_t k = 0; k < nc; k++)
+    for (size_t k = 0; k < nc; k++) {
         tfg_tflite_free(&cands[k].model);
+        free(cands[k].val_pred);
+    }
     eval_free(&qe);
+    free(test_pred);
     free(fcm);
     free(rep);
     return st;

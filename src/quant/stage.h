@@ -15,8 +15,11 @@
  * split), `method` ("auto": min/max and percentiles 99.99 and 99.9 are tried and the
  * best on up to 2000 rows of the *validation* split kept; or "minmax", "percentile"),
  * `percentile` (99.99), `max_drop` (1.0: the most int8 accuracy may fall below float,
- * in percentage points). When the drop is larger nothing is published and the result
- * is TFG_ECHECK with both numbers. */
+ * in percentage points). The int8 gate (quant/gate.h) judges the drop on the test split
+ * and the validation rows that chose the method, and fails only when it is more than
+ * max_drop and more than chance (a sign test over the flipped predictions). Then the
+ * result is TFG_ECHECK with the numbers and the hints not yet tried, and <out>/quantize
+ * holds report.json alone, marked "result": "failed" (no model, no manifest). */
 #ifndef TFG_QUANT_STAGE_H
 #define TFG_QUANT_STAGE_H
 

@@ -542,6 +542,13 @@ static void section_accuracy(const tfg_run *r, tfg_doc *d)
         tfg_buf nb;
         tfg_buf_init(&nb);
         tfg_buf_printf(&nb, "%.2f points below float", drop);
+        if (r->quantize.gate_rows >= 0)
+            tfg_buf_printf(&nb, "; gate on %lld test and validation rows: %lld flipped, "
+                           "%lld lost, %lld gained, %s", (long long)r->quantize.gate_rows,
+                           (long long)r->quantize.flipped, (long long)r->quantize.lost,
+                           (long long)r->quantize.gained,
+                           r->quantize.result && !strcmp(r->quantize.result, "failed")
+                               ? "FAILED" : "passed");
         if (method) {
             tfg_buf_printf(&nb, "; calibrated on %lld samples, %s",
                            (long long)r->quantize.calibration_samples, method);
@@ -703,6 +710,17 @@ static void section_work(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
 
 /* ---- stage cost ---- */
 
+/* "done", "not run", or "failed" for a quantize stage whose int8 gate failed (it leaves
+ * its report.json, marked so, and no model). */
+static const char *stage_status(const tfg_run *r, int s)
+{
+    if (!r->ran[s])
+        return "not run";
+    if (s == TFG_RUN_QUANT && r->quantize.result && !strcmp(r->quantize.result, "failed"))
+        return "failed";
+    return "done";
+}
+
 static void section_cost(const tfg_run *r, tfg_doc *d)
 {
     tfg_doc_heading(d, 2, "What each stage cost");
@@ -713,7 +731,7 @@ static void section_cost(const tfg_run *r, tfg_doc *d)
     for (int s = 0; s < TFG_RUN_STAGES; s++) {
         tfg_doc_cell *row = tfg_doc_row(t);
         tfg_doc_cell_set(&row[0], "%s", tfg_run_stage_name(s));
-        tfg_doc_cell_set(&row[1], "%s", r->ran[s] ? "done" : "not run");
+        tfg_doc_cell_set(&row[1], "%s", stage_status(r, s));
         row[2].number = true;
         if (r->ran[s] && isnan(r->seconds[s]))
             tfg_doc_cell_set(&row[2], "not recorded");
@@ -761,7 +779,7 @@ json_t *tfg_report_summary(const tfg_run *run)
     json_t *stages = json_object();
     for (int s = 0; s < TFG_RUN_STAGES; s++)
         json_object_set_new(stages, tfg_run_stage_name(s),
-                            json_string(run->ran[s] ? "done" : "not run"));
+                            json_string(stage_status(run, s)));
     return json_pack("{s:o, s:o, s:o, s:o}", "stages", stages, "float_accuracy",
                      num_or_null(run->acc_float), "int8_accuracy", num_or_null(run->acc_int8),
                      "device_accuracy", num_or_null(run->acc_device));

@@ -87,8 +87,10 @@ tfg_status tfg_quantize_result_read(const json_t *j, const char *file,
     rd k = {file, err};
     *r = (tfg_quantize_result){.test_samples = -1, .float_accuracy = NAN, .int8_accuracy = NAN,
                                .drop_points = NAN, .float_mse = NAN, .int8_mse = NAN,
-                               .model_bytes = -1, .calibration_samples = -1, .seconds = NAN};
-    const json_t *c = NULL;
+                               .model_bytes = -1, .calibration_samples = -1, .seconds = NAN,
+                               .gate_rows = -1, .flipped = -1, .lost = -1, .gained = -1,
+                               .p_value = NAN};
+    const json_t *c = NULL, *g = NULL;
     tfg_status st = root(&k, j);
     if (!st) st = count(&k, j, "", "test_samples", false, &r->test_samples);
     /* classification reports accuracies; regression mean squared errors */
@@ -107,6 +109,17 @@ tfg_status tfg_quantize_result_read(const json_t *j, const char *file,
     }
     if (!st) st = count(&k, j, "", "model_bytes", false, &r->model_bytes);
     if (!st) st = num(&k, j, "", "seconds", false, 0, 1e9, &r->seconds);
+    if (!st) st = str(&k, j, "", "result", false, &r->result);
+    if (!st && r->result && strcmp(r->result, "passed") && strcmp(r->result, "failed"))
+        st = tfg_err_field(err, TFG_EINPUT, file, "result",
+                           "expected \"passed\" or \"failed\", got \"%s\"", r->result);
+    if (!st) st = str(&k, j, "", "error", false, &r->error);
+    if (!st) st = object(&k, j, "gate", false, &g);
+    if (!st && g) st = count(&k, g, "gate", "rows", true, &r->gate_rows);
+    if (!st && g) st = count(&k, g, "gate", "flipped", true, &r->flipped);
+    if (!st && g) st = count(&k, g, "gate", "lost", true, &r->lost);
+    if (!st && g) st = count(&k, g, "gate", "gained", true, &r->gained);
+    if (!st && g) st = num(&k, g, "gate", "p_value", true, 0, 1, &r->p_value);
     return st;
 }
 

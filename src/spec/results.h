@@ -39,6 +39,11 @@ typedef struct {
     int64_t calibration_samples;
     const char *calibration_method;
     double seconds;
+    const char *result;          /* "passed" or "failed" (the int8 gate); NULL: not said */
+    const char *error;           /* why the gate failed, or NULL */
+    int64_t gate_rows, flipped;  /* the gate's rows and flipped predictions; -1: none */
+    int64_t lost, gained;        /* right answers int8 lost and gained there; -1: none */
+    double p_value;              /* the gate's sign test; NAN: none */
 } tfg_quantize_result;
 
 /* build/report.json */
