@@ -172,33 +172,40 @@ static void test_line_ends(void)
         tfg_table_free(&t);
     }
     /* line numbers count physical lines, also inside quoted fields and after CRs */
-    CHECK_HAS(fail("a,b\r\n\"x\ny\",1\r\n1,2,3\r\n"), "t.csv:4: has 3 fields, the header has 2");
-    CHECK_HAS(fail("a,b\r1,2\r1\r"), "t.csv:3: has 1 fields, the header has 2");
+    CHECK_HAS(fail("a,b\r\n\"x\ny\",1\r\n1,2,3\r\n"),
+              "t.csv:4:3: has 3 fields, the header (line 1) has 2");
+    CHECK_HAS(fail("a,b\r1,2\r1\r"), "t.csv:3:1: has 1 fields, the header (line 1) has 2");
 }
 
 static void test_missing(void)
 {
     tfg_table t;
-    CHECK_INT(parse("n,c\n1,a\n,\nNA,NA\n N/A , N/A \nnull,null\n?,?\n\"\",\"\"\n2,\"NA\"\n",
+    /* every marker of TFG_CSV_MISSING, bare, padded and quoted: a quoted marker is
+     * missing too (a writer that quotes every cell writes "NA" for a missing one) */
+    CHECK_INT(parse("n,c\n1,a\n,\nNA,NA\n N/A , N/A \nnull,null\n?,?\n\"\",\"\"\nn/a,n/a\n"
+                    "None,None\nNaN,NaN\n-,-\n\"-\",\"NaN\"\n\"None\",\"n/a\"\n2,\"NA\"\n"
+                    "3,b\n",
                     &t),
               TFG_OK);
-    CHECK_INT(t.n_rows, 8);
+    CHECK_INT(t.n_rows, 15);
     CHECK_INT(t.cols[0].type, TFG_COL_NUM);
     CHECK_INT(t.cols[1].type, TFG_COL_CAT);
     CHECK_NEAR(t.cols[0].num[0], 1, 0);
-    for (size_t i = 1; i <= 6; i++) {
-        CHECK(isnan(t.cols[0].num[i]));
-        CHECK_INT(t.cols[1].cat[i], -1);
+    for (size_t i = 1; i <= 12; i++) {
+        CHECK_MSG(isnan(t.cols[0].num[i]), "row %zu", i);
+        CHECK_MSG(t.cols[1].cat[i] == -1, "row %zu", i);
     }
-    CHECK_NEAR(t.cols[0].num[7], 2, 0);
-    CHECK_STR(level(&t, 1, 7), "NA"); /* quoted: the text NA, not a marker */
+    CHECK_NEAR(t.cols[0].num[13], 2, 0);
+    CHECK_STR(level(&t, 1, 13), "<missing>");
+    CHECK_NEAR(t.cols[0].num[14], 3, 0);
+    CHECK_STR(level(&t, 1, 14), "b");
     CHECK_INT(t.cols[1].n_levels, 2);
     tfg_table_free(&t);
 
-    /* markers are exact: "na" and "NULL" are text */
-    CHECK_INT(parse("c\nna\nNULL\n", &t), TFG_OK);
+    /* markers are exact: "na", "NULL", "none", "nan", "--" are text */
+    CHECK_INT(parse("c\nna\nNULL\nnone\nnan\n--\n", &t), TFG_OK);
     CHECK_INT(t.cols[0].type, TFG_COL_CAT);
-    CHECK_INT(t.cols[0].n_levels, 2);
+    CHECK_INT(t.cols[0].n_levels, 5);
     tfg_table_free(&t);
 
     /* a column with nothing but missing cells is numeric */
@@ -267,7 +274,8 @@ static void test_typo_rule(void)
 
 static void test_nonfinite(void)
 {
-    const char *bad[] = {"nan", "NaN", "inf", "-Inf", "+infinity", "1e999", "-1E400"};
+    /* NaN (as written) is a missing marker (test_missing); the other spellings are not */
+    const char *bad[] = {"nan", "NAN", "inf", "-Inf", "+infinity", "1e999", "-1E400"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[128];
         snprintf(text, sizeof text, "a,b\n1,2\n3,%s\n", bad[i]);
@@ -287,13 +295,17 @@ static void test_nonfinite(void)
 
 static void test_ragged_and_empty(void)
 {
-    CHECK_HAS(fail("a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3\n"), "t.csv:4: has 3 fields, the header has 4");
-    CHECK_HAS(fail("a,b\n1,2\n1,2,3\n"), "t.csv:3: has 3 fields, the header has 2");
-    CHECK_HAS(fail("a,b\n1,2\n\n3,4\n"), "t.csv:3: is an empty line, but the header has 2");
+    /* the column is where the record runs short (its last field) or long (the first extra) */
+    CHECK_HAS(fail("a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3\n"),
+              "t.csv:4:3: has 3 fields, the header (line 1) has 4");
+    CHECK_HAS(fail("a,b\n1,2\n1,2,3\n"), "t.csv:3:3: has 3 fields, the header (line 1) has 2");
+    CHECK_HAS(fail("a;b\n1;2\n1;2;3\n"), "check the delimiter ';'");
+    CHECK_HAS(fail("a,b\n1,2\n\n3,4\n"), "t.csv:3:1: is an empty line, but the header has 2");
     tfg_csv_opts o;
     tfg_csv_opts_default(&o);
     o.header = false;
-    CHECK_HAS(fail_n("1,2\n3\n", 0, &o), "t.csv:2: has 1 fields, the first row has 2");
+    CHECK_HAS(fail_n("1,2\n3\n", 0, &o),
+              "t.csv:2:1: has 1 fields, the first row (line 1) has 2");
 
     CHECK_HAS(fail(""), "t.csv: the file is empty");
     CHECK_HAS(fail("\xEF\xBB\xBF"), "t.csv: the file is empty");
@@ -383,11 +395,17 @@ static void test_utf8(void)
         {"a\nxy\0z\n", 7, "t.csv:2:1: invalid UTF-8 (byte 3 of the line)", "NUL byte"},
         {"a\n12345678\x80\n", 0, "t.csv:2:1: invalid UTF-8 (byte 9 of the line)", "continuation byte"},
     };
+    /* read as UTF-8 only, invalid bytes are errors (detected, they are Windows-1252:
+     * test_encoding); a NUL byte is an error either way */
+    tfg_csv_opts o;
+    tfg_csv_opts_default(&o);
+    o.encoding = TFG_CSV_ENC_UTF8;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        const char *msg = fail_n(bad[i].text, bad[i].len, NULL);
+        const char *msg = fail_n(bad[i].text, bad[i].len, &o);
         CHECK_HAS(msg, bad[i].where);
         CHECK_HAS(msg, bad[i].why);
     }
+    CHECK_HAS(fail_n("a\nxy\0z\n", 7, NULL), "t.csv:2:1: invalid UTF-8 (byte 3 of the line)");
 }
 
 static void test_header_names(void)
@@ -440,13 +458,21 @@ static void test_delimiter(void)
     tfg_csv_opts_default(&o);
     o.delimiter = ';';
     tfg_table t;
+    /* with ; the comma is free: a decimal comma is detected ... */
     CHECK_INT(parse_n("a;b;c\n1,5;\"x;y\";2\n", 0, &o, &t), TFG_OK);
     CHECK_INT(t.n_cols, 3);
-    CHECK_STR(level(&t, 0, 0), "1,5"); /* a comma is plain text here */
+    CHECK_NEAR(t.cols[0].num[0], 1.5, 0);
     CHECK_STR(level(&t, 1, 0), "x;y");
     CHECK_NEAR(t.cols[2].num[0], 2, 0);
     tfg_table_free(&t);
-    CHECK_HAS(fail_n("a;b\n1;2;3\n", 0, &o), "t.csv:2: has 3 fields, the header has 2");
+    /* ... unless the decimal point is given: then a comma is plain text */
+    o.decimal = '.';
+    CHECK_INT(parse_n("a;b;c\n1,5;\"x;y\";2\n", 0, &o, &t), TFG_OK);
+    CHECK_STR(level(&t, 0, 0), "1,5");
+    tfg_table_free(&t);
+    o.decimal = 0;
+    CHECK_HAS(fail_n("a;b\n1;2;3\n", 0, &o),
+              "t.csv:2:3: has 3 fields, the header (line 1) has 2");
 
     o.delimiter = '\t';
     CHECK_INT(parse_n("a\tb\n1\t x y \n", 0, &o, &t), TFG_OK);
@@ -505,7 +531,7 @@ static void test_files(void)
     tfg_table t;
     tfg_err e;
     CHECK_INT(tfg_csv_read(plain, NULL, &t, &e), TFG_EINPUT);
-    char *want = tfg_xasprintf("%s:2: has 1 fields", plain);
+    char *want = tfg_xasprintf("%s:2:1: has 1 fields", plain);
     CHECK_HAS(e.msg, want);
     free(want);
     /* a gzip file cut short is an error, not a short table */
