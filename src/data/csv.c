@@ -1033,6 +1033,7 @@ static size_t sample_fields(const char *b, size_t lim, size_t len, size_t *pos, 
 typedef struct {
     size_t score;    /* sampled records with the usual field count (0: not a dialect) */
     size_t data_off; /* where the records start after a preamble */
+    size_t quoted;   /* fields that open with the quote */
 } dialect_score;
 
 /* How consistently d and q split the records from start: the field count most records
@@ -1063,7 +1064,7 @@ static dialect_score score_dialect(const char *b, size_t len, size_t start, char
         if (same > best || (same == best && counts[i] > mode))
             mode = counts[i], best = same;
     }
-    dialect_score s = {0, start};
+    dialect_score s = {0, start, quoted};
     if (mode <= 1 || (q != '"' && !quoted)) /* ' only when fields are quoted with it */
         return s;
     size_t pre = 0;
@@ -1083,7 +1084,7 @@ static void detect_layout(csv_reader *r, const tfg_csv_opts *o, tfg_csv_info *in
 {
     static const char delims[] = {',', ';', '\t', '|'}, quotes[] = {'"', '\''};
     bool find_pre = o->skip_rows == TFG_CSV_DETECT;
-    dialect_score best = {0, r->start};
+    dialect_score best = {0, r->start, 0};
     char bd = o->delimiter ? o->delimiter : o->decimal == ',' ? ';' : ',';
     char bq = o->quote ? o->quote : '"';
     for (size_t i = 0; i < sizeof delims; i++) {
@@ -1097,7 +1098,9 @@ static void detect_layout(csv_reader *r, const tfg_csv_opts *o, tfg_csv_info *in
                 continue;
             char q = o->quote ? o->quote : quotes[k];
             dialect_score s = score_dialect(r->buf, r->len, r->start, d, q, find_pre);
-            if (s.score > best.score)
+            /* on a tie, the quote that quotes fields (' in a file without ") */
+            bool quotes_more = s.score == best.score && d == bd && s.quoted && !best.quoted;
+            if (s.score > best.score || (s.score && quotes_more))
                 best = s, bd = d, bq = q;
         }
     }

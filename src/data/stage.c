@@ -324,7 +324,7 @@ static json_t *source_read_json(const tfg_source *src, const tfg_csv_info *in)
     json_object_set_new(d, "bom", json_boolean(in->bom));
     json_object_set_new(d, "line_ends", json_string(in->line_ends));
     json_object_set_new(d, "encoding", json_string(in->encoding));
-    if (in->converted) {
+    if (in->converted && (in->detected & TFG_CSV_DET_ENCODING)) {
         char note[256];
         snprintf(note, sizeof note,
                  "not UTF-8 (first at line %zu): read as Windows-1252 and converted to UTF-8; "
@@ -393,21 +393,32 @@ static void add_units(json_t *profile, const json_t *units)
     }
 }
 
-/* Reading failed: <out>/data holds just profile.json with the error, each source's
- * dialect and the first rows read, so a person can see how far it got. The stage is
- * not up to date afterwards (no manifest). */
-static void publish_failed(const tfg_spec *s, const tfg_data_opts *o,
-                           const tfg_csv_info *infos, const tfg_err *why)
+/* Where a failed reading's profile goes: beside <out>/data, whose artifacts of an
+ * earlier run stay as they were (a failed run changes no artifact). */
+static char *failed_dir(const tfg_data_opts *o)
 {
-    json_t *p = json_pack("{s:s, s:s}", "status", "failed", "error", why->msg);
+    char *name = tfg_xasprintf("%s.failed", tfg_stage_name(TFG_STAGE_DATA));
+    char *d = tfg_path_join(o->out, name);
+    free(name);
+    return d;
+}
+
+/* Reading failed: <out>/data.failed/profile.json gets the error, each source's dialect
+ * and the first rows read, so a person can see how far the reader got; the error says
+ * where it is. */
+static void publish_failed(const tfg_spec *s, const tfg_data_opts *o,
+                           const tfg_csv_info *infos, tfg_err *why)
+{
+    json_t *p = json_pack("{s:s, s:s}", "status", "failed", "error", why ? why->msg : "");
     json_object_set_new(p, "sources", sources_read_json(s, infos, true));
-    tfg_stagedir sd;
+    char *dir = failed_dir(o), *path = tfg_path_join(dir, "profile.json");
     tfg_err ignored;
-    if (tfg_stage_begin(&sd, o->out, tfg_stage_name(TFG_STAGE_DATA), &ignored) == TFG_OK) {
-        if (write_json(&sd, tfg_artifact_file(TFG_ART_DATA_PROFILE), p, &ignored) ||
-            tfg_stage_commit(&sd, &ignored))
-            tfg_stage_abort(&sd);
+    if (!tfg_mkdirs(dir, &ignored) && !tfg_json_write_file(path, p, &ignored) && why) {
+        size_t n = strlen(why->msg);
+        snprintf(why->msg + n, sizeof why->msg - n, " (what was read: %s)", path);
     }
+    free(path);
+    free(dir);
     json_decref(p);
 }
 
@@ -482,6 +493,10 @@ static tfg_status run(const tfg_spec *s, const tfg_data_opts *o, tfg_manifest *m
     if (!st)
         st = publish(o, m, pc, profile, plan_json, &res, summary, err);
     if (!st) {
+        char *fd = failed_dir(o);
+        tfg_err ignored;
+        tfg_rmtree(fd, &ignored); /* an earlier failure's profile is out of date */
+        free(fd);
         r->summary = json_incref(summary);
         r->profile = json_incref(profile);
         r->plan = json_incref(plan_json);
