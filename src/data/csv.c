@@ -481,12 +481,12 @@ static int parse_number(cell c, char dec, double *v, cell *unit)
     return isfinite(*v) ? kind : NUM_NONFINITE;
 }
 
-bool tfg_csv_looks_numeric(const char *text, char dec)
+int tfg_csv_number_kind(const char *text, char dec)
 {
     double v;
     cell unit, c = {text, strlen(text), false};
     int k = parse_number(c, dec, &v, &unit);
-    return k == NUM_OK || k == NUM_UNIT;
+    return k == NUM_OK ? 1 : k == NUM_UNIT ? 2 : 0;
 }
 
 /* Copies a cell for an error message, cut at a character boundary. */
@@ -744,10 +744,10 @@ static tfg_status type_pass(csv_reader *r, const csv_scan *sc, col_stats *st, tf
 /* What to set when a bad cell would be a number in the other decimal notation. */
 static const char *decimal_hint(const char *text, char dec)
 {
-    if (dec == '.' && strchr(text, ',') && tfg_csv_looks_numeric(text, ','))
+    if (dec == '.' && strchr(text, ',') && tfg_csv_number_kind(text, ','))
         return "; it looks like a number with a decimal comma: if the file writes decimals "
                "so, set \"decimal\": \",\" in the data source (tinyforge new --decimal ,)";
-    if (dec == ',' && strchr(text, '.') && tfg_csv_looks_numeric(text, '.'))
+    if (dec == ',' && strchr(text, '.') && tfg_csv_number_kind(text, '.'))
         return "; it looks like a number with a decimal point, but the file is read with "
                "decimal comma: set \"decimal\": \".\" in the data source (tinyforge new "
                "--decimal .)";

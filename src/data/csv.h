@@ -97,8 +97,8 @@ tfg_status tfg_csv_read_info(const char *path, const tfg_csv_opts *o, tfg_table 
                              tfg_csv_info *info, tfg_err *err);
 tfg_status tfg_csv_read(const char *path, const tfg_csv_opts *o, tfg_table *out, tfg_err *err);
 
-/* Whether text looks like a number written with decimal separator dec (its unit, if
- * any, left out), for hints in later errors ("4,4" with dec ','). */
-bool tfg_csv_looks_numeric(const char *text, char dec);
+/* Whether text reads as a number with decimal separator dec: 0 no, 1 a plain number,
+ * 2 a number with a unit suffix; for hints in later errors ("4,4" with dec ','). */
+int tfg_csv_number_kind(const char *text, char dec);
 
 #endif
