@@ -24,7 +24,9 @@ static const char usage[] =
     "the test data as the test split), the label and feature columns present, a\n"
     "classification label that holds classes. A rejected proposal goes back with the\n"
     "error (up to --attempts times), then the builtin writer (rules over the request's\n"
-    "words and the CSV header; \"label\" for images) answers. Every attempt is logged in\n"
+    "words and the CSV header; \"label\" for images) answers. The CSV's dialect (delimiter,\n"
+    "decimal separator, quote, preamble lines, header, encoding) is detected unless given,\n"
+    "and written into the spec's source. Every attempt is logged in\n"
     "RUN/llm/pilot.jsonl and every LLM call in RUN/llm/trace.jsonl (`tinyforge trace RUN`).\n"
     "\n"
     "options:\n"
@@ -35,6 +37,12 @@ static const char usage[] =
     "  --test-data FILE    test data kept whole as the test split: a CSV with the data's\n"
     "                      columns, or IDX images (then --test-labels too)\n"
     "  --test-labels FILE  the IDX labels of --test-data's images\n"
+    "  --delimiter C       the CSV's field delimiter: , ; | or tab (default: detected)\n"
+    "  --decimal C         the CSV's decimal separator: . or , (default: detected; , only\n"
+    "                      with another delimiter)\n"
+    "  --skip-rows N       lines before the CSV's header or first record (default: detected,\n"
+    "                      leading lines whose field count differs from the records')\n"
+    "  --no-header         the CSV's first record is data (default: detected)\n"
     "  --out SPEC          where to write the spec (default spec.json; not overwritten\n"
     "                      without --force)\n"
     "  --backend NAME      ask this backend first (default builtin)\n"
@@ -62,10 +70,42 @@ typedef struct {
         *llm_data;
     long attempts;
     bool offline, force;
+    tfg_csv_opts csv; /* --delimiter, --decimal, --skip-rows, --no-header */
 } new_opts;
 
 /* Long-only options: values outside the short options' letters. */
-enum { OPT_LABELS = 256, OPT_TEST_DATA, OPT_TEST_LABELS };
+enum {
+    OPT_LABELS = 256, OPT_TEST_DATA, OPT_TEST_LABELS,
+    OPT_DELIMITER, OPT_DECIMAL, OPT_SKIP_ROWS, OPT_NO_HEADER
+};
+
+static int csv_opt(tfg_cli *c, int opt, const char *arg, tfg_csv_opts *o)
+{
+    if (opt == OPT_NO_HEADER) {
+        o->header = 0;
+        return -1;
+    }
+    if (opt == OPT_SKIP_ROWS) {
+        long n;
+        int code = tfg_cli_int_opt(c, "new", "--skip-rows", arg, 0, 1000000, &n);
+        o->skip_rows = n;
+        return code;
+    }
+    if (opt == OPT_DECIMAL) {
+        if (strcmp(arg, ".") && strcmp(arg, ","))
+            return tfg_cli_usage(c, "new", "--decimal is . or , (got '%s')", arg);
+        o->decimal = arg[0];
+        return -1;
+    }
+    if (!strcmp(arg, "tab") || !strcmp(arg, "\\t"))
+        arg = "\t";
+    if (strlen(arg) != 1 || strchr("\"'\r\n", arg[0]))
+        return tfg_cli_usage(c, "new", "--delimiter is one character such as , ; | or tab "
+                                       "(got '%s')",
+                             arg);
+    o->delimiter = arg[0];
+    return -1;
+}
 
 static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
 {
@@ -73,6 +113,10 @@ static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
         {"labels", required_argument, NULL, OPT_LABELS},
         {"test-data", required_argument, NULL, OPT_TEST_DATA},
         {"test-labels", required_argument, NULL, OPT_TEST_LABELS},
+        {"delimiter", required_argument, NULL, OPT_DELIMITER},
+        {"decimal", required_argument, NULL, OPT_DECIMAL},
+        {"skip-rows", required_argument, NULL, OPT_SKIP_ROWS},
+        {"no-header", no_argument, NULL, OPT_NO_HEADER},
         {"data", required_argument, NULL, 'd'},    {"out", required_argument, NULL, 'o'},
         {"backend", required_argument, NULL, 'b'}, {"config", required_argument, NULL, 'c'},
         {"run", required_argument, NULL, 'r'},     {"attempts", required_argument, NULL, 'a'},
@@ -88,6 +132,13 @@ static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
         case OPT_LABELS: o->labels = optarg; break;
         case OPT_TEST_DATA: o->test_data = optarg; break;
         case OPT_TEST_LABELS: o->test_labels = optarg; break;
+        case OPT_DELIMITER:
+        case OPT_DECIMAL:
+        case OPT_SKIP_ROWS:
+        case OPT_NO_HEADER:
+            if ((code = csv_opt(c, opt, optarg, &o->csv)) >= 0)
+                return code;
+            break;
         case 'o': o->out = optarg; break;
         case 'b': o->backend = optarg; break;
         case 'c': o->config = optarg; break;
@@ -109,6 +160,8 @@ static int parse(int argc, char **argv, tfg_cli *c, new_opts *o)
                                                       : "one \"REQUEST\" expected (quote it)");
     if (!o->data)
         return tfg_cli_usage(c, "new", "--data FILE is required");
+    if (o->csv.decimal == ',' && o->csv.delimiter == ',')
+        return tfg_cli_usage(c, "new", "--decimal , needs another --delimiter (such as ;)");
     if (o->test_labels && !o->test_data)
         return tfg_cli_usage(c, "new", "--test-labels %s needs --test-data (the test images)",
                              o->test_labels);
@@ -152,6 +205,7 @@ static void print_result(const tfg_cli *c, const new_opts *o, const tfg_pilot_re
 int tfg_cmd_new(int argc, char **argv, tfg_cli *c)
 {
     new_opts o = {.out = "spec.json", .run = "runs/new"};
+    tfg_csv_opts_default(&o.csv);
     int code = parse(argc, argv, c, &o);
     if (code >= 0)
         return code;
@@ -175,7 +229,7 @@ int tfg_cmd_new(int argc, char **argv, tfg_cli *c)
                              .policy = &policy, .offline = o.offline, .request = argv[optind],
                              .data_file = o.data, .labels_file = o.labels,
                              .test_file = o.test_data, .test_labels_file = o.test_labels,
-                             .spec_out = o.out};
+                             .spec_out = o.out, .csv = &o.csv};
         st = tfg_pilot_open(&p, &po, &err);
     }
     if (!st) st = tfg_pilot_run_stage(p, "spec", &r, &err);

@@ -40,12 +40,25 @@ typedef struct {
 /* Byte classes for splitting: everything else is ordinary cell text. */
 enum { CH_TEXT = 0, CH_DELIM, CH_EOL, CH_QUOTE };
 
+/* The delimiter as an error message shows it: "tab" or the character. */
+static const char *delim_text(char buf[4], char d)
+{
+    if (d == '\t')
+        return "tab";
+    buf[0] = d;
+    buf[1] = '\0';
+    return buf;
+}
+
 typedef struct {
     const char *buf;
     size_t len;
     const char *name;
     const tfg_csv_opts *o;
     size_t max_record;
+    char delim, quote, decimal; /* the dialect: given or detected */
+    bool header;
+    size_t start, first_line; /* where the first record starts (after BOM, preamble) */
     unsigned char cls[256];
     csv_field *f; /* fields of the current record */
     size_t nf, capf;
@@ -53,12 +66,17 @@ typedef struct {
     tfg_buf scratch;  /* unescaped text of a quoted field with "" in it */
 } csv_reader;
 
-/* Per-column tallies of pass 2 and the first offending cells, for the error. */
+/* What a cell is, for pass 2: a number, a number with the column's (first seen) unit,
+ * one with another unit, text, a non-finite number. */
+enum { K_PLAIN, K_UNIT, K_UNIT_OTHER, K_TEXT, K_NONFINITE, K_N };
+
+/* Per-column tallies of pass 2 and the first cell of each kind, for the error. */
 typedef struct {
     bool forced_cat;
-    size_t n_num, n_text, n_nonfinite;
-    size_t text_row, text_line, nonfinite_row, nonfinite_line;
-    char text[64], nonfinite[64];
+    size_t n[K_N];
+    size_t row[K_N], line[K_N];
+    char text[K_N][64];
+    char unit[24]; /* the first unit seen */
 } col_stats;
 
 /* ---- splitting records ------------------------------------------------------ */
@@ -103,10 +121,12 @@ static tfg_status scan_quoted(csv_reader *r, size_t *pos, size_t *line, csv_fiel
     for (;;) {
         if (p >= r->len)
             return tfg_err_at(err, TFG_EINPUT, r->name, f->line, col,
-                              "a quoted field starts here and is never closed (missing \")");
+                              "a quoted field starts here and is never closed (missing %c; "
+                              "a quote inside a quoted field is written twice)",
+                              r->quote);
         char c = r->buf[p];
-        if (c == '"') {
-            if (p + 1 < r->len && r->buf[p + 1] == '"') {
+        if (c == r->quote) {
+            if (p + 1 < r->len && r->buf[p + 1] == r->quote) {
                 f->escaped = true;
                 p += 2;
                 continue;
@@ -122,8 +142,9 @@ static tfg_status scan_quoted(csv_reader *r, size_t *pos, size_t *line, csv_fiel
     if (p < r->len && r->cls[(unsigned char)r->buf[p]] != CH_DELIM &&
         r->cls[(unsigned char)r->buf[p]] != CH_EOL)
         return tfg_err_at(err, TFG_EINPUT, r->name, f->line, col,
-                          "text after the closing quote of a quoted field (write \"\" for a "
-                          "quote inside a quoted field)");
+                          "text after the closing quote of a quoted field (write %c%c for a "
+                          "quote inside a quoted field)",
+                          r->quote, r->quote);
     *pos = p;
     return TFG_OK;
 }
@@ -137,7 +158,7 @@ static tfg_status scan_record(csv_reader *r, size_t *pos, size_t *line, tfg_err 
         csv_field *f = push_field(r);
         f->line = *line;
         size_t col = r->nf;
-        if (p < r->len && r->buf[p] == '"') {
+        if (p < r->len && r->buf[p] == r->quote) {
             tfg_status st = scan_quoted(r, &p, line, f, col, err);
             if (st)
                 return st;
@@ -147,12 +168,14 @@ static tfg_status scan_record(csv_reader *r, size_t *pos, size_t *line, tfg_err 
             if (quote_at != SIZE_MAX)
                 return tfg_err_at(err, TFG_EINPUT, r->name, f->line, col,
                                   "a quote inside an unquoted field (quote the whole field "
-                                  "and write the quote as \"\")");
+                                  "and write the quote as %c%c, or set the data source's "
+                                  "\"quote\")",
+                                  r->quote, r->quote);
         }
         if (p - start > r->max_record)
             return tfg_err_at(err, TFG_EINPUT, r->name, rec_line, 0,
                               "record is longer than the limit of %zu bytes", r->max_record);
-        if (p >= r->len || r->buf[p] != r->o->delimiter)
+        if (p >= r->len || r->buf[p] != r->delim)
             break;
         p++;
     }
@@ -281,7 +304,7 @@ static void trim(const char **s, size_t *n)
 }
 
 /* The text of a field: unquoted fields trimmed of surrounding spaces, quoted ones
- * verbatim with "" undone (in r->scratch, valid until the next call). */
+ * verbatim with doubled quotes undone (in r->scratch, valid until the next call). */
 static cell cell_text(csv_reader *r, const csv_field *f)
 {
     cell c = {r->buf + f->off, f->len, f->quoted};
@@ -291,7 +314,7 @@ static cell cell_text(csv_reader *r, const csv_field *f)
         r->scratch.len = 0;
         for (size_t i = 0; i < f->len; i++) {
             tfg_buf_putc(&r->scratch, c.s[i]);
-            if (c.s[i] == '"')
+            if (c.s[i] == r->quote)
                 i++; /* the second quote of a "" pair */
         }
         c.s = r->scratch.data;
@@ -306,14 +329,18 @@ static bool cell_is(cell c, const char *lit)
     return c.n == n && !memcmp(c.s, lit, n);
 }
 
+/* The missing markers of csv.h (TFG_CSV_MISSING), quoted or not. */
 static bool is_missing(cell c)
 {
-    if (c.quoted || c.n == 0)
-        return c.n == 0;
-    if (c.n > 4 || (c.s[0] != 'N' && c.s[0] != 'n' && c.s[0] != '?'))
+    static const char *const marks[] = {"NA", "N/A", "n/a", "null", "None", "NaN", "?", "-"};
+    if (c.n == 0)
+        return true;
+    if (c.n > 4 || !strchr("Nn?-", c.s[0]))
         return false; /* the common case, decided without a compare */
-    return c.n == 0 || cell_is(c, "NA") || cell_is(c, "N/A") || cell_is(c, "null") ||
-           cell_is(c, "?");
+    for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
+        if (cell_is(c, marks[i]))
+            return true;
+    return false;
 }
 
 static bool lower_is(const char *s, size_t n, const char *lit)
@@ -328,9 +355,9 @@ static bool lower_is(const char *s, size_t n, const char *lit)
     return true;
 }
 
-enum { NUM_NO = 0, NUM_OK, NUM_NONFINITE };
+enum { NUM_NO = 0, NUM_OK, NUM_UNIT, NUM_NONFINITE };
 
-/* The spellings strtod would turn into NaN or infinity. */
+/* The spellings strtod would turn into NaN or infinity ("NaN" itself is missing). */
 static bool nonfinite_word(const char *s, size_t n)
 {
     if (n && (*s == '+' || *s == '-'))
@@ -338,7 +365,7 @@ static bool nonfinite_word(const char *s, size_t n)
     return lower_is(s, n, "nan") || lower_is(s, n, "inf") || lower_is(s, n, "infinity");
 }
 
-/* A scanned decimal [+-]digits[.digits][e[+-]digits]; hex and "nan(...)" are text. */
+/* A scanned decimal [+-]digits[<dec>digits][e[+-]digits]; hex and "nan(...)" are text. */
 typedef struct {
     bool neg, expo;
     size_t digits, frac; /* all mantissa digits; those after the point */
@@ -355,28 +382,32 @@ static size_t scan_digits(const char *s, size_t i, size_t n, decimal *d, bool fr
     return i;
 }
 
-static bool decimal_syntax(const char *s, size_t n, decimal *d)
+/* The length of the decimal at the start of s (0: none); an 'e' without digits after
+ * it is not part of it. */
+static size_t decimal_prefix(const char *s, size_t n, char dec, decimal *d)
 {
     size_t i = 0;
     memset(d, 0, sizeof *d);
     if (i < n && (s[i] == '+' || s[i] == '-'))
         d->neg = s[i++] == '-';
     i = scan_digits(s, i, n, d, false);
-    if (i < n && s[i] == '.')
+    if (i < n && s[i] == dec)
         i = scan_digits(s, i + 1, n, d, true);
     if (!d->digits)
-        return false;
+        return 0;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        d->expo = true;
-        if (++i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t e0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == e0)
-            return false;
+        size_t j = i + 1;
+        if (j < n && (s[j] == '+' || s[j] == '-'))
+            j++;
+        size_t e0 = j;
+        while (j < n && s[j] >= '0' && s[j] <= '9')
+            j++;
+        if (j > e0) {
+            d->expo = true;
+            i = j;
+        }
     }
-    return i == n;
+    return i;
 }
 
 /* m / 10^frac is correctly rounded when m < 2^53 and 10^frac is exact (frac <= 22), so
@@ -394,26 +425,68 @@ static bool fast_decimal(const decimal *d, double *v)
     return true;
 }
 
-/* Parses c as a number (surrounding spaces allowed, C locale). */
-static int parse_number(cell c, double *v)
+/* A unit suffix: a letter, % or a non-ASCII character (µ, °) first, then letters,
+ * digits, % / ^ . _ or non-ASCII, no spaces, at most 16 bytes ("cm", "°C", "m/s2"). */
+static bool unit_syntax(const char *s, size_t n)
+{
+    if (!n || n > 16)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool letter =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '%' || c >= 0x80;
+        bool more = (c >= '0' && c <= '9') || strchr("/^._", c);
+        if (!letter && !(i && more && c))
+            return false;
+    }
+    return true;
+}
+
+/* Parses c as a number with decimal separator dec (surrounding spaces allowed, C locale),
+ * perhaps followed by a unit (NUM_UNIT; *unit is then its text). */
+static int parse_number(cell c, char dec, double *v, cell *unit)
 {
     const char *s = c.s;
     size_t n = c.n;
     decimal d;
     trim(&s, &n);
-    if (!decimal_syntax(s, n, &d))
+    size_t k = decimal_prefix(s, n, dec, &d);
+    if (!k)
         return nonfinite_word(s, n) ? NUM_NONFINITE : NUM_NO;
+    int kind = NUM_OK;
+    if (k < n) {
+        size_t u = k;
+        while (u < n && is_space(s[u]))
+            u++;
+        if (!unit_syntax(s + u, n - u))
+            return NUM_NO;
+        *unit = (cell){s + u, n - u, false};
+        kind = NUM_UNIT;
+    }
     if (fast_decimal(&d, v))
-        return NUM_OK;
+        return kind;
     char small[64], *z = small;
-    if (n >= sizeof small)
-        z = tfg_xmalloc(n + 1);
-    memcpy(z, s, n);
-    z[n] = '\0';
+    if (k >= sizeof small)
+        z = tfg_xmalloc(k + 1);
+    memcpy(z, s, k);
+    z[k] = '\0';
+    if (dec != '.') {
+        char *p = strchr(z, dec);
+        if (p)
+            *p = '.';
+    }
     *v = strtod(z, NULL); /* the caller made the thread's locale "C" */
     if (z != small)
         free(z);
-    return isfinite(*v) ? NUM_OK : NUM_NONFINITE;
+    return isfinite(*v) ? kind : NUM_NONFINITE;
+}
+
+int tfg_csv_number_kind(const char *text, char dec)
+{
+    double v;
+    cell unit, c = {text, strlen(text), false};
+    int k = parse_number(c, dec, &v, &unit);
+    return k == NUM_OK ? 1 : k == NUM_UNIT ? 2 : 0;
 }
 
 /* Copies a cell for an error message, cut at a character boundary. */
@@ -437,7 +510,7 @@ static void quote_cell(char *dst, size_t cap, cell c)
 typedef struct {
     csv_record *rec; /* data records */
     size_t n_rec, cap_rec;
-    size_t n_cols;
+    size_t n_cols, first_line;
     bool have_first;
     char **names; /* n_cols column names (in the arena) */
     tfg_arena arena;
@@ -491,6 +564,7 @@ static bool find_duplicate(char *const *names, size_t n, size_t *first, size_t *
 static tfg_status names_from_header(csv_reader *r, csv_scan *sc, tfg_err *err)
 {
     sc->names = tfg_arena_alloc(&sc->arena, sc->n_cols * sizeof *sc->names);
+    memset(sc->names, 0, sc->n_cols * sizeof *sc->names); /* filled as far as it gets */
     for (size_t j = 0; j < sc->n_cols; j++) {
         cell c = cell_text(r, &r->f[j]);
         if (!c.n)
@@ -511,6 +585,7 @@ static tfg_status names_from_opts(csv_reader *r, csv_scan *sc, tfg_err *err)
 {
     const tfg_csv_opts *o = r->o;
     sc->names = tfg_arena_alloc(&sc->arena, sc->n_cols * sizeof *sc->names);
+    memset(sc->names, 0, sc->n_cols * sizeof *sc->names); /* filled as far as it gets */
     if (!o->names) {
         for (size_t j = 0; j < sc->n_cols; j++) {
             char tmp[32];
@@ -545,18 +620,24 @@ static tfg_status take_record(csv_reader *r, csv_scan *sc, size_t off, size_t li
     if (!sc->have_first) {
         sc->have_first = true;
         sc->n_cols = r->nf;
-        if (r->o->header) /* the header names the columns; it is not a data row */
+        sc->first_line = line;
+        if (r->header) /* the header names the columns; it is not a data row */
             return names_from_header(r, sc, err);
         tfg_status st = names_from_opts(r, sc, err);
         if (st)
             return st;
     } else if (r->nf != sc->n_cols) {
-        const char *what = r->o->header ? "the header" : "the first row";
+        const char *what = r->header ? "the header" : "the first row";
         if (empty)
-            return tfg_err_at(err, TFG_EINPUT, r->name, line, 0,
+            return tfg_err_at(err, TFG_EINPUT, r->name, line, 1,
                               "is an empty line, but %s has %zu fields", what, sc->n_cols);
-        return tfg_err_at(err, TFG_EINPUT, r->name, line, 0, "has %zu fields, %s has %zu",
-                          r->nf, what, sc->n_cols);
+        /* the column: where the extra field starts, or just past the last one */
+        size_t col = r->nf > sc->n_cols ? sc->n_cols + 1 : r->nf;
+        char dt[4];
+        return tfg_err_at(err, TFG_EINPUT, r->name, line, col,
+                          "has %zu fields, %s (line %zu) has %zu; every record needs the same "
+                          "number of fields (check the delimiter '%s' and the quoting)",
+                          r->nf, what, sc->first_line, sc->n_cols, delim_text(dt, r->delim));
     }
     push_record(sc, off, line);
     return TFG_OK;
@@ -575,12 +656,10 @@ static tfg_status take_empty(csv_reader *r, csv_scan *sc, size_t off, size_t lin
 
 static tfg_status scan_all(csv_reader *r, csv_scan *sc, tfg_err *err)
 {
-    size_t pos = 0, line = 1;
+    size_t pos = r->start, line = r->first_line;
     size_t n_pend = 0, cap_pend = 0;
     csv_record *pend = NULL;
     tfg_status st = TFG_OK;
-    if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
-        pos = 3;
     while (pos < r->len && !st) {
         size_t off = pos, rec_line = line;
         if ((st = scan_record(r, &pos, &line, err)) || (st = check_utf8(r, off, rec_line, err)))
@@ -618,24 +697,32 @@ static bool listed(const char *const *list, const char *name)
     return false;
 }
 
+static void note_kind(col_stats *s, int k, size_t row, size_t line, cell c)
+{
+    if (!s->n[k]++) {
+        s->row[k] = row, s->line[k] = line;
+        quote_cell(s->text[k], sizeof s->text[k], c);
+    }
+}
+
 static void tally(csv_reader *r, col_stats *s, double *dst, size_t row, const csv_field *f)
 {
-    cell c = cell_text(r, f);
+    cell c = cell_text(r, f), unit;
     if (is_missing(c))
         return;
     double v;
-    int k = parse_number(c, &v);
-    if (k == NUM_OK) {
+    int k = parse_number(c, r->decimal, &v, &unit);
+    if (k == NUM_OK || k == NUM_UNIT)
         *dst = v;
-        s->n_num++;
-    } else if (k == NUM_NONFINITE) {
-        if (!s->n_nonfinite++) {
-            s->nonfinite_row = row, s->nonfinite_line = f->line;
-            quote_cell(s->nonfinite, sizeof s->nonfinite, c);
-        }
-    } else if (!s->n_text++) {
-        s->text_row = row, s->text_line = f->line;
-        quote_cell(s->text, sizeof s->text, c);
+    if (k == NUM_OK) {
+        note_kind(s, K_PLAIN, row, f->line, c);
+    } else if (k == NUM_UNIT) {
+        if (!s->n[K_UNIT] && !s->n[K_UNIT_OTHER])
+            quote_cell(s->unit, sizeof s->unit, unit);
+        bool same = strlen(s->unit) == unit.n && !memcmp(s->unit, unit.s, unit.n);
+        note_kind(s, same ? K_UNIT : K_UNIT_OTHER, row, f->line, c);
+    } else {
+        note_kind(s, k == NUM_NONFINITE ? K_NONFINITE : K_TEXT, row, f->line, c);
     }
 }
 
@@ -654,30 +741,88 @@ static tfg_status type_pass(csv_reader *r, const csv_scan *sc, col_stats *st, tf
     return TFG_OK;
 }
 
-/* Decides a column's type. A numeric column with bad cells gets its error formatted
- * into err and *bad_row set, so the caller can report the earliest in the file. */
-static bool column_is_cat(const col_stats *s, const char *name, const char *file, size_t col,
-                          size_t *bad_row, tfg_err *err)
+/* What to set when a bad cell would be a number in the other decimal notation. */
+static const char *decimal_hint(const char *text, char dec)
 {
-    *bad_row = SIZE_MAX;
-    if (s->forced_cat)
-        return true;
-    size_t numeric = s->n_num + s->n_nonfinite, total = numeric + s->n_text;
-    if (s->n_text && numeric * 10 < total * 9)
-        return true;
-    bool text_first = s->n_text && (!s->n_nonfinite || s->text_row < s->nonfinite_row);
-    if (text_first) {
-        *bad_row = s->text_row;
-        tfg_err_at(err, TFG_EINPUT, file, s->text_line, col,
-                   "non-numeric value '%s' in numeric column '%s' (%zu of its %zu values "
-                   "are numbers; fix the value or leave the cell empty if it is missing)",
-                   s->text, name, s->n_num, total);
-    } else if (s->n_nonfinite) {
-        *bad_row = s->nonfinite_row;
-        tfg_err_at(err, TFG_EINPUT, file, s->nonfinite_line, col,
+    if (dec == '.' && strchr(text, ',') && tfg_csv_number_kind(text, ','))
+        return "; it looks like a number with a decimal comma: if the file writes decimals "
+               "so, set \"decimal\": \",\" in the data source (tinyforge new --decimal ,)";
+    if (dec == ',' && strchr(text, '.') && tfg_csv_number_kind(text, '.'))
+        return "; it looks like a number with a decimal point, but the file is read with "
+               "decimal comma: set \"decimal\": \".\" in the data source (tinyforge new "
+               "--decimal .)";
+    return "";
+}
+
+/* The error for the cell of kind k in a numeric column whose cells are of kind major. */
+static void bad_cell(const col_stats *s, int k, int major, const char *name, const char *file,
+                     size_t col, char dec, tfg_err *err)
+{
+    const char *t = s->text[k];
+    size_t total = 0;
+    for (int i = 0; i < K_N; i++)
+        total += s->n[i];
+    if (k == K_NONFINITE)
+        tfg_err_at(err, TFG_EINPUT, file, s->line[k], col,
                    "'%s' in column '%s' is not a finite number; leave the cell empty for a "
                    "missing value",
-                   s->nonfinite, name);
+                   t, name);
+    else if (major == K_PLAIN && k == K_TEXT)
+        tfg_err_at(err, TFG_EINPUT, file, s->line[k], col,
+                   "non-numeric value '%s' in numeric column '%s' (%zu of its %zu values "
+                   "are numbers; fix the value or leave the cell empty if it is missing%s)",
+                   t, name, s->n[K_PLAIN], total, decimal_hint(t, dec));
+    else if (major == K_PLAIN)
+        tfg_err_at(err, TFG_EINPUT, file, s->line[k], col,
+                   "'%s' in numeric column '%s' carries a unit that the column's other "
+                   "numbers do not (%zu of its %zu values are plain numbers); write the "
+                   "number alone, or the unit in every cell",
+                   t, name, s->n[K_PLAIN], total);
+    else if (k == K_PLAIN)
+        tfg_err_at(err, TFG_EINPUT, file, s->line[k], col,
+                   "'%s' in column '%s' has no unit, but the column's other cells are numbers "
+                   "in '%s'; write the unit in every cell, or in none",
+                   t, name, s->unit);
+    else if (k == K_UNIT_OTHER)
+        tfg_err_at(err, TFG_EINPUT, file, s->line[k], col,
+                   "'%s' in column '%s' is in another unit than the column's other cells "
+                   "('%s'); convert it: one column holds one unit",
+                   t, name, s->unit);
+    else
+        tfg_err_at(err, TFG_EINPUT, file, s->line[k], col,
+                   "non-numeric value '%s' in column '%s' of numbers in '%s' (%zu of its %zu "
+                   "values are; fix the value or leave the cell empty if it is missing%s)",
+                   t, name, s->unit, s->n[K_UNIT], total, decimal_hint(t, dec));
+}
+
+/* Decides a column's type: numeric when nine in ten of its cells are plain numbers (or
+ * all but a few carry one unit: *unit set), else categorical. A numeric column with
+ * other cells gets its error for the first of them formatted into err and *bad_row
+ * set, so the caller can report the earliest in the file. */
+static bool column_is_cat(const col_stats *s, const char *name, const char *file, size_t col,
+                          char dec, bool *unit, size_t *bad_row, tfg_err *err)
+{
+    *bad_row = SIZE_MAX;
+    *unit = false;
+    if (s->forced_cat)
+        return true;
+    size_t total = 0;
+    for (int k = 0; k < K_N; k++)
+        total += s->n[k];
+    int major = s->n[K_UNIT] > s->n[K_PLAIN] ? K_UNIT : K_PLAIN;
+    /* a non-finite number is a number gone wrong, not a category */
+    size_t mass = major == K_PLAIN ? s->n[K_PLAIN] + s->n[K_NONFINITE] : s->n[K_UNIT];
+    if (mass * 10 < total * 9 && (major == K_UNIT || s->n[K_TEXT] || s->n[K_UNIT] ||
+                                  s->n[K_UNIT_OTHER]))
+        return true;
+    *unit = major == K_UNIT;
+    int first = -1;
+    for (int k = 0; k < K_N; k++)
+        if (k != major && s->n[k] && (first < 0 || s->row[k] < s->row[first]))
+            first = k;
+    if (first >= 0) {
+        *bad_row = s->row[first];
+        bad_cell(s, first, major, name, file, col, dec, err);
     }
     return false;
 }
@@ -697,19 +842,26 @@ static void make_cat(tfg_table *t, size_t j)
         c->cat[i] = -1;
 }
 
+/* units: n_cols entries set to a numeric column's unit (or left NULL); may be NULL. */
 static tfg_status decide_types(csv_reader *r, const csv_scan *sc, const col_stats *st,
-                               tfg_table *t, bool *any_cat, tfg_err *err)
+                               tfg_table *t, bool *any_cat, char **units, tfg_err *err)
 {
     size_t best_row = SIZE_MAX;
     tfg_err tmp;
     *any_cat = false;
     for (size_t j = 0; j < sc->n_cols; j++) {
         size_t bad_row;
+        bool unit;
         tfg_err_clear(&tmp);
-        if (column_is_cat(&st[j], sc->names[j], r->name, j + 1, &bad_row, &tmp)) {
+        if (column_is_cat(&st[j], sc->names[j], r->name, j + 1, r->decimal, &unit, &bad_row,
+                          &tmp)) {
             make_cat(t, j);
             *any_cat = true;
-        } else if (bad_row < best_row) {
+            continue;
+        }
+        if (unit && units)
+            units[j] = tfg_xstrdup(st[j].unit);
+        if (bad_row < best_row) {
             best_row = bad_row;
             if (err)
                 *err = tmp;
@@ -742,9 +894,362 @@ static tfg_status level_pass(csv_reader *r, const csv_scan *sc, tfg_table *t, tf
 void tfg_csv_opts_default(tfg_csv_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->header = true;
-    o->delimiter = ',';
+    o->header = TFG_CSV_DETECT;
+    o->skip_rows = TFG_CSV_DETECT;
     o->max_record = TFG_CSV_MAX_RECORD;
+}
+
+void tfg_csv_info_free(tfg_csv_info *info)
+{
+    if (!info)
+        return;
+    for (size_t j = 0; j < info->n_cols; j++) {
+        if (info->names)
+            free(info->names[j]);
+        if (info->units)
+            free(info->units[j]);
+    }
+    free(info->names);
+    free(info->units);
+    for (size_t i = 0; i < info->n_sample; i++) {
+        for (size_t j = 0; j < info->sample_cols[i]; j++)
+            free(info->sample[i][j]);
+        free(info->sample[i]);
+    }
+    memset(info, 0, sizeof *info);
+}
+
+/* ---- the dialect ------------------------------------------------------------ */
+
+#define SAMPLE_RECORDS 100
+#define SAMPLE_BYTES ((size_t)1 << 20)
+
+/* Windows-1252's 0x80..0x9F (0: unassigned, kept as the C1 control of that number). */
+static const uint16_t cp1252_c1[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+static char *cp1252_to_utf8(const char *s, size_t n, size_t *out_len)
+{
+    char *o = tfg_xmalloc(n * 3 + 1), *p = o;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        if (c < 0x80) {
+            *p++ = (char)c;
+            continue;
+        }
+        unsigned u = c < 0xA0 && cp1252_c1[c - 0x80] ? cp1252_c1[c - 0x80] : c;
+        if (u < 0x800) {
+            *p++ = (char)(0xC0 | (u >> 6));
+        } else {
+            *p++ = (char)(0xE0 | (u >> 12));
+            *p++ = (char)(0x80 | ((u >> 6) & 0x3F));
+        }
+        *p++ = (char)(0x80 | (u & 0x3F));
+    }
+    *p = '\0';
+    *out_len = (size_t)(p - o);
+    return o;
+}
+
+static size_t count_byte(const char *b, size_t n, char c)
+{
+    size_t k = 0;
+    for (const char *p = b, *end = b + n; (p = memchr(p, c, (size_t)(end - p))); p++)
+        k++;
+    return k;
+}
+
+static size_t count_crlf(const char *b, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = b, *end = b + n; (p = memchr(p, '\r', (size_t)(end - p))); p++)
+        k += p + 1 < end && p[1] == '\n';
+    return k;
+}
+
+static const char *line_ends_name(const char *b, size_t n)
+{
+    size_t lf = count_byte(b, n, '\n'), cr = count_byte(b, n, '\r'), crlf = count_crlf(b, n);
+    lf -= crlf, cr -= crlf;
+    int kinds = (lf > 0) + (cr > 0) + (crlf > 0);
+    if (kinds > 1)
+        return "mixed";
+    return lf ? "LF" : crlf ? "CRLF" : cr ? "CR" : "none";
+}
+
+/* Moves *pos past the line end of the line it is on (LF, CRLF or a lone CR). */
+static void skip_line(const char *b, size_t n, size_t *pos)
+{
+    size_t p = *pos;
+    while (p < n && b[p] != '\n' && b[p] != '\r')
+        p++;
+    if (p < n && b[p] == '\r' && p + 1 < n && b[p + 1] == '\n')
+        p++;
+    *pos = p < n ? p + 1 : p;
+}
+
+static size_t lines_in(const char *b, size_t n)
+{
+    return count_byte(b, n, '\n') + count_byte(b, n, '\r') - count_crlf(b, n);
+}
+
+/* The fields of the record at *pos split with delimiter d and quote q (a quote opens
+ * only at the start of a field), moving *pos past its line end; 0 when the record
+ * runs past lim before the end of the file. */
+static size_t sample_fields(const char *b, size_t lim, size_t len, size_t *pos, char d, char q,
+                            size_t *quoted)
+{
+    size_t p = *pos, n = 1;
+    bool inq = false, start = true;
+    while (p < lim) {
+        char c = b[p];
+        if (inq) {
+            if (c == q && p + 1 < lim && b[p + 1] == q)
+                p++;
+            else if (c == q)
+                inq = false;
+        } else if (c == q && start) {
+            inq = true;
+            (*quoted)++;
+        } else if (c == d) {
+            n++;
+            start = true;
+            p++;
+            continue;
+        } else if (c == '\n' || c == '\r') {
+            skip_line(b, lim, &p);
+            *pos = p;
+            return n;
+        }
+        start = false;
+        p++;
+    }
+    *pos = p;
+    return lim < len ? 0 : n;
+}
+
+typedef struct {
+    size_t score;    /* sampled records with the usual field count (0: not a dialect) */
+    size_t data_off; /* where the records start after a preamble */
+    size_t quoted;   /* fields that open with the quote */
+} dialect_score;
+
+/* How consistently d and q split the records from start: the field count most records
+ * have (more than one field), and the leading records that differ from it (a preamble,
+ * if find_preamble and at least two records follow). */
+static dialect_score score_dialect(const char *b, size_t len, size_t start, char d, char q,
+                                   bool find_preamble)
+{
+    size_t counts[SAMPLE_RECORDS], offs[SAMPLE_RECORDS], n = 0, pos = start, quoted = 0;
+    size_t lim = len - start > SAMPLE_BYTES ? start + SAMPLE_BYTES : len;
+    while (pos < lim && n < SAMPLE_RECORDS) {
+        size_t at = pos;
+        if (b[pos] == '\n' || b[pos] == '\r') { /* an empty line says nothing */
+            skip_line(b, lim, &pos);
+            continue;
+        }
+        size_t k = sample_fields(b, lim, len, &pos, d, q, &quoted);
+        if (!k)
+            break;
+        offs[n] = at;
+        counts[n++] = k;
+    }
+    size_t mode = 0, best = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t same = 0;
+        for (size_t j = 0; j < n; j++)
+            same += counts[j] == counts[i];
+        if (same > best || (same == best && counts[i] > mode))
+            mode = counts[i], best = same;
+    }
+    dialect_score s = {0, start, quoted};
+    if (mode <= 1 || (q != '"' && !quoted)) /* ' only when fields are quoted with it */
+        return s;
+    size_t pre = 0;
+    while (find_preamble && pre < n && counts[pre] != mode)
+        pre++;
+    if (n - pre < 2)
+        pre = 0;
+    for (size_t i = pre; i < n; i++)
+        s.score += counts[i] == mode;
+    if (pre)
+        s.data_off = offs[pre];
+    return s;
+}
+
+/* Picks the delimiter and quote not given, and the preamble when skip_rows is not. */
+static void detect_layout(csv_reader *r, const tfg_csv_opts *o, tfg_csv_info *info)
+{
+    static const char delims[] = {',', ';', '\t', '|'}, quotes[] = {'"', '\''};
+    bool find_pre = o->skip_rows == TFG_CSV_DETECT;
+    dialect_score best = {0, r->start, 0};
+    char bd = o->delimiter ? o->delimiter : o->decimal == ',' ? ';' : ',';
+    char bq = o->quote ? o->quote : '"';
+    for (size_t i = 0; i < sizeof delims; i++) {
+        if (o->delimiter && i)
+            continue;
+        char d = o->delimiter ? o->delimiter : delims[i];
+        if (d == ',' && o->decimal == ',' && !o->delimiter)
+            continue; /* the comma is taken */
+        for (size_t k = 0; k < sizeof quotes; k++) {
+            if (o->quote && k)
+                continue;
+            char q = o->quote ? o->quote : quotes[k];
+            dialect_score s = score_dialect(r->buf, r->len, r->start, d, q, find_pre);
+            /* on a tie, the quote that quotes fields (' in a file without ") */
+            bool quotes_more = s.score == best.score && d == bd && s.quoted && !best.quoted;
+            if (s.score > best.score || (s.score && quotes_more))
+                best = s, bd = d, bq = q;
+        }
+    }
+    r->delim = bd;
+    r->quote = bq;
+    info->detected |= (o->delimiter ? 0u : TFG_CSV_DET_DELIMITER) |
+                      (o->quote ? 0u : TFG_CSV_DET_QUOTE);
+    if (find_pre && best.data_off > r->start) {
+        r->first_line += lines_in(r->buf + r->start, best.data_off - r->start);
+        r->start = best.data_off;
+        info->detected |= TFG_CSV_DET_SKIP;
+    }
+}
+
+/* Splits the next non-empty record of the sample; false at its end or on an error (the
+ * real pass reports it). */
+static bool sample_record(csv_reader *r, size_t *pos, size_t *line)
+{
+    tfg_err ignored;
+    while (*pos < r->len) {
+        if (scan_record(r, pos, line, &ignored))
+            return false;
+        if (r->rec_bytes)
+            return true;
+    }
+    return false;
+}
+
+/* Decimal comma when the delimiter leaves the comma free and number cells use it. */
+static char detect_decimal(csv_reader *r)
+{
+    if (r->delim == ',')
+        return '.';
+    size_t pos = r->start, line = r->first_line, comma = 0, point = 0;
+    for (size_t i = 0; i < SAMPLE_RECORDS && sample_record(r, &pos, &line); i++) {
+        for (size_t j = 0; j < r->nf; j++) {
+            cell c = cell_text(r, &r->f[j]);
+            if (is_missing(c))
+                continue;
+            double v;
+            cell u;
+            int k = parse_number(c, ',', &v, &u);
+            if ((k == NUM_OK || k == NUM_UNIT) && memchr(c.s, ',', c.n))
+                comma++;
+            k = parse_number(c, '.', &v, &u);
+            if ((k == NUM_OK || k == NUM_UNIT) && memchr(c.s, '.', c.n))
+                point++;
+        }
+    }
+    return comma && !point ? ',' : '.';
+}
+
+enum { CELL_MISSING, CELL_NUMBER, CELL_TEXT };
+
+static int cell_kind(csv_reader *r, const csv_field *f)
+{
+    cell c = cell_text(r, f), u;
+    double v;
+    if (is_missing(c))
+        return CELL_MISSING;
+    int k = parse_number(c, r->decimal, &v, &u);
+    return k == NUM_OK || k == NUM_UNIT ? CELL_NUMBER : CELL_TEXT;
+}
+
+/* A header when a cell of the first record is text over a numeric column, or when all
+ * its cells are text (csv.h). */
+static bool detect_header(csv_reader *r)
+{
+    size_t pos = r->start, line = r->first_line;
+    if (!sample_record(r, &pos, &line))
+        return true;
+    size_t nf = r->nf;
+    int *first = tfg_xmalloc(nf * sizeof *first);
+    size_t *num = tfg_xcalloc(nf, sizeof *num), *present = tfg_xcalloc(nf, sizeof *present);
+    bool all_text = true;
+    for (size_t j = 0; j < nf; j++) {
+        first[j] = cell_kind(r, &r->f[j]);
+        all_text &= first[j] == CELL_TEXT;
+    }
+    for (size_t i = 0; i < SAMPLE_RECORDS && sample_record(r, &pos, &line); i++)
+        for (size_t j = 0; j < nf && j < r->nf; j++) {
+            int k = cell_kind(r, &r->f[j]);
+            present[j] += k != CELL_MISSING;
+            num[j] += k == CELL_NUMBER;
+        }
+    bool text_over_num = false;
+    for (size_t j = 0; j < nf; j++)
+        text_over_num |= first[j] == CELL_TEXT && num[j] && num[j] * 10 >= present[j] * 9;
+    free(first);
+    free(num);
+    free(present);
+    return text_over_num || all_text;
+}
+
+/* Sets the reader's dialect: the options' settings, the rest detected. */
+static void detect_dialect(csv_reader *r, const tfg_csv_opts *o, tfg_csv_info *info)
+{
+    if (o->skip_rows > 0)
+        for (long i = 0; i < o->skip_rows && r->start < r->len; i++) {
+            skip_line(r->buf, r->len, &r->start);
+            r->first_line++;
+        }
+    detect_layout(r, o, info);
+    r->cls[(unsigned char)r->quote] = CH_QUOTE;
+    r->cls[(unsigned char)r->delim] = CH_DELIM;
+    r->decimal = o->decimal ? o->decimal : detect_decimal(r);
+    if (!o->decimal)
+        info->detected |= TFG_CSV_DET_DECIMAL;
+    if (o->header == TFG_CSV_DETECT && o->names) {
+        r->header = false; /* names are given for a file without one */
+    } else if (o->header == TFG_CSV_DETECT) {
+        r->header = detect_header(r);
+        info->detected |= TFG_CSV_DET_HEADER;
+    } else {
+        r->header = o->header != 0;
+    }
+    info->delimiter = r->delim;
+    info->quote = r->quote;
+    info->decimal = r->decimal;
+    info->header = r->header;
+    info->skip_rows = r->first_line - 1;
+}
+
+/* The bytes to read: without a BOM, converted from Windows-1252 when they are not
+ * UTF-8 (and the options allow it). *owned is set when a converted copy was made. */
+static const char *decode(const char *buf, size_t *len, const tfg_csv_opts *o,
+                          tfg_csv_info *info, char **owned)
+{
+    *owned = NULL;
+    info->encoding = "UTF-8";
+    if (*len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+        info->bom = true;
+        buf += 3, *len -= 3;
+    }
+    bool convert = o->encoding == TFG_CSV_ENC_CP1252;
+    if (o->encoding == TFG_CSV_ENC_DETECT) {
+        const char *why = "";
+        size_t bad = utf8_check((const unsigned char *)buf, *len, &why);
+        convert = bad < *len && buf[bad] != '\0';
+        if (convert)
+            info->converted_line = 1 + lines_in(buf, bad);
+        info->detected |= TFG_CSV_DET_ENCODING;
+    }
+    if (!convert)
+        return buf;
+    info->encoding = "Windows-1252";
+    info->converted = true;
+    *owned = cp1252_to_utf8(buf, *len, len);
+    return *owned;
 }
 
 static void reader_init(csv_reader *r, const char *buf, size_t len, const char *name,
@@ -756,14 +1261,14 @@ static void reader_init(csv_reader *r, const char *buf, size_t len, const char *
     r->name = name ? name : "<csv>";
     r->o = o;
     r->max_record = o->max_record ? o->max_record : TFG_CSV_MAX_RECORD;
+    r->first_line = 1;
     r->cls['\n'] = r->cls['\r'] = CH_EOL;
-    r->cls['"'] = CH_QUOTE;
-    r->cls[(unsigned char)o->delimiter] = CH_DELIM;
     tfg_buf_init(&r->scratch);
 }
 
 /* Passes 2 and 3 on a scanned file: builds the table. */
-static tfg_status build_table(csv_reader *r, const csv_scan *sc, tfg_table *t, tfg_err *err)
+static tfg_status build_table(csv_reader *r, const csv_scan *sc, tfg_table *t, char **units,
+                              tfg_err *err)
 {
     t->n_rows = sc->n_rec;
     for (size_t j = 0; j < sc->n_cols; j++)
@@ -771,78 +1276,148 @@ static tfg_status build_table(csv_reader *r, const csv_scan *sc, tfg_table *t, t
     col_stats *st = tfg_xcalloc(sc->n_cols ? sc->n_cols : 1, sizeof *st);
     for (size_t j = 0; j < sc->n_cols; j++)
         st[j].forced_cat = listed(r->o->categorical, sc->names[j]);
-    /* strtod must read "1.5" the same whatever locale the program has set */
-    locale_t c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    locale_t old = c_loc ? uselocale(c_loc) : (locale_t)0;
     bool any_cat = false;
     tfg_status s = type_pass(r, sc, st, t, err);
-    if (c_loc) {
-        uselocale(old);
-        freelocale(c_loc);
-    }
     if (!s)
-        s = decide_types(r, sc, st, t, &any_cat, err);
+        s = decide_types(r, sc, st, t, &any_cat, units, err);
     if (!s && any_cat)
         s = level_pass(r, sc, t, err);
     free(st);
     return s;
 }
 
-static tfg_status check_delimiter(const tfg_csv_opts *o, const char *name, tfg_err *err)
+static tfg_status check_opts(const tfg_csv_opts *o, const char *name, tfg_err *err)
 {
-    char d = o->delimiter;
-    if (d == '\0' || d == '"' || d == '\n' || d == '\r')
+    char d = o->delimiter, q = o->quote, m = o->decimal;
+    name = name ? name : "<csv>";
+    if (d == '"' || d == '\'' || d == '\n' || d == '\r')
         return tfg_err_set(err, TFG_EUSAGE,
-                           "%s: the CSV delimiter cannot be a quote, a line end or NUL",
-                           name ? name : "<csv>");
+                           "%s: the CSV delimiter cannot be a quote or a line end", name);
+    if (q && q != '"' && q != '\'')
+        return tfg_err_set(err, TFG_EUSAGE, "%s: the CSV quote is \" or ', not '%c'", name, q);
+    if (m && m != '.' && m != ',')
+        return tfg_err_set(err, TFG_EUSAGE, "%s: the decimal separator is . or ,, not '%c'",
+                           name, m);
+    if (m == ',' && d == ',')
+        return tfg_err_set(err, TFG_EUSAGE,
+                           "%s: a decimal comma needs another delimiter (such as ;)", name);
     return TFG_OK;
+}
+
+/* The header names and the first data records, as read, into info. */
+static void fill_info(csv_reader *r, const csv_scan *sc, tfg_csv_info *info)
+{
+    info->rows_read = sc->n_rec;
+    if (!sc->names)
+        return;
+    info->n_cols = sc->n_cols;
+    info->names = tfg_xcalloc(sc->n_cols ? sc->n_cols : 1, sizeof *info->names);
+    info->units = tfg_xcalloc(sc->n_cols ? sc->n_cols : 1, sizeof *info->units);
+    for (size_t j = 0; j < sc->n_cols; j++)
+        info->names[j] = tfg_xstrdup(sc->names[j] ? sc->names[j] : "");
+    for (size_t i = 0; i < sc->n_rec && i < TFG_CSV_SAMPLE_ROWS; i++) {
+        size_t pos = sc->rec[i].off, line = sc->rec[i].line;
+        tfg_err ignored;
+        if (scan_record(r, &pos, &line, &ignored))
+            break;
+        info->sample[i] = tfg_xcalloc(r->nf, sizeof *info->sample[i]);
+        info->sample_cols[i] = r->nf;
+        for (size_t j = 0; j < r->nf; j++) {
+            cell c = cell_text(r, &r->f[j]);
+            info->sample[i][j] = tfg_xstrndup(c.s, c.n);
+        }
+        info->n_sample = i + 1;
+    }
+}
+
+static tfg_status parse_buf(csv_reader *r, const tfg_csv_opts *o, tfg_table *out,
+                            tfg_csv_info *info, tfg_err *err)
+{
+    detect_dialect(r, o, info);
+    csv_scan sc;
+    memset(&sc, 0, sizeof sc);
+    tfg_arena_init(&sc.arena);
+    tfg_status s = scan_all(r, &sc, err);
+    if (!s && !sc.have_first)
+        s = tfg_err_at(err, TFG_EINPUT, r->name, 0, 0, "the file is empty (expected %s)",
+                       r->header ? "a header record and data rows" : "data rows");
+    if (!s && !sc.n_rec)
+        s = tfg_err_at(err, TFG_EINPUT, r->name, 0, 0,
+                       "no data rows: the file has a header record and nothing after it");
+    fill_info(r, &sc, info);
+    if (!s)
+        s = build_table(r, &sc, out, info->units, err);
+    free(sc.rec);
+    tfg_arena_free(&sc.arena);
+    return s;
+}
+
+tfg_status tfg_csv_parse_info(const char *buf, size_t len, const char *name,
+                              const tfg_csv_opts *o, tfg_table *out, tfg_csv_info *info,
+                              tfg_err *err)
+{
+    tfg_csv_opts defaults;
+    tfg_csv_info local;
+    if (!o) {
+        tfg_csv_opts_default(&defaults);
+        o = &defaults;
+    }
+    if (!info)
+        info = &local;
+    memset(info, 0, sizeof *info);
+    tfg_table_init(out);
+    tfg_status s = check_opts(o, name, err);
+    if (s) {
+        if (info == &local)
+            tfg_csv_info_free(info);
+        return s;
+    }
+    info->line_ends = line_ends_name(buf, len);
+    char *owned;
+    buf = decode(buf, &len, o, info, &owned);
+    csv_reader r;
+    reader_init(&r, buf, len, name, o);
+    /* strtod must read "1.5" the same whatever locale the program has set */
+    locale_t c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    locale_t old = c_loc ? uselocale(c_loc) : (locale_t)0;
+    s = parse_buf(&r, o, out, info, err);
+    if (c_loc) {
+        uselocale(old);
+        freelocale(c_loc);
+    }
+    if (s)
+        tfg_table_free(out);
+    free(r.f);
+    tfg_buf_free(&r.scratch);
+    free(owned);
+    if (info == &local)
+        tfg_csv_info_free(info);
+    return s;
 }
 
 tfg_status tfg_csv_parse(const char *buf, size_t len, const char *name, const tfg_csv_opts *o,
                          tfg_table *out, tfg_err *err)
 {
-    tfg_csv_opts defaults;
-    if (!o) {
-        tfg_csv_opts_default(&defaults);
-        o = &defaults;
-    }
+    return tfg_csv_parse_info(buf, len, name, o, out, NULL, err);
+}
+
+tfg_status tfg_csv_read_info(const char *path, const tfg_csv_opts *o, tfg_table *out,
+                             tfg_csv_info *info, tfg_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
     tfg_table_init(out);
-    tfg_status s = check_delimiter(o, name, err);
+    if (info)
+        memset(info, 0, sizeof *info);
+    tfg_status s = tfg_read_file(path, TFG_READ_MAX_DEFAULT, &buf, &len, err);
     if (s)
         return s;
-    csv_reader r;
-    reader_init(&r, buf, len, name, o);
-    csv_scan sc;
-    memset(&sc, 0, sizeof sc);
-    tfg_arena_init(&sc.arena);
-    s = scan_all(&r, &sc, err);
-    if (!s && !sc.have_first)
-        s = tfg_err_at(err, TFG_EINPUT, r.name, 0, 0,
-                       "the file is empty (expected %s)",
-                       o->header ? "a header record and data rows" : "data rows");
-    if (!s && !sc.n_rec)
-        s = tfg_err_at(err, TFG_EINPUT, r.name, 0, 0,
-                       "no data rows: the file has a header record and nothing after it");
-    if (!s)
-        s = build_table(&r, &sc, out, err);
-    if (s)
-        tfg_table_free(out);
-    free(sc.rec);
-    tfg_arena_free(&sc.arena);
-    free(r.f);
-    tfg_buf_free(&r.scratch);
+    s = tfg_csv_parse_info(buf, len, path, o, out, info, err);
+    free(buf);
     return s;
 }
 
 tfg_status tfg_csv_read(const char *path, const tfg_csv_opts *o, tfg_table *out, tfg_err *err)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    tfg_table_init(out);
-    tfg_status s = tfg_read_file(path, TFG_READ_MAX_DEFAULT, &buf, &len, err);
-    if (s)
-        return s;
-    s = tfg_csv_parse(buf, len, path, o, out, err);
-    free(buf);
-    return s;
+    return tfg_csv_read_info(path, o, out, NULL, err);
 }

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/rng.h"
 #include "core/strutil.h"
+#include "data/csv.h"
 #include "data/exec_state.h"
 #include "data/ops.h"
 #include "data/preprocess.h"
@@ -882,6 +883,20 @@ static void replace_numeric(tfg_table *t, size_t ci, const char *name, double *v
     free(keep);
 }
 
+/* A level that is a number in disguise says what would have read it as one. */
+static const char *number_hint(const char *level)
+{
+    if (strchr(level, ',') && tfg_csv_number_kind(level, ','))
+        return " (the level looks like a number with a decimal comma, so the column was read "
+               "as categories: set \"decimal\": \",\" and a delimiter other than , in the "
+               "data source, or tinyforge new --decimal , --delimiter ';')";
+    if (tfg_csv_number_kind(level, '.') == 2)
+        return " (the level looks like a number with a unit, so the column was read as "
+               "categories: a column is numbers with a unit only when every cell carries the "
+               "same unit)";
+    return "";
+}
+
 /* Every level of every part must be one the fitted part has. */
 static tfg_status check_seen(const tfg_exec *x, size_t index, size_t ci, const char **levels,
                              size_t nl, tfg_err *err)
@@ -893,11 +908,12 @@ static tfg_status check_seen(const tfg_exec *x, size_t index, size_t ci, const c
                 continue;
             char path[64];
             tfg_exec_path(path, sizeof path, index, NULL, SIZE_MAX);
+            const char *lv = c->levels[c->cat[i]];
             return tfg_err_field(err, TFG_ECHECK, x->file, path,
                                  "label_encode: the %s split has level '%s' in '%s' that the "
                                  "training split does not have; one_hot maps unseen levels to "
-                                 "all zeros",
-                                 part_name(x, p), c->levels[c->cat[i]], c->name);
+                                 "all zeros%s",
+                                 part_name(x, p), lv, c->name, number_hint(lv));
         }
     }
     return TFG_OK;

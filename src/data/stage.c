@@ -18,7 +18,8 @@
 #include "data/splitfile.h"
 #include "spec/rundir.h"
 
-static tfg_status load_one(const tfg_source *src, const tfg_spec *s, tfg_table *t, tfg_err *err)
+static tfg_status load_one(const tfg_source *src, const tfg_spec *s, tfg_table *t,
+                           tfg_csv_info *info, tfg_err *err)
 {
     if (src->format == TFG_SRC_IDX)
         return tfg_idx_read(src->path, src->labels, t, err);
@@ -26,10 +27,14 @@ static tfg_status load_one(const tfg_source *src, const tfg_spec *s, tfg_table *
     tfg_csv_opts_default(&o);
     o.header = src->header;
     o.delimiter = src->delimiter;
+    o.decimal = src->decimal;
+    o.quote = src->quote;
+    o.skip_rows = src->skip_rows;
+    o.encoding = (tfg_csv_encoding)src->encoding;
     o.names = (const char *const *)src->columns;
     o.n_names = src->n_columns;
     o.categorical = (const char *const *)s->categorical;
-    return tfg_csv_read(src->path, &o, t, err);
+    return tfg_csv_read_info(src->path, &o, t, info, err);
 }
 
 static tfg_status check_column(const tfg_table *t, const tfg_spec *s, const char *name,
@@ -55,13 +60,21 @@ static tfg_status check_column(const tfg_table *t, const tfg_spec *s, const char
 
 tfg_status tfg_data_load_sources(const tfg_spec *s, tfg_table *t, tfg_err *err)
 {
+    return tfg_data_load_sources_info(s, t, NULL, err);
+}
+
+tfg_status tfg_data_load_sources_info(const tfg_spec *s, tfg_table *t, tfg_csv_info *infos,
+                                      tfg_err *err)
+{
     tfg_table_init(t);
     tfg_status st = TFG_OK;
+    for (size_t i = 0; infos && i < s->n_sources; i++)
+        memset(&infos[i], 0, sizeof infos[i]);
     for (size_t i = 0; !st && i < s->n_sources; i++) {
         const tfg_source *src = &s->sources[i];
         tfg_table part;
         tfg_table_init(&part);
-        st = load_one(src, s, &part, err);
+        st = load_one(src, s, &part, infos ? &infos[i] : NULL, err);
         if (!st && src->split != TFG_SPLIT_NONE) {
             part.pin = tfg_xmalloc(part.n_rows ? part.n_rows : 1);
             memset(part.pin, (int)src->split, part.n_rows);
@@ -289,18 +302,154 @@ static tfg_status publish(const tfg_data_opts *o, tfg_manifest *m, const plan_ch
     return st;
 }
 
+/* ---- what reading the sources found, for profile.json ----------------------- */
+
+static json_t *char_json(char c)
+{
+    return json_stringn(&c, 1);
+}
+
+static json_t *source_read_json(const tfg_source *src, const tfg_csv_info *in)
+{
+    if (src->format == TFG_SRC_IDX)
+        return json_pack("{s:s, s:s}", "path", src->path, "format", "idx");
+    json_t *d = json_pack("{s:s, s:s}", "path", src->path, "format", "csv");
+    if (!in->line_ends) /* the file could not be read at all */
+        return d;
+    json_object_set_new(d, "delimiter", char_json(in->delimiter));
+    json_object_set_new(d, "decimal", char_json(in->decimal));
+    json_object_set_new(d, "quote", char_json(in->quote));
+    json_object_set_new(d, "header", json_boolean(in->header));
+    json_object_set_new(d, "skip_rows", json_integer((json_int_t)in->skip_rows));
+    json_object_set_new(d, "bom", json_boolean(in->bom));
+    json_object_set_new(d, "line_ends", json_string(in->line_ends));
+    json_object_set_new(d, "encoding", json_string(in->encoding));
+    if (in->converted && (in->detected & TFG_CSV_DET_ENCODING)) {
+        char note[256];
+        snprintf(note, sizeof note,
+                 "not UTF-8 (first at line %zu): read as Windows-1252 and converted to UTF-8; "
+                 "set \"encoding\" to say which it is",
+                 in->converted_line);
+        json_object_set_new(d, "encoding_note", json_string(note));
+    }
+    static const char *const what[] = {"delimiter", "quote",     "decimal",
+                                       "header",    "skip_rows", "encoding"};
+    json_t *det = json_array();
+    for (size_t k = 0; k < sizeof what / sizeof *what; k++)
+        if (in->detected & (1u << k))
+            json_array_append_new(det, json_string(what[k]));
+    json_object_set_new(d, "detected", det);
+    json_object_set_new(d, "rows_read", json_integer((json_int_t)in->rows_read));
+    json_t *units = json_object();
+    for (size_t j = 0; j < in->n_cols; j++)
+        if (in->units && in->units[j])
+            json_object_set_new(units, in->names[j], json_string(in->units[j]));
+    json_object_set_new(d, "units", units);
+    return d;
+}
+
+/* The first rows read (and the column names), for a profile of a reading that failed. */
+static void add_first_rows(json_t *d, const tfg_csv_info *in)
+{
+    if (in->names)
+        json_object_set_new(d, "columns", strv_json(in->names, in->n_cols));
+    json_t *rows = json_array();
+    for (size_t i = 0; i < in->n_sample; i++)
+        json_array_append_new(rows, strv_json(in->sample[i], in->sample_cols[i]));
+    json_object_set_new(d, "first_rows", rows);
+}
+
+static json_t *sources_read_json(const tfg_spec *s, const tfg_csv_info *infos, bool rows)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->n_sources; i++) {
+        json_t *d = source_read_json(&s->sources[i], &infos[i]);
+        if (rows)
+            add_first_rows(d, &infos[i]);
+        json_array_append_new(a, d);
+    }
+    return a;
+}
+
+/* The sources' units on the profile's columns and as the summary's "units". */
+static json_t *units_json(const tfg_spec *s, const tfg_csv_info *infos)
+{
+    json_t *u = json_object();
+    for (size_t i = 0; i < s->n_sources; i++)
+        for (size_t j = 0; j < infos[i].n_cols; j++)
+            if (infos[i].units && infos[i].units[j] && !json_object_get(u, infos[i].names[j]))
+                json_object_set_new(u, infos[i].names[j], json_string(infos[i].units[j]));
+    return u;
+}
+
+static void add_units(json_t *profile, const json_t *units)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(profile, "columns_detail"), i, c) {
+        json_t *u = json_object_get(units, json_string_value(json_object_get(c, "name")));
+        if (u)
+            json_object_set(c, "unit", u);
+    }
+}
+
+/* Where a failed reading's profile goes: beside <out>/data, whose artifacts of an
+ * earlier run stay as they were (a failed run changes no artifact). */
+static char *failed_dir(const tfg_data_opts *o)
+{
+    char *name = tfg_xasprintf("%s.failed", tfg_stage_name(TFG_STAGE_DATA));
+    char *d = tfg_path_join(o->out, name);
+    free(name);
+    return d;
+}
+
+/* Reading failed: <out>/data.failed/profile.json gets the error, each source's dialect
+ * and the first rows read, so a person can see how far the reader got; the error says
+ * where it is. */
+static void publish_failed(const tfg_spec *s, const tfg_data_opts *o,
+                           const tfg_csv_info *infos, tfg_err *why)
+{
+    json_t *p = json_pack("{s:s, s:s}", "status", "failed", "error", why ? why->msg : "");
+    json_object_set_new(p, "sources", sources_read_json(s, infos, true));
+    char *dir = failed_dir(o), *path = tfg_path_join(dir, "profile.json");
+    tfg_err ignored;
+    if (!tfg_mkdirs(dir, &ignored) && !tfg_json_write_file(path, p, &ignored) && why) {
+        size_t n = strlen(why->msg);
+        snprintf(why->msg + n, sizeof why->msg - n, " (what was read: %s)", path);
+    }
+    free(path);
+    free(dir);
+    json_decref(p);
+}
+
+static void free_infos(tfg_csv_info *infos, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tfg_csv_info_free(&infos[i]);
+    free(infos);
+}
+
 static tfg_status run(const tfg_spec *s, const tfg_data_opts *o, tfg_manifest *m,
                       const plan_choice *pc, tfg_data_outcome *r, tfg_err *err)
 {
     tfg_table t;
     tfg_progress_update(o->progress, "data: loading", 0, 0);
-    tfg_status st = tfg_data_load_sources(s, &t, err);
-    if (st)
+    tfg_csv_info *infos = tfg_xcalloc(s->n_sources ? s->n_sources : 1, sizeof *infos);
+    tfg_status st = tfg_data_load_sources_info(s, &t, infos, err);
+    if (st) {
+        tfg_progress_finish(o->progress);
+        publish_failed(s, o, infos, err);
+        free_infos(infos, s->n_sources);
         return st;
+    }
+    json_t *sources_read = sources_read_json(s, infos, false), *units = units_json(s, infos);
+    free_infos(infos, s->n_sources);
     tfg_progress_update(o->progress, "data: profiling", 0, 0);
     tfg_profile prof;
     st = tfg_profile_compute(&t, s->label, &prof, err);
     if (st) {
+        json_decref(sources_read);
+        json_decref(units);
         tfg_table_free(&t);
         return st;
     }
@@ -311,6 +460,8 @@ static tfg_status run(const tfg_spec *s, const tfg_data_opts *o, tfg_manifest *m
                       s->label, prof.n_classes ? "only one" : "no",
                       prof.n_classes ? " ('" : "es", prof.n_classes ? prof.classes[0] : "",
                       prof.n_classes ? "')" : "");
+        json_decref(sources_read);
+        json_decref(units);
         tfg_profile_free(&prof);
         tfg_table_free(&t);
         return TFG_EINPUT;
@@ -331,9 +482,21 @@ static tfg_status run(const tfg_spec *s, const tfg_data_opts *o, tfg_manifest *m
     tfg_progress_finish(o->progress);
     json_t *profile = st ? NULL : tfg_profile_to_json(&prof);
     json_t *summary = st ? NULL : make_summary(s, m, &loaded_shape, pc, &res);
+    if (profile) {
+        json_object_set(profile, "sources", sources_read);
+        add_units(profile, units);
+    }
+    if (summary && json_object_size(units))
+        json_object_set(summary, "units", units);
+    json_decref(sources_read);
+    json_decref(units);
     if (!st)
         st = publish(o, m, pc, profile, plan_json, &res, summary, err);
     if (!st) {
+        char *fd = failed_dir(o);
+        tfg_err ignored;
+        tfg_rmtree(fd, &ignored); /* an earlier failure's profile is out of date */
+        free(fd);
         r->summary = json_incref(summary);
         r->profile = json_incref(profile);
         r->plan = json_incref(plan_json);

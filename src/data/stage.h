@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "data/csv.h"
 #include "data/table.h"
 #include "spec/spec.h"
 
@@ -42,5 +43,9 @@ void tfg_data_outcome_free(tfg_data_outcome *r);
 /* Loads the spec's sources into one table and checks that the label and feature
  * columns exist (exposed for tests and later stages). */
 tfg_status tfg_data_load_sources(const tfg_spec *s, tfg_table *t, tfg_err *err);
+/* The same, with what each CSV source's reading found (its dialect, units, first rows)
+ * in infos[0..s->n_sources), also when reading fails; free each with tfg_csv_info_free. */
+tfg_status tfg_data_load_sources_info(const tfg_spec *s, tfg_table *t, tfg_csv_info *infos,
+                                      tfg_err *err);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "data/csv.h"
 #include "llm/llm.h"
 #include "pilot/extract.h"
 #include "pilot/policy.h"
@@ -49,6 +50,8 @@ typedef struct {
     const char *test_file;          /* optional: data kept whole as the test split */
     const char *test_labels_file;   /* IDX test images: their labels file */
     const char *spec_out;           /* where the accepted spec is written */
+    const tfg_csv_opts *csv;        /* the CSV dialect given (header, delimiter, decimal,
+                                       skip_rows); NULL: all detected */
     /* train stage */
     uint32_t epochs;                /* overrides training.epochs when > 0 */
     const char *train_cache;        /* NULL, or a directory of finished trainings keyed by

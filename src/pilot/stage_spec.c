@@ -53,7 +53,7 @@ typedef struct {
 typedef struct {
     bool idx;           /* IDX images with labels, else CSV */
     char *abs[GIVEN_N]; /* realpaths of the files given (NULL: not given) */
-    bool header[2];     /* CSV: the data's, the test data's first line is a header */
+    tfg_csv_info csv[2];/* CSV: the data's, the test data's dialect (header, ...) */
     tfg_table t;        /* CSV: the data file (the builtin picks its label column) */
     size_t test_rows;   /* CSV: rows of the test data */
     idx_summary img[2]; /* IDX: the data, the test data */
@@ -156,37 +156,33 @@ static tfg_status check_kinds(const tfg_pilot_opts *o, spec_state *st, tfg_err *
 
 /* ---- CSV ----------------------------------------------------------------------------- */
 
-static bool is_number(const char *s)
-{
-    char *end;
-    if (!*s)
-        return false;
-    strtod(s, &end);
-    return *end == '\0';
-}
-
-/* A CSV whose first record is all numbers (or repeats a name) has no header. */
-static tfg_status read_csv(const char *path, bool *header, tfg_table *t, tfg_err *err)
+/* The CSV in the dialect given (po->csv) or detected (data/csv.h). A detected header
+ * that fails (it repeats a name) is tried once more as data; the first error stays. */
+static tfg_status read_csv(const tfg_pilot_opts *po, const char *path, tfg_csv_info *info,
+                           tfg_table *t, tfg_err *err)
 {
     tfg_csv_opts o;
     tfg_csv_opts_default(&o);
-    tfg_err first;
-    bool all_numbers = true;
-    if (tfg_csv_read(path, &o, t, &first) == TFG_OK) {
-        all_numbers = t->n_cols > 0;
-        for (size_t i = 0; i < t->n_cols && all_numbers; i++)
-            all_numbers = is_number(t->cols[i].name);
-        if (!all_numbers) {
-            *header = true;
-            return TFG_OK;
-        }
+    if (po->csv) {
+        o.header = po->csv->header;
+        o.delimiter = po->csv->delimiter;
+        o.decimal = po->csv->decimal;
+        o.skip_rows = po->csv->skip_rows;
     }
-    tfg_table_free(t);
-    o.header = false;
-    *header = false;
-    tfg_status s = tfg_csv_read(path, &o, t, err);
-    if (s && !all_numbers)
-        *err = first;
+    tfg_status s = tfg_csv_read_info(path, &o, t, info, err);
+    if (!s || !(info->detected & TFG_CSV_DET_HEADER) || !info->header)
+        return s;
+    tfg_err first = *err;
+    tfg_csv_info again;
+    o.header = 0;
+    if (tfg_csv_read_info(path, &o, t, &again, err) == TFG_OK) {
+        tfg_csv_info_free(info);
+        *info = again;
+        info->detected |= TFG_CSV_DET_HEADER;
+        return TFG_OK;
+    }
+    tfg_csv_info_free(&again);
+    *err = first;
     return s;
 }
 
@@ -205,9 +201,9 @@ static tfg_status same_columns(const tfg_table *d, const tfg_table *t, const cha
     return TFG_OK;
 }
 
-static tfg_status load_csv(spec_state *st, tfg_err *err)
+static tfg_status load_csv(const tfg_pilot_opts *po, spec_state *st, tfg_err *err)
 {
-    tfg_status s = read_csv(st->abs[GIVEN_DATA], &st->header[0], &st->t, err);
+    tfg_status s = read_csv(po, st->abs[GIVEN_DATA], &st->csv[0], &st->t, err);
     if (s)
         return tfg_err_prefix(err, "%s is not IDX images, so it is read as CSV",
                               st->abs[GIVEN_DATA]);
@@ -215,7 +211,7 @@ static tfg_status load_csv(spec_state *st, tfg_err *err)
         return TFG_OK;
     tfg_table tt;
     tfg_table_init(&tt);
-    s = read_csv(st->abs[GIVEN_TEST], &st->header[1], &tt, err);
+    s = read_csv(po, st->abs[GIVEN_TEST], &st->csv[1], &tt, err);
     if (!s)
         s = same_columns(&st->t, &tt, st->abs[GIVEN_TEST], err);
     st->test_rows = tt.n_rows;
@@ -267,15 +263,16 @@ static void csv_context(const tfg_pilot_opts *o, spec_state *st, json_t *ctx, js
     tfg_buf b;
     tfg_buf_init(&b);
     tfg_buf_printf(&b, "the CSV file %s (its first line is a header: %s), %zu rows",
-                   st->abs[GIVEN_DATA], st->header[0] ? "true" : "false", st->t.n_rows);
+                   st->abs[GIVEN_DATA], st->csv[0].header ? "true" : "false", st->t.n_rows);
     if (st->abs[GIVEN_TEST])
         tfg_buf_printf(&b, "; test data: the CSV file %s (header: %s), %zu rows, kept whole "
                            "as the test split",
-                       st->abs[GIVEN_TEST], st->header[1] ? "true" : "false", st->test_rows);
+                       st->abs[GIVEN_TEST], st->csv[1].header ? "true" : "false",
+                       st->test_rows);
     char *text = tfg_buf_take(&b);
     tfg_pilot_ctx_set(ctx, "data", "%s", text);
     free(text);
-    tfg_pilot_ctx_set(ctx, "header", "%s", st->header[0] ? "true" : "false");
+    tfg_pilot_ctx_set(ctx, "header", "%s", st->csv[0].header ? "true" : "false");
     text = columns_text(&st->t);
     tfg_pilot_ctx_set(ctx, "columns", "%s", text);
     free(text);
@@ -457,14 +454,34 @@ static void idx_context(const tfg_pilot_opts *o, spec_state *st, json_t *ctx, js
 
 /* ---- the context ------------------------------------------------------------------- */
 
+/* A CSV source with the dialect it was read in: what differs from plain RFC 4180 (comma,
+ * decimal point, double quote, nothing skipped, UTF-8) is written out, so the spec says
+ * how to read the file and the data stage reads it the same way. */
+static json_t *csv_source_json(const char *path, const tfg_csv_info *in)
+{
+    json_t *j = json_pack("{s:s, s:b}", "path", path, "header", in->header);
+    if (in->delimiter != ',') {
+        char d[2] = {in->delimiter, 0};
+        json_object_set_new(j, "delimiter", json_string(d));
+    }
+    if (in->decimal != '.')
+        json_object_set_new(j, "decimal", json_string(","));
+    if (in->quote != '"')
+        json_object_set_new(j, "quote", json_string("'"));
+    if (in->skip_rows)
+        json_object_set_new(j, "skip_rows", json_integer((json_int_t)in->skip_rows));
+    if (in->converted)
+        json_object_set_new(j, "encoding", json_string("windows-1252"));
+    return j;
+}
+
 /* The source of the data (which 0) or the test data (1), as the spec must write it. */
 static json_t *source_json(const spec_state *st, int which)
 {
     int im = which ? GIVEN_TEST : GIVEN_DATA;
     json_t *j = st->idx ? json_pack("{s:s, s:s, s:s}", "format", "idx", "images", st->abs[im],
                                     "labels", st->abs[im + 1])
-                        : json_pack("{s:s, s:b}", "path", st->abs[im], "header",
-                                    st->header[which]);
+                        : csv_source_json(st->abs[im], &st->csv[which]);
     if (which)
         json_object_set_new(j, "split", json_string("test"));
     return j;
@@ -515,7 +532,7 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
     if (!s)
         s = check_kinds(o, st, err);
     if (!s)
-        s = st->idx ? load_idx(st, err) : load_csv(st, err);
+        s = st->idx ? load_idx(st, err) : load_csv(o, st, err);
     if (s)
         return s;
     st->sources = json_array();
@@ -548,6 +565,8 @@ static void done(void *state)
     for (int k = 0; k < GIVEN_N; k++)
         free(st->abs[k]);
     tfg_table_free(&st->t);
+    tfg_csv_info_free(&st->csv[0]);
+    tfg_csv_info_free(&st->csv[1]);
     json_decref(st->sources);
     free(st);
 }

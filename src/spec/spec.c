@@ -47,9 +47,13 @@ void tfg_spec_free(tfg_spec *s)
 static tfg_status parse_source(const json_t *o, const tfg_jctx *c, tfg_source *src,
                                tfg_err *err)
 {
-    static const char *const keys[] = {"format", "path", "images", "labels", "header",
-                                       "delimiter", "columns", "split", NULL};
+    static const char *const keys[] = {"format",    "path",     "images",    "labels",
+                                       "header",    "delimiter", "decimal",  "quote",
+                                       "skip_rows", "encoding", "columns",   "split", NULL};
     static const char *const formats[] = {"csv", "idx", NULL};
+    static const char *const decimals[] = {".", ",", NULL};
+    static const char *const quotes[] = {"\"", "'", NULL};
+    static const char *const encodings[] = {"utf-8", "windows-1252", "latin-1", NULL};
     if (!json_is_object(o))
         return tfg_err_field(err, TFG_EINPUT, c->file, c->path,
                              "expected an object such as {\"path\": \"data.csv\"}, got %s",
@@ -58,14 +62,19 @@ static tfg_status parse_source(const json_t *o, const tfg_jctx *c, tfg_source *s
     if (st)
         return st;
     const char *path = NULL, *images = NULL, *labels = NULL, *delim = NULL;
-    int format = -1, split = TFG_SPLIT_NONE;
-    bool header = true;
+    int format = -1, split = TFG_SPLIT_NONE, decimal = -1, quote = -1, encoding = -1;
+    int64_t skip = -1;
+    bool header = true, header_given = json_object_get(o, "header") != NULL;
     if (!st) st = tfg_jget_enum(o, "format", false, formats, &format, c, err);
     if (!st) st = tfg_jget_str(o, "path", false, &path, c, err);
     if (!st) st = tfg_jget_str(o, "images", false, &images, c, err);
     if (!st) st = tfg_jget_str(o, "labels", false, &labels, c, err);
     if (!st) st = tfg_jget_bool(o, "header", false, &header, c, err);
     if (!st) st = tfg_jget_str(o, "delimiter", false, &delim, c, err);
+    if (!st) st = tfg_jget_enum(o, "decimal", false, decimals, &decimal, c, err);
+    if (!st) st = tfg_jget_enum(o, "quote", false, quotes, &quote, c, err);
+    if (!st) st = tfg_jget_int(o, "skip_rows", false, 0, 1000000, &skip, c, err);
+    if (!st) st = tfg_jget_enum(o, "encoding", false, encodings, &encoding, c, err);
     if (!st) st = tfg_jget_enum(o, "split", false, split_names, &split, c, err);
     if (!st) st = tfg_jget_strv(o, "columns", false, &src->columns, &src->n_columns, c, err);
     if (st)
@@ -94,17 +103,31 @@ static tfg_status parse_source(const json_t *o, const tfg_jctx *c, tfg_source *s
         src->labels = tfg_path_beside(c->file, labels);
     }
     src->format = (tfg_src_format)format;
-    src->header = header;
-    src->delimiter = ',';
+    src->header = header_given ? header : src->columns ? 0 : -1;
+    src->delimiter = 0;
+    src->decimal = decimal < 0 ? 0 : decimals[decimal][0];
+    src->quote = quote < 0 ? 0 : quotes[quote][0];
+    src->skip_rows = (long)skip;
+    src->encoding = encoding < 0 ? 0 : encoding == 0 ? 1 : 2;
     if (delim) {
         tfg_jpath_key(fp, sizeof fp, c->path, "delimiter");
-        if (strlen(delim) != 1 || delim[0] == '"' || delim[0] == '\n' || delim[0] == '\r')
+        if (!strcmp(delim, "tab") || !strcmp(delim, "\\t"))
+            delim = "\t";
+        if (strlen(delim) != 1 || delim[0] == '"' || delim[0] == '\'' || delim[0] == '\n' ||
+            delim[0] == '\r')
             return tfg_err_field(err, TFG_EINPUT, c->file, fp,
-                                 "expected one character such as \",\" or \";\", got \"%s\"",
+                                 "expected one character such as \",\" \";\" \"|\" or \"\\t\" "
+                                 "(\"tab\"), not a quote, got \"%s\"",
                                  delim);
         src->delimiter = delim[0];
     }
-    if (src->columns && header) {
+    if (src->decimal == ',' && src->delimiter == ',') {
+        tfg_jpath_key(fp, sizeof fp, c->path, "decimal");
+        return tfg_err_field(err, TFG_EINPUT, c->file, fp,
+                             "a decimal comma needs another delimiter; set \"delimiter\" "
+                             "to \";\" (or leave it out to detect it)");
+    }
+    if (src->columns && src->header == 1) {
         tfg_jpath_key(fp, sizeof fp, c->path, "columns");
         return tfg_err_field(err, TFG_EINPUT, c->file, fp,
                              "column names are for files without a header; set "

@@ -31,8 +31,13 @@ typedef struct {
     tfg_src_format format;
     char *path;         /* CSV file, or IDX images file; resolved beside the spec */
     char *labels;       /* IDX labels file */
-    bool header;        /* CSV: the first record names the columns (default true) */
-    char delimiter;     /* CSV: default ',' */
+    /* CSV dialect (data/csv.h): -1 or 0 for what is detected from the content */
+    int header;         /* 1, 0, -1: detect (the default; 0 when columns are given) */
+    char delimiter;     /* , ; tab | or another character; 0: detect */
+    char decimal;       /* '.' or ','; 0: detect */
+    char quote;         /* '"' or '\''; 0: detect */
+    long skip_rows;     /* lines before the header or first record; -1: detect */
+    int encoding;       /* a tfg_csv_encoding: 0 detect, 1 UTF-8, 2 Windows-1252 */
     char **columns;     /* CSV without header: column names (NULL: c0, c1, ...) */
     size_t n_columns;
     tfg_split_id split; /* every row of this source goes to this split (NONE: plan) */

@@ -1,6 +1,7 @@
 # test_bad_input.sh — every kind of bad input gets one clear error naming the file and
 # line/column or field, a non-zero exit, no sanitizer report, and no artifact left
-# behind (and an earlier run's artifacts stay as they were).
+# behind (and an earlier run's artifacts stay as they were); what was read goes to
+# RUN/data.failed/profile.json (test_csv_dialects.sh checks its content).
 . "$(dirname "$0")/lib.sh"
 
 # case NAME: a fresh folder with a spec over data.csv (label y, features a, b).
@@ -36,7 +37,9 @@ newcase inf;        { good_rows; printf '1,Inf,x\n'; } >"$D/data.csv"; expect_ba
 newcase longline
 { printf 'a,b,y\n1,2,'; head -c 1048576 /dev/zero | tr '\0' 'x'; printf '\n'; } >"$D/data.csv"
 expect_bad 3 "data.csv:2" "limit"
-newcase utf8;       { good_rows; printf '1,2,\xc3\x28\n'; } >"$D/data.csv"; expect_bad 3 "data.csv:12" "UTF-8"
+# invalid UTF-8 is an error when the source says UTF-8 (else it is read as Windows-1252)
+newcase utf8;       { good_rows; printf '1,2,\xc3\x28\n'; } >"$D/data.csv"
+sed -i 's/"data.csv"}/"data.csv", "encoding": "utf-8"}/' "$D/spec.json"; expect_bad 3 "data.csv:12" "UTF-8"
 newcase quote;      { good_rows; printf '1,2,"open\n'; } >"$D/data.csv"; expect_bad 3 "data.csv:12"
 newcase nolabel;    { good_rows; } | sed 's/^a,b,y$/a,b,why/' >"$D/data.csv"; expect_bad 3 "data.label" "no column 'y'"
 newcase onefeature; good_rows >"$D/data.csv"; sed -i 's/"b"\]/"bb"]/' "$D/spec.json"; expect_bad 3 "data.features[1]" "did you mean 'b'"

@@ -172,33 +172,40 @@ static void test_line_ends(void)
         tfg_table_free(&t);
     }
     /* line numbers count physical lines, also inside quoted fields and after CRs */
-    CHECK_HAS(fail("a,b\r\n\"x\ny\",1\r\n1,2,3\r\n"), "t.csv:4: has 3 fields, the header has 2");
-    CHECK_HAS(fail("a,b\r1,2\r1\r"), "t.csv:3: has 1 fields, the header has 2");
+    CHECK_HAS(fail("a,b\r\n\"x\ny\",1\r\n1,2,3\r\n"),
+              "t.csv:4:3: has 3 fields, the header (line 1) has 2");
+    CHECK_HAS(fail("a,b\r1,2\r1\r"), "t.csv:3:1: has 1 fields, the header (line 1) has 2");
 }
 
 static void test_missing(void)
 {
     tfg_table t;
-    CHECK_INT(parse("n,c\n1,a\n,\nNA,NA\n N/A , N/A \nnull,null\n?,?\n\"\",\"\"\n2,\"NA\"\n",
+    /* every marker of TFG_CSV_MISSING, bare, padded and quoted: a quoted marker is
+     * missing too (a writer that quotes every cell writes "NA" for a missing one) */
+    CHECK_INT(parse("n,c\n1,a\n,\nNA,NA\n N/A , N/A \nnull,null\n?,?\n\"\",\"\"\nn/a,n/a\n"
+                    "None,None\nNaN,NaN\n-,-\n\"-\",\"NaN\"\n\"None\",\"n/a\"\n2,\"NA\"\n"
+                    "3,b\n",
                     &t),
               TFG_OK);
-    CHECK_INT(t.n_rows, 8);
+    CHECK_INT(t.n_rows, 15);
     CHECK_INT(t.cols[0].type, TFG_COL_NUM);
     CHECK_INT(t.cols[1].type, TFG_COL_CAT);
     CHECK_NEAR(t.cols[0].num[0], 1, 0);
-    for (size_t i = 1; i <= 6; i++) {
-        CHECK(isnan(t.cols[0].num[i]));
-        CHECK_INT(t.cols[1].cat[i], -1);
+    for (size_t i = 1; i <= 12; i++) {
+        CHECK_MSG(isnan(t.cols[0].num[i]), "row %zu", i);
+        CHECK_MSG(t.cols[1].cat[i] == -1, "row %zu", i);
     }
-    CHECK_NEAR(t.cols[0].num[7], 2, 0);
-    CHECK_STR(level(&t, 1, 7), "NA"); /* quoted: the text NA, not a marker */
+    CHECK_NEAR(t.cols[0].num[13], 2, 0);
+    CHECK_STR(level(&t, 1, 13), "<missing>");
+    CHECK_NEAR(t.cols[0].num[14], 3, 0);
+    CHECK_STR(level(&t, 1, 14), "b");
     CHECK_INT(t.cols[1].n_levels, 2);
     tfg_table_free(&t);
 
-    /* markers are exact: "na" and "NULL" are text */
-    CHECK_INT(parse("c\nna\nNULL\n", &t), TFG_OK);
+    /* markers are exact: "na", "NULL", "none", "nan", "--" are text */
+    CHECK_INT(parse("c\nna\nNULL\nnone\nnan\n--\n", &t), TFG_OK);
     CHECK_INT(t.cols[0].type, TFG_COL_CAT);
-    CHECK_INT(t.cols[0].n_levels, 2);
+    CHECK_INT(t.cols[0].n_levels, 5);
     tfg_table_free(&t);
 
     /* a column with nothing but missing cells is numeric */
@@ -267,7 +274,8 @@ static void test_typo_rule(void)
 
 static void test_nonfinite(void)
 {
-    const char *bad[] = {"nan", "NaN", "inf", "-Inf", "+infinity", "1e999", "-1E400"};
+    /* NaN (as written) is a missing marker (test_missing); the other spellings are not */
+    const char *bad[] = {"nan", "NAN", "inf", "-Inf", "+infinity", "1e999", "-1E400"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[128];
         snprintf(text, sizeof text, "a,b\n1,2\n3,%s\n", bad[i]);
@@ -287,13 +295,17 @@ static void test_nonfinite(void)
 
 static void test_ragged_and_empty(void)
 {
-    CHECK_HAS(fail("a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3\n"), "t.csv:4: has 3 fields, the header has 4");
-    CHECK_HAS(fail("a,b\n1,2\n1,2,3\n"), "t.csv:3: has 3 fields, the header has 2");
-    CHECK_HAS(fail("a,b\n1,2\n\n3,4\n"), "t.csv:3: is an empty line, but the header has 2");
+    /* the column is where the record runs short (its last field) or long (the first extra) */
+    CHECK_HAS(fail("a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3\n"),
+              "t.csv:4:3: has 3 fields, the header (line 1) has 4");
+    CHECK_HAS(fail("a,b\n1,2\n1,2,3\n"), "t.csv:3:3: has 3 fields, the header (line 1) has 2");
+    CHECK_HAS(fail("a;b\n1;2\n1;2;3\n"), "check the delimiter ';'");
+    CHECK_HAS(fail("a,b\n1,2\n\n3,4\n"), "t.csv:3:1: is an empty line, but the header has 2");
     tfg_csv_opts o;
     tfg_csv_opts_default(&o);
     o.header = false;
-    CHECK_HAS(fail_n("1,2\n3\n", 0, &o), "t.csv:2: has 1 fields, the first row has 2");
+    CHECK_HAS(fail_n("1,2\n3\n", 0, &o),
+              "t.csv:2:1: has 1 fields, the first row (line 1) has 2");
 
     CHECK_HAS(fail(""), "t.csv: the file is empty");
     CHECK_HAS(fail("\xEF\xBB\xBF"), "t.csv: the file is empty");
@@ -383,11 +395,17 @@ static void test_utf8(void)
         {"a\nxy\0z\n", 7, "t.csv:2:1: invalid UTF-8 (byte 3 of the line)", "NUL byte"},
         {"a\n12345678\x80\n", 0, "t.csv:2:1: invalid UTF-8 (byte 9 of the line)", "continuation byte"},
     };
+    /* read as UTF-8 only, invalid bytes are errors (detected, they are Windows-1252:
+     * test_encoding); a NUL byte is an error either way */
+    tfg_csv_opts o;
+    tfg_csv_opts_default(&o);
+    o.encoding = TFG_CSV_ENC_UTF8;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        const char *msg = fail_n(bad[i].text, bad[i].len, NULL);
+        const char *msg = fail_n(bad[i].text, bad[i].len, &o);
         CHECK_HAS(msg, bad[i].where);
         CHECK_HAS(msg, bad[i].why);
     }
+    CHECK_HAS(fail_n("a\nxy\0z\n", 7, NULL), "t.csv:2:1: invalid UTF-8 (byte 3 of the line)");
 }
 
 static void test_header_names(void)
@@ -440,13 +458,21 @@ static void test_delimiter(void)
     tfg_csv_opts_default(&o);
     o.delimiter = ';';
     tfg_table t;
+    /* with ; the comma is free: a decimal comma is detected ... */
     CHECK_INT(parse_n("a;b;c\n1,5;\"x;y\";2\n", 0, &o, &t), TFG_OK);
     CHECK_INT(t.n_cols, 3);
-    CHECK_STR(level(&t, 0, 0), "1,5"); /* a comma is plain text here */
+    CHECK_NEAR(t.cols[0].num[0], 1.5, 0);
     CHECK_STR(level(&t, 1, 0), "x;y");
     CHECK_NEAR(t.cols[2].num[0], 2, 0);
     tfg_table_free(&t);
-    CHECK_HAS(fail_n("a;b\n1;2;3\n", 0, &o), "t.csv:2: has 3 fields, the header has 2");
+    /* ... unless the decimal point is given: then a comma is plain text */
+    o.decimal = '.';
+    CHECK_INT(parse_n("a;b;c\n1,5;\"x;y\";2\n", 0, &o, &t), TFG_OK);
+    CHECK_STR(level(&t, 0, 0), "1,5");
+    tfg_table_free(&t);
+    o.decimal = 0;
+    CHECK_HAS(fail_n("a;b\n1;2;3\n", 0, &o),
+              "t.csv:2:3: has 3 fields, the header (line 1) has 2");
 
     o.delimiter = '\t';
     CHECK_INT(parse_n("a\tb\n1\t x y \n", 0, &o, &t), TFG_OK);
@@ -505,7 +531,7 @@ static void test_files(void)
     tfg_table t;
     tfg_err e;
     CHECK_INT(tfg_csv_read(plain, NULL, &t, &e), TFG_EINPUT);
-    char *want = tfg_xasprintf("%s:2: has 1 fields", plain);
+    char *want = tfg_xasprintf("%s:2:1: has 1 fields", plain);
     CHECK_HAS(e.msg, want);
     free(want);
     /* a gzip file cut short is an error, not a short table */
@@ -592,7 +618,230 @@ static void test_mutations(void)
     CHECK(ok > 0 && bad > 0);
 }
 
+/* ---- the dialect: detected, reported, overridden ------------------------------ */
+
+/* Parses text with info; returns the status, last_err holds the error. */
+static tfg_status parse_info(const char *text, const tfg_csv_opts *o, tfg_table *t,
+                             tfg_csv_info *in)
+{
+    tfg_err_clear(&last_err);
+    return tfg_csv_parse_info(text, strlen(text), "t.csv", o, t, in, &last_err);
+}
+
+static void test_detect_delimiter_quote(void)
+{
+    static const struct {
+        const char *text;
+        char delim, quote;
+    } cases[] = {
+        {"a,b,c\n1,2,3\n4,5,6\n", ',', '"'},
+        {"a;b;c\n1;2;3\n4;5;6\n", ';', '"'},
+        {"a\tb\tc\n1\t2\t3\n4\t5\t6\n", '\t', '"'},
+        {"a|b|c\n1|2|3\n4|5|6\n", '|', '"'},
+        /* commas in the cells, semicolons between them */
+        {"a;b\n\"x, y\";1\n\"z, w\";2\n", ';', '"'},
+        /* quoted with ': the tab inside the quotes is text */
+        {"a\tb\n'x\ty'\t1\n'z'\t2\n", '\t', '\''},
+        /* ' quotes fields that split the same either way: the quote that quotes wins */
+        {"a\tb\n'x'\t1\n'z'\t2\n", '\t', '\''},
+        /* an apostrophe inside a field does not make ' the quote */
+        {"who,n\nit's,1\nO'Brien,2\n", ',', '"'},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tfg_table t;
+        tfg_csv_info in;
+        CHECK_MSG(parse_info(cases[i].text, NULL, &t, &in) == TFG_OK, "%zu: %s", i,
+                  last_err.msg);
+        CHECK_MSG(in.delimiter == cases[i].delim, "%zu: delimiter '%c'", i, in.delimiter);
+        CHECK_MSG(in.quote == cases[i].quote, "%zu: quote '%c'", i, in.quote);
+        CHECK(in.detected & TFG_CSV_DET_DELIMITER);
+        CHECK(in.header);
+        tfg_table_free(&t);
+        tfg_csv_info_free(&in);
+    }
+    tfg_table t;
+    tfg_csv_info in;
+    CHECK_INT(parse_info("a\tb\n'x\ty'\t1\n'z'\t2\n", NULL, &t, &in), TFG_OK);
+    CHECK_INT(t.n_cols, 2);
+    CHECK_STR(level(&t, 0, 0), "x\ty");
+    CHECK_NEAR(t.cols[1].num[1], 2, 0);
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+    /* given, a delimiter is not detected: ; then splits nothing */
+    tfg_csv_opts o;
+    tfg_csv_opts_default(&o);
+    o.delimiter = ',';
+    CHECK_INT(parse_info("a;b\n1;2\n", &o, &t, &in), TFG_OK);
+    CHECK_INT(t.n_cols, 1);
+    CHECK(!(in.detected & TFG_CSV_DET_DELIMITER));
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+}
+
+static void test_detect_decimal_units(void)
+{
+    tfg_table t;
+    tfg_csv_info in;
+    CHECK_INT(parse_info("len;w;n\r\n\"4,4 mm\";1,5;-2\r\n5,25 mm;-0,5;3\r\n", NULL, &t, &in),
+              TFG_OK);
+    CHECK_INT(in.decimal, ',');
+    CHECK_STR(in.line_ends, "CRLF");
+    CHECK_INT(t.cols[0].type, TFG_COL_NUM);
+    CHECK_NEAR(t.cols[0].num[0], 4.4, 1e-12);
+    CHECK_NEAR(t.cols[0].num[1], 5.25, 1e-12);
+    CHECK_NEAR(t.cols[1].num[1], -0.5, 1e-12);
+    CHECK_NEAR(t.cols[2].num[0], -2, 0);
+    CHECK_STR(in.units[0] ? in.units[0] : "(none)", "mm");
+    CHECK(in.units[1] == NULL && in.units[2] == NULL);
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+    /* a point anywhere keeps the decimal point; units without a space, °C */
+    CHECK_INT(parse_info("a;b\n1,5;2.5\n", NULL, &t, &in), TFG_OK);
+    CHECK_INT(in.decimal, '.');
+    CHECK_STR(level(&t, 0, 0), "1,5");
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+    CHECK_INT(parse_info("t,v\n21.5\xC2\xB0" "C,12cm\n-3\xC2\xB0" "C,1e2cm\n", NULL, &t, &in),
+              TFG_OK);
+    CHECK_NEAR(t.cols[0].num[1], -3, 0);
+    CHECK_NEAR(t.cols[1].num[1], 100, 0);
+    CHECK_STR(in.units[0] ? in.units[0] : "(none)", "\xC2\xB0" "C");
+    CHECK_STR(in.units[1] ? in.units[1] : "(none)", "cm");
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+    /* units that differ are words: a category, not numbers */
+    CHECK_INT(parse("size\n3a\n3b\n4c\n", &t), TFG_OK);
+    CHECK_INT(t.cols[0].type, TFG_COL_CAT);
+    tfg_table_free(&t);
+    /* a few cells off the column's unit are errors at their line and column */
+    const char *msg = fail("x,len\n1,1 cm\n2,2 cm\n3,3 cm\n4,4 cm\n5,5 cm\n6,6 cm\n7,7 cm\n"
+                           "8,8 cm\n9,9 cm\n10,10 mm\n");
+    CHECK_HAS(msg, "t.csv:11:2: '10 mm' in column 'len' is in another unit");
+    msg = fail("x,len\n1,1 cm\n2,2 cm\n3,3 cm\n4,4 cm\n5,5 cm\n6,6 cm\n7,7 cm\n8,8 cm\n"
+               "9,9 cm\n10,10\n");
+    CHECK_HAS(msg, "t.csv:11:2: '10' in column 'len' has no unit");
+    msg = fail("x\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11 kg\n");
+    CHECK_HAS(msg, "t.csv:12:1: '11 kg' in numeric column 'x' carries a unit");
+    /* the other decimal notation: the error says what to set */
+    msg = fail("x;y\n1.1;a\n1.2;a\n1.3;a\n1.4;a\n1.5;a\n1.6;a\n1.7;a\n1.8;a\n1.9;a\n2,5;b\n");
+    CHECK_HAS(msg, "t.csv:11:1: non-numeric value '2,5' in numeric column 'x'");
+    CHECK_HAS(msg, "--decimal ,");
+    /* a decimal comma needs another delimiter */
+    tfg_csv_opts o;
+    tfg_csv_opts_default(&o);
+    o.decimal = ',';
+    CHECK_INT(parse_info("a;b\n1,5;2\n", &o, &t, &in), TFG_OK);
+    CHECK_NEAR(t.cols[0].num[0], 1.5, 0);
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+    o.delimiter = ',';
+    CHECK_INT(parse_info("a;b\n1,5;2\n", &o, &t, &in), TFG_EUSAGE);
+    CHECK_HAS(last_err.msg, "a decimal comma needs another delimiter");
+    tfg_csv_info_free(&in);
+}
+
+static void test_detect_header_preamble(void)
+{
+    static const struct {
+        const char *text;
+        bool header;
+        size_t skip, rows;
+    } cases[] = {
+        {"1,2\n3,4\n", false, 0, 2},
+        {"a,b\nx,y\n", true, 0, 1},
+        {"id,2019\n1,2\n", true, 0, 1},   /* text over a numeric column */
+        {"a,b\n1,x\n2,y\n", true, 0, 2},
+        {"1,x\n2,y\n", false, 0, 2}, /* a number first, and no text over numbers */
+        {"Exported 2026-12-07\nx;y\n1;2\n3;4\n", true, 1, 2},
+        {"# logger v2\n# units: SI\n\na,b,c\n1,2,3\n4,5,6\n", true, 3, 2},
+        /* a short last line is a ragged row, not a preamble (the error test below) */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tfg_table t;
+        tfg_csv_info in;
+        CHECK_MSG(parse_info(cases[i].text, NULL, &t, &in) == TFG_OK, "%zu: %s", i,
+                  last_err.msg);
+        CHECK_MSG(in.header == cases[i].header, "%zu: header %d", i, in.header);
+        CHECK_MSG(in.skip_rows == cases[i].skip, "%zu: skip_rows %zu", i, in.skip_rows);
+        CHECK_MSG(t.n_rows == cases[i].rows, "%zu: rows %zu", i, t.n_rows);
+        tfg_table_free(&t);
+        tfg_csv_info_free(&in);
+    }
+    /* the header after a preamble keeps its line number in errors */
+    CHECK_HAS(fail("title\nx;y\n1;2\n3;4\n5\n"),
+              "t.csv:5:1: has 1 fields, the header (line 2)");
+    /* skip_rows given: sklearn's iris first line has as many fields as the data */
+    tfg_csv_opts o;
+    tfg_csv_opts_default(&o);
+    o.skip_rows = 1;
+    o.header = 0;
+    tfg_table t;
+    tfg_csv_info in;
+    CHECK_INT(parse_info("3,2,setosa,versicolor\n5.1,3.5,1.4,0\n4.9,3.0,1.4,1\n"
+                         "6.3,3.3,6.0,2\n",
+                         &o, &t, &in),
+              TFG_OK);
+    CHECK_INT(t.n_rows, 3);
+    CHECK_INT(t.cols[2].type, TFG_COL_NUM);
+    CHECK_NEAR(t.cols[0].num[2], 6.3, 0);
+    CHECK_INT(in.skip_rows, 1);
+    CHECK(!(in.detected & (TFG_CSV_DET_SKIP | TFG_CSV_DET_HEADER)));
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+}
+
+static void test_encoding(void)
+{
+    tfg_table t;
+    tfg_csv_info in;
+    /* Windows-1252: é, the euro sign (0x80), ß; the BOM is seen and dropped */
+    CHECK_INT(parse_info("\xEF\xBB\xBFname,n\r\ncaf\xE9,1\r\n\x80,2\r\nStra\xDF" "e,3\r\n",
+                         NULL, &t, &in),
+              TFG_OK);
+    CHECK(in.converted);
+    CHECK(in.bom);
+    CHECK_STR(in.encoding, "Windows-1252");
+    CHECK_INT(in.converted_line, 2);
+    CHECK_STR(level(&t, 0, 0), "caf\xC3\xA9");
+    CHECK_STR(level(&t, 0, 1), "\xE2\x82\xAC");
+    CHECK_STR(level(&t, 0, 2), "Stra\xC3\x9F" "e");
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+    /* UTF-8 stays as it is; lone CRs are reported */
+    CHECK_INT(parse_info("n\rcaf\xC3\xA9\r", NULL, &t, &in), TFG_OK);
+    CHECK(!in.converted);
+    CHECK_STR(in.line_ends, "CR");
+    CHECK_STR(level(&t, 0, 0), "caf\xC3\xA9");
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+    CHECK_INT(parse_info("a\nb\r\nc\n", NULL, &t, &in), TFG_OK);
+    CHECK_STR(in.line_ends, "mixed");
+    tfg_table_free(&t);
+    tfg_csv_info_free(&in);
+}
+
+/* After an error the info still says the dialect and what was read before it. */
+static void test_info_on_error(void)
+{
+    tfg_table t;
+    tfg_csv_info in;
+    CHECK_INT(parse_info("a;b\n1,5;x\n2,5;y\n3,5;\"open\n", NULL, &t, &in), TFG_EINPUT);
+    CHECK_HAS(last_err.msg, "t.csv:4:2: a quoted field starts here and is never closed");
+    CHECK_INT(t.n_cols, 0);
+    CHECK_INT(in.delimiter, ';');
+    CHECK_INT(in.decimal, ',');
+    CHECK_INT(in.rows_read, 2);
+    CHECK_INT(in.n_cols, 2);
+    CHECK_STR(in.names[1], "b");
+    CHECK_INT(in.n_sample, 2);
+    CHECK_STR(in.sample[1][0], "2,5");
+    CHECK_STR(in.sample[1][1], "y");
+    tfg_csv_info_free(&in);
+}
+
 TFG_TEST_MAIN(test_basic, test_numbers, test_locale, test_quoting, test_line_ends, test_missing,
               test_types, test_typo_rule, test_nonfinite, test_ragged_and_empty,
               test_quote_errors, test_long_record, test_utf8, test_header_names, test_no_header,
-              test_delimiter, test_files, test_wide, test_mutations)
+              test_delimiter, test_files, test_wide, test_mutations,
+              test_detect_delimiter_quote, test_detect_decimal_units, test_detect_header_preamble, test_encoding,
+              test_info_on_error)

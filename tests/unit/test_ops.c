@@ -480,6 +480,38 @@ static void test_encode_after_split(void)
     }
 }
 
+/* An unseen level that is a number in disguise (decimal comma, a unit the column's
+ * other cells lack) says what would have read the column as numbers; a word does not. */
+static void test_encode_unseen_number_hint(void)
+{
+    tfg_spec s;
+    fx_spec(&s, TFG_TASK_REGRESSION, "y", NULL, 0, 1);
+    static const char *const tr[] = {"a", "b"}, *const te[] = {"b"};
+    static const char *const va[][1] = {{"4,4"}, {"12 cm"}, {"c"}, {"7"}};
+    static const char *const want[] = {"--decimal ,", "number with a unit", NULL, NULL};
+    static const double zero[] = {0, 0};
+    for (int k = 0; k < 4; k++) {
+        tfg_table a, b, c;
+        fx_num_table(&a, 2, "n", zero);
+        fx_add_cat(&a, "k", tr);
+        fx_num_table(&b, 1, "n", zero);
+        fx_add_cat(&b, "k", va[k]);
+        fx_num_table(&c, 1, "n", zero);
+        fx_add_cat(&c, "k", te);
+        tfg_exec x;
+        exec_init3(&x, &s, &a, &b, &c);
+        tfg_err err = {0};
+        CHECK(op_on(&x, "{\"op\":\"label_encode\",\"why\":\"w\",\"column\":\"k\"}", &err) ==
+              TFG_ECHECK);
+        CHECK_HAS(err.msg, "that the training split does not have");
+        if (want[k])
+            CHECK_HAS(err.msg, want[k]);
+        else
+            CHECK_MSG(!strstr(err.msg, "looks like a number"), "%s", err.msg);
+        tfg_exec_free(&x);
+    }
+}
+
 static size_t count_level(const tfg_exec *x, const char *col, const char *level)
 {
     const tfg_column *c = &x->part[0].cols[tfg_table_find(&x->part[0], col)];
@@ -669,4 +701,4 @@ TFG_TEST_MAIN(test_select_drop_columns, test_drop_missing, test_impute_numeric,
               test_impute_categorical_and_errors, test_impute_fit_on_train, test_drop_duplicates,
               test_outliers_iqr, test_outliers_zscore_after_split, test_scale,
               test_scale_after_split, test_label_encode_one_hot, test_encode_after_split,
-              test_balance, test_window, test_window_pins, test_shuffle)
+              test_encode_unseen_number_hint, test_balance, test_window, test_window_pins, test_shuffle)

@@ -69,13 +69,45 @@ static void test_good_spec(void)
     CHECK_INT(s.seed, 7);
     CHECK_INT(s.n_sources, 1);
     CHECK_STR(s.sources[0].path, "dir/fruit.csv"); /* beside the spec */
-    CHECK(s.sources[0].header);
-    CHECK_INT(s.sources[0].delimiter, ',');
+    /* the CSV dialect is detected unless the source says it */
+    CHECK_INT(s.sources[0].header, -1);
+    CHECK_INT(s.sources[0].delimiter, 0);
+    CHECK_INT(s.sources[0].decimal, 0);
+    CHECK_INT(s.sources[0].quote, 0);
+    CHECK_INT(s.sources[0].skip_rows, -1);
+    CHECK_INT(s.sources[0].encoding, 0);
     CHECK_STR(s.label, "fruit");
     CHECK_INT(s.n_features, 2);
     CHECK_INT(s.budget.flash_bytes, 1000);
     CHECK_INT(s.budget.ram_bytes, 262144); /* the board's, by default */
     CHECK_NEAR(s.budget.latency_ms, 5.5, 0);
+    tfg_spec_free(&s);
+}
+
+/* Every CSV dialect key of a source, given explicitly. */
+static void test_csv_dialect(void)
+{
+    tfg_spec s;
+    tfg_err err = {0};
+    tfg_status st = parse("{\"name\": \"d\", \"task\": \"classification\", "
+                          "\"board\": \"uno\", \"data\": {\"sources\": [{\"path\": \"d.csv\","
+                          " \"delimiter\": \"tab\", \"decimal\": \",\", \"quote\": \"'\","
+                          " \"skip_rows\": 2, \"header\": false, \"encoding\": \"latin-1\","
+                          " \"columns\": [\"a\"]}, {\"path\": \"e.csv\", \"delimiter\": \"|\","
+                          " \"encoding\": \"utf-8\"}], \"label\": \"a\"}}",
+                          &s, &err);
+    CHECK_MSG(st == TFG_OK, "%s", err.msg);
+    if (st)
+        return;
+    CHECK_INT(s.sources[0].delimiter, '\t');
+    CHECK_INT(s.sources[0].decimal, ',');
+    CHECK_INT(s.sources[0].quote, '\'');
+    CHECK_INT(s.sources[0].skip_rows, 2);
+    CHECK_INT(s.sources[0].header, 0);
+    CHECK_INT(s.sources[0].encoding, 2);
+    CHECK_INT(s.sources[1].delimiter, '|');
+    CHECK_INT(s.sources[1].encoding, 1);
+    CHECK_INT(s.sources[1].header, -1);
     tfg_spec_free(&s);
 }
 
@@ -149,9 +181,21 @@ static void test_errors(void)
                  "\"label\": \"y\"}}",
                  "data.sources[0].delimiter", "one character");
     expect_error("{\"name\": \"x\", \"task\": \"classification\", \"board\": \"uno\", "
-                 "\"data\": {\"sources\": [{\"path\": \"f\", \"columns\": [\"a\"]}], "
-                 "\"label\": \"y\"}}",
+                 "\"data\": {\"sources\": [{\"path\": \"f\", \"header\": true, "
+                 "\"columns\": [\"a\"]}], \"label\": \"y\"}}",
                  "data.sources[0].columns", "header");
+    expect_error("{\"name\": \"x\", \"task\": \"classification\", \"board\": \"uno\", "
+                 "\"data\": {\"sources\": [{\"path\": \"f\", \"delimiter\": \",\", "
+                 "\"decimal\": \",\"}], \"label\": \"y\"}}",
+                 "data.sources[0].decimal", "another delimiter");
+    expect_error("{\"name\": \"x\", \"task\": \"classification\", \"board\": \"uno\", "
+                 "\"data\": {\"sources\": [{\"path\": \"f\", \"decimal\": \";\"}], "
+                 "\"label\": \"y\"}}",
+                 "data.sources[0].decimal", NULL);
+    expect_error("{\"name\": \"x\", \"task\": \"classification\", \"board\": \"uno\", "
+                 "\"data\": {\"sources\": [{\"path\": \"f\", \"skip_rows\": -2}], "
+                 "\"label\": \"y\"}}",
+                 "data.sources[0].skip_rows", NULL);
     expect_error("{\"name\": \"1x\", \"task\": \"classification\", \"board\": \"uno\", "
                  GOOD_DATA "}",
                  "name", "starting with a letter");
@@ -224,5 +268,5 @@ static void cleanup(void)
     tfg_boards_free(&boards);
 }
 
-TFG_TEST_MAIN(load_boards, test_good_spec, test_idx_and_anomaly, test_errors, test_unknown_board,
-              test_board_lookup, test_bad_board_file, cleanup)
+TFG_TEST_MAIN(load_boards, test_good_spec, test_csv_dialect, test_idx_and_anomaly, test_errors,
+              test_unknown_board, test_board_lookup, test_bad_board_file, cleanup)
