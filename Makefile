@@ -77,5 +77,12 @@ bench-fuzz: build-san
 bench-pilot: build
 	bench/pilot/run.sh $(BUILD)
 
+# scikit-learn beside tinyforge's float and int8 accuracy on iris, wine, breast_cancer, digits.
+.PHONY: bench-tabular
+bench-tabular: build
+	@dpkg-query -W -f='$${Status}' python3-sklearn 2>/dev/null | grep -q 'install ok installed' || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn
+	bench/tabular/run.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) runs
