@@ -108,6 +108,7 @@ def score(name, out):
         "points_per_test_row": 100.0 / len(xte),
         "tinyforge_float": 100.0 * q["float_accuracy"],
         "tinyforge_int8": 100.0 * q["int8_accuracy"],
+        "tinyforge_train_test_accuracy": 100.0 * t["test_accuracy"],  # train's own figure
         "tinyforge_train": {
             "arch": arch_name(t),
             "params": t["params"],
