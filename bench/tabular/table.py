@@ -88,8 +88,9 @@ def models():
     }
 
 
-def score(name, out):
-    d = os.path.join(out, name)
+def score(run, out):
+    d = os.path.join(out, run)
+    meta = load(d, "bench.json")
     xtr, ytr, n_classes = read_split(os.path.join(d, "data", "train.bin"))
     xva, _, _ = read_split(os.path.join(d, "data", "val.bin"))
     xte, yte, _ = read_split(os.path.join(d, "data", "test.bin"))
@@ -98,7 +99,9 @@ def score(name, out):
     summary = load(d, "data", "summary.json")
     chosen = [c for c in t.get("candidates", []) if c.get("chosen")]
     row = {
-        "name": name,
+        "name": meta["dataset"],
+        "run": run,
+        "seed": meta["seed"],
         "source": summary["sources"][0]["path"],
         "derived_from": derived_from(d),
         "rows": int(summary["rows_loaded"]),
@@ -134,6 +137,12 @@ def score(name, out):
                        if issubclass(w.category, ConvergenceWarning)})
         if msgs:
             row["sklearn_warnings"][key] = msgs
+    judge(row)
+    return row
+
+
+def judge(row):
+    """Best scikit-learn model, the two gaps and the two targets of a row."""
     best_key = max(row["sklearn"], key=lambda k: row["sklearn"][k])
     row["best_sklearn"] = best_key
     row["best_sklearn_accuracy"] = row["sklearn"][best_key]
@@ -141,7 +150,44 @@ def score(name, out):
     row["gap_int8_float"] = row["tinyforge_int8"] - row["tinyforge_float"]
     row["float_target"] = "PASS" if row["gap_float_best"] >= -TARGET_POINTS else "MISS"
     row["int8_target"] = "PASS" if row["gap_int8_float"] >= -TARGET_POINTS else "MISS"
-    return row
+
+
+def means(rows):
+    """Per data set run with more than one seed: the mean of each accuracy, judged again."""
+    out = []
+    for name in dict.fromkeys(r["name"] for r in rows):
+        rs = [r for r in rows if r["name"] == name]
+        if len(rs) < 2:
+            continue
+        m = {k: rs[0][k] for k in ("name", "rows", "features", "classes")}
+        m["seeds"] = [r["seed"] for r in rs]
+        for k in ("train_rows", "test_rows", "tinyforge_float", "tinyforge_int8"):
+            m[k] = sum(r[k] for r in rs) / len(rs)
+        m["sklearn"] = {k: sum(r["sklearn"][k] for r in rs) / len(rs) for k in rs[0]["sklearn"]}
+        m["float_target_runs"] = sum(r["float_target"] == "PASS" for r in rs)
+        m["int8_target_runs"] = sum(r["int8_target"] == "PASS" for r in rs)
+        judge(m)
+        out.append(m)
+    return out
+
+
+def print_table(title, rows, hdr_seed, seed_of, held=None):
+    hdr = ("data set", hdr_seed, "rows", "feat", "cls", "train", "test", "tf float", "tf int8",
+           "LR", "MLP", "RF", "best skl", "float-best", "int8-float", "float<=1", "int8<=1")
+    fmt = "%-13s %5s %5s %4s %3s %5s %4s %8s %8s %6s %6s %6s %9s %10s %10s %10s %10s"
+    if title:
+        print(title)
+    print(fmt % hdr)
+    for r in rows:
+        s = r["sklearn"]
+        print(fmt % (r["name"], seed_of(r), r["rows"], r["features"], r["classes"],
+                     "%.0f" % r["train_rows"], "%.0f" % r["test_rows"],
+                     "%.1f" % r["tinyforge_float"], "%.1f" % r["tinyforge_int8"],
+                     "%.1f" % s["lr"], "%.1f" % s["mlp"], "%.1f" % s["rf"],
+                     "%.1f %s" % (r["best_sklearn_accuracy"], r["best_sklearn"].upper()),
+                     pts(r["gap_float_best"]), pts(r["gap_int8_float"]),
+                     r["float_target"] + (held(r, "float") if held else ""),
+                     r["int8_target"] + (held(r, "int8") if held else "")))
 
 
 def main():
@@ -153,18 +199,8 @@ def main():
         except Exception as e:  # one data set's failure must not hide the others
             print(f"bench/tabular: {name}: {type(e).__name__}: {e}", file=sys.stderr)
             failed.append(name)
-    hdr = ("data set", "rows", "feat", "cls", "train", "test", "tf float", "tf int8", "LR", "MLP", "RF",
-           "best skl", "float-best", "int8-float", "float<=1", "int8<=1")
-    fmt = "%-13s %5s %4s %3s %5s %4s %8s %8s %6s %6s %6s %9s %10s %10s %8s %7s"
-    print(fmt % hdr)
-    for r in rows:
-        s = r["sklearn"]
-        print(fmt % (r["name"], r["rows"], r["features"], r["classes"], r["train_rows"], r["test_rows"],
-                     "%.1f" % r["tinyforge_float"], "%.1f" % r["tinyforge_int8"],
-                     "%.1f" % s["lr"], "%.1f" % s["mlp"], "%.1f" % s["rf"],
-                     "%.1f %s" % (r["best_sklearn_accuracy"], r["best_sklearn"].upper()),
-                     pts(r["gap_float_best"]), pts(r["gap_int8_float"]),
-                     r["float_target"], r["int8_target"]))
+    print_table(None, rows, "seed", lambda r: r["seed"])
+    mean_rows = means(rows)
     print("rows: read from the CSV; train, test: rows of the split files (train after"
           " tinyforge's cleaning, e.g. oversampling; scikit-learn fits on the same).")
     print("Test accuracy in %, all on the same test split; gaps in points (negative: tinyforge"
@@ -172,23 +208,30 @@ def main():
     print("float<=1: tinyforge float within 1 point of the best scikit-learn model; int8<=1:"
           " int8 within 1 point of float.")
     print("One test row is worth " + ", ".join(
-        "%s %.2f" % (r["name"], r["points_per_test_row"]) for r in rows) + " points.")
+        "%s %.2f" % (n, p) for n, p in dict((r["name"], r["points_per_test_row"])
+                                             for r in rows).items()) + " points.")
     print()
-    fmt2 = "%-13s %-20s %7s %7s %5s %8s  %s"
-    print(fmt2 % ("tinyforge", "network (chosen)", "params", "epochs", "best", "patience",
+    fmt2 = "%-18s %-20s %7s %7s %5s %8s  %s"
+    print(fmt2 % ("tinyforge run", "network (chosen)", "params", "epochs", "best", "patience",
                   "candidates tried: params/val accuracy %"))
     for r in rows:
         tt = r["tinyforge_train"]
-        print(fmt2 % (r["name"], tt["arch"], tt["params"],
+        print(fmt2 % (r["run"], tt["arch"], tt["params"],
                       "%d/%d" % (tt["epochs_run"], tt["training"]["epochs"]), tt["best_epoch"],
                       tt["training"].get("patience", "-"),
                       " ".join("%d/%.1f" % (c["params"], 100 * c["val_accuracy"])
                                for c in tt["candidates"])))
+    if mean_rows:
+        print()
+        print_table("Mean over seeds (each seed its own split and training); a target is judged"
+                    " on the means, (k/n): the runs that held it", mean_rows, "seeds",
+                    lambda r: len(r["seeds"]),
+                    lambda r, t: " %d/%d" % (r[t + "_target_runs"], len(r["seeds"])))
     print("epochs: run/allowed (training.epochs); best: the epoch kept (best validation"
           " accuracy).")
     for r in rows:
         for k, msgs in r["sklearn_warnings"].items():
-            print(f"note: {r['name']} {k.upper()}: {'; '.join(msgs)}")
+            print(f"note: {r['run']} {k.upper()}: {'; '.join(msgs)}")
     import sklearn
     doc = {
         "bench": "tabular",
@@ -197,6 +240,7 @@ def main():
         "target_points": TARGET_POINTS,
         "sklearn_models": {k: repr(m) for k, m in models().items()},
         "datasets": rows,
+        "means": mean_rows,
         "failed": failed,
     }
     path = os.path.join(out, "tabular.json")
