@@ -76,7 +76,7 @@ for name in $datasets; do
         "$("$py" -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" \
            "$(date +%s.%N)")"
     else
-      echo "bench/tabular: $run: tinyforge failed (see above and $dir)" >&2
+      echo "bench/tabular: $run: not run: its set-up or a tinyforge stage failed (see above and $dir)" >&2
       failed+=("$run")
     fi
   done
