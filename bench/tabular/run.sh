@@ -8,9 +8,11 @@
 # whether the issue's targets hold (float within 1 point of the best scikit-learn model,
 # int8 within 1 point of float). Prints the table, writes OUT/tabular.json.
 # A benchmark, not a test: make bench-tabular, or bench/tabular/run.sh [BUILD_DIR].
-# Environment: TABULAR_DATASETS ("iris wine breast_cancer digits"), TABULAR_SEEDS ("42 1 2 3
-# 4": each seed its own split and training, then the means; "" runs each spec's own seed), TABULAR_OUT (a new temporary directory, kept). Exit code 0 when everything ran (a missed target is a
-# MISS in the table); 1 if a data set could not be run or scored; 2 if a tool is missing.
+# Environment: TABULAR_DATASETS ("iris wine breast_cancer digits"), TABULAR_SEEDS
+# ("42 1 2 3 4": each seed its own split and training, then the means; "" runs each
+# spec's own seed), TABULAR_OUT (a new temporary directory, kept). Exit code 0 when
+# everything ran (a missed target is a MISS in the table); 1 if a data set could not be
+# run or scored; 2 if a tool is missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-${BUILD:-$root/build}}
@@ -18,7 +20,8 @@ bin=$build/tinyforge
 here=$root/bench/tabular
 skl=/usr/lib/python3/dist-packages/sklearn/datasets/data
 py=/usr/bin/python3 # Debian's: scikit-learn is its package (a pyenv python3 may lack it)
-[ -x "$bin" ] || { echo "bench/tabular: $bin not found; build first (make build)" >&2; exit 2; }
+[ -x "$bin" ] || {
+  echo "bench/tabular: $bin not found; build first (make build)" >&2; exit 2; }
 "$py" -c 'import sklearn' 2>/dev/null || {
   echo "bench/tabular needs Debian's python3-sklearn: apt-get install python3-sklearn" >&2
   exit 2; }
@@ -76,7 +79,8 @@ for name in $datasets; do
         "$("$py" -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" \
            "$(date +%s.%N)")"
     else
-      echo "bench/tabular: $run: not run: its set-up or a tinyforge stage failed (see above and $dir)" >&2
+      echo "bench/tabular: $run: not run: its set-up or a tinyforge stage failed" \
+        "(see above and $dir)" >&2
       failed+=("$run")
     fi
   done

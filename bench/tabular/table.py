@@ -40,7 +40,7 @@ def read_split(path):
     if version != 1 or header != 64:
         raise ValueError(f"{path}: version {version}, header {header} bytes; expected 1, 64")
     if label_kind != 1:
-        raise ValueError(f"{path}: label kind {label_kind}; this bench needs class indices (1)")
+        raise ValueError(f"{path}: label kind {label_kind}; the bench needs class indices (1)")
     want = 64 + 4 * rows * features + 4 * rows
     if len(blob) != want:
         raise ValueError(f"{path}: {len(blob)} bytes, the header says {want}")
@@ -163,7 +163,8 @@ def means(rows):
         m["seeds"] = [r["seed"] for r in rs]
         for k in ("train_rows", "test_rows", "tinyforge_float", "tinyforge_int8"):
             m[k] = sum(r[k] for r in rs) / len(rs)
-        m["sklearn"] = {k: sum(r["sklearn"][k] for r in rs) / len(rs) for k in rs[0]["sklearn"]}
+        m["sklearn"] = {k: sum(r["sklearn"][k] for r in rs) / len(rs)
+                        for k in rs[0]["sklearn"]}
         m["float_target_runs"] = sum(r["float_target"] == "PASS" for r in rs)
         m["int8_target_runs"] = sum(r["int8_target"] == "PASS" for r in rs)
         judge(m)
@@ -223,8 +224,8 @@ def main():
                                for c in tt["candidates"])))
     if mean_rows:
         print()
-        print_table("Mean over seeds (each seed its own split and training); a target is judged"
-                    " on the means, (k/n): the runs that held it", mean_rows, "seeds",
+        print_table("Mean over seeds (each seed its own split and training); a target is"
+                    " judged on the means, (k/n): the runs that held it", mean_rows, "seeds",
                     lambda r: len(r["seeds"]),
                     lambda r, t: " %d/%d" % (r[t + "_target_runs"], len(r["seeds"])))
     print("epochs: run/allowed (training.epochs); best: the epoch kept (best validation"
