@@ -29,11 +29,9 @@ datasets=${TABULAR_DATASETS:-iris wine breast_cancer digits}
 out=${TABULAR_OUT:-$(mktemp -d /tmp/tfg_bench_tabular_XXXXXX)}
 mkdir -p "$out"
 echo "bench/tabular: output in $out"
-# The spec each data set runs with, and its data. iris, wine and breast_cancer begin
-# with a preamble of counts and class names that tinyforge's CSV reader does not take:
-# prepare.py writes a derived CSV beside the bench's spec in OUT (nothing committed);
-# their specs are specs/NAME.json. digits is read as it is, with
-# examples/digits/spec.json. Every spec gets quantization.max_drop 100 so quantize
+# The spec each data set runs with: specs/NAME.json read scikit-learn's files as they
+# are (their first line, counts and class names, is skipped with skip_rows 1); digits
+# is examples/digits/spec.json. Every spec gets quantization.max_drop 100 so quantize
 # reports even a large int8 drop instead of refusing to publish: the bench judges the
 # 1-point target itself. Each of TABULAR_SEEDS replaces the spec's seed, which draws
 # the split and initialises training: one run directory per data set and seed. One
@@ -43,12 +41,7 @@ setup() { # NAME DIR SEED(or empty)
   local name=$1 dir=$2 seed=$3 template
   mkdir -p "$dir"
   case $name in
-    iris | wine | breast_cancer)
-      local src=$skl/$name.csv
-      [ "$name" = wine ] && src=$skl/wine_data.csv
-      "$py" "$here/prepare.py" "$src" "$dir/$name.csv"
-      echo "$src" >"$dir/derived_from.txt"
-      template=$here/specs/$name.json ;;
+    iris | wine | breast_cancer) template=$here/specs/$name.json ;;
     digits) template=$root/examples/digits/spec.json ;;
     *) echo "bench/tabular: unknown data set '$name'" >&2; return 1 ;;
   esac

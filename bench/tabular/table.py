@@ -54,12 +54,6 @@ def load(*parts):
         return json.load(f)
 
 
-def derived_from(d):
-    """The scikit-learn file a derived CSV was written from (run.sh), else None."""
-    p = os.path.join(d, "derived_from.txt")
-    return open(p).read().strip() if os.path.exists(p) else None
-
-
 def arch_name(t):
     """'4-128-64-3' for a dense network; the layer types otherwise (train.json)."""
     c = [c for c in t.get("candidates", []) if c.get("chosen")] or t.get("candidates", [])[:1]
@@ -103,7 +97,6 @@ def score(run, out):
         "run": run,
         "seed": meta["seed"],
         "source": summary["sources"][0]["path"],
-        "derived_from": derived_from(d),
         "rows": int(summary["rows_loaded"]),
         "train_rows": int(len(xtr)), "val_rows": int(len(xva)), "test_rows": int(len(xte)),
         "data_ops": [op["did"] for op in summary["ops"]],
