@@ -107,6 +107,64 @@ static tfg_status parse_board(const json_t *o, const tfg_jctx *c, tfg_board *b, 
     return TFG_OK;
 }
 
+/* A board name as a person may type it, reduced to what tells boards apart: letters
+ * (lower case) and digits. "micro:bit", "Micro Bit" and "microbit" are one name, and so
+ * are "Nano 33", "nano-33" and "nano_33". */
+static void name_key(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++)
+        if (isalnum((unsigned char)*s))
+            out[k++] = (char)tolower((unsigned char)*s);
+    out[k] = '\0';
+}
+
+#define KEY_MAX 128
+
+/* Does board x answer to key (a name_key)? */
+static bool board_has_key(const tfg_board *x, const char *key)
+{
+    char k[KEY_MAX];
+    name_key(x->id, k, sizeof k);
+    if (!strcmp(k, key))
+        return true;
+    name_key(x->name, k, sizeof k);
+    if (!strcmp(k, key))
+        return true;
+    for (size_t a = 0; x->aliases && x->aliases[a]; a++) {
+        name_key(x->aliases[a], k, sizeof k);
+        if (!strcmp(k, key))
+            return true;
+    }
+    return false;
+}
+
+/* Every name of board i (id, name, aliases) must be its own: a name two boards answer
+ * to would make the first one win silently. */
+static tfg_status check_names_unique(const tfg_boards *b, size_t i, const char *path,
+                                     const char *p, tfg_err *err)
+{
+    const tfg_board *x = &b->items[i];
+    const char *names[66] = {x->id, x->name};
+    size_t n = 2;
+    for (size_t a = 0; x->aliases && x->aliases[a] && n < 66; a++)
+        names[n++] = x->aliases[a];
+    for (size_t m = 0; m < n; m++) {
+        char key[KEY_MAX];
+        name_key(names[m], key, sizeof key);
+        if (!key[0])
+            return tfg_err_field(err, TFG_EINPUT, path, p,
+                                 "board name '%s' has no letters or digits", names[m]);
+        for (size_t k = 0; k < i; k++)
+            if (board_has_key(&b->items[k], key))
+                return tfg_err_field(err, TFG_EINPUT, path, p,
+                                     "board name '%s' is also a name of board '%s' (names "
+                                     "are compared by their letters and digits alone)",
+                                     names[m], b->items[k].id);
+    }
+    return TFG_OK;
+}
+
 tfg_status tfg_boards_load(const char *path, tfg_boards *b, tfg_err *err)
 {
     b->items = NULL;
@@ -128,10 +186,8 @@ tfg_status tfg_boards_load(const char *path, tfg_boards *b, tfg_err *err)
         tfg_jctx c = {root.file, p};
         st = parse_board(json_array_get(arr, i), &c, &b->items[i], err);
         b->n = i + 1;
-        for (size_t k = 0; !st && k < i; k++)
-            if (tfg_name_eq(b->items[k].id, b->items[i].id))
-                st = tfg_err_field(err, TFG_EINPUT, path, p, "board id '%s' appears twice",
-                                   b->items[i].id);
+        if (!st)
+            st = check_names_unique(b, i, path, p, err);
     }
     json_decref(j);
     if (st)
@@ -141,19 +197,18 @@ tfg_status tfg_boards_load(const char *path, tfg_boards *b, tfg_err *err)
 
 const tfg_board *tfg_boards_find(const tfg_boards *b, const char *name)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        const tfg_board *x = &b->items[i];
-        if (tfg_name_eq(x->id, name) || tfg_name_eq(x->name, name))
-            return x;
-        for (size_t a = 0; x->aliases && x->aliases[a]; a++)
-            if (tfg_name_eq(x->aliases[a], name))
-                return x;
-    }
+    char key[KEY_MAX];
+    name_key(name, key, sizeof key);
+    if (!key[0])
+        return NULL;
+    for (size_t i = 0; i < b->n; i++)
+        if (board_has_key(&b->items[i], key))
+            return &b->items[i];
     return NULL;
 }
 
-/* Distance of a typed name to a board name: a part of the name ("nucleo") counts as
- * a perfect match, anything else by edit distance. */
+/* Distance of a typed name to a board name, both as name_key has them: a part of the
+ * name ("nucleo") counts as a perfect match, anything else by edit distance. */
 static size_t name_distance(const char *typed, const char *name)
 {
     size_t lt = strlen(typed), ln = strlen(name);
@@ -170,18 +225,23 @@ static size_t name_distance(const char *typed, const char *name)
 void tfg_boards_suggest(const tfg_boards *b, const char *name, char *out, size_t n)
 {
     /* Rank every board by its best-matching name; keep the three closest. */
+    char typed[KEY_MAX];
+    name_key(name, typed, sizeof typed);
     size_t best[3] = {(size_t)-1, (size_t)-1, (size_t)-1};
     size_t who[3] = {0, 0, 0};
     for (size_t i = 0; i < b->n; i++) {
         const tfg_board *x = &b->items[i];
-        size_t d = name_distance(name, x->id);
-        size_t dn = name_distance(name, x->name);
-        if (dn < d)
-            d = dn;
-        for (size_t a = 0; x->aliases && x->aliases[a]; a++) {
-            size_t da = name_distance(name, x->aliases[a]);
-            if (da < d)
-                d = da;
+        const char *names[66] = {x->id, x->name};
+        size_t n_names = 2;
+        for (size_t a = 0; x->aliases && x->aliases[a] && n_names < 66; a++)
+            names[n_names++] = x->aliases[a];
+        size_t d = (size_t)-1;
+        for (size_t m = 0; m < n_names; m++) {
+            char k[KEY_MAX];
+            name_key(names[m], k, sizeof k);
+            size_t dm = name_distance(typed, k);
+            if (dm < d)
+                d = dm;
         }
         for (int k = 0; k < 3; k++) {
             if (d < best[k]) {

@@ -39,9 +39,11 @@ void tfg_boards_free(tfg_boards *b);
 /* A deep copy of one board entry, and its release. */
 void tfg_board_copy(tfg_board *dst, const tfg_board *src);
 void tfg_board_free(tfg_board *b);
-/* By id or name, ignoring case and treating ' ', '-', '_' alike; NULL if unknown. */
+/* By id, name or alias as a person types it: case and everything but letters and digits
+ * are ignored ("micro:bit" is "microbit", "Nano 33" is "nano_33"); NULL if unknown. */
 const tfg_board *tfg_boards_find(const tfg_boards *b, const char *name);
-/* "did you mean ..." text with up to three closest board ids, into out. */
+/* "did you mean ..." text with up to three closest board ids, into out (compared as
+ * tfg_boards_find compares). */
 void tfg_boards_suggest(const tfg_boards *b, const char *name, char *out, size_t n);
 
 #endif

@@ -227,6 +227,22 @@ static void test_unknown_board(void)
               TFG_EINPUT);
     CHECK_HAS(err.msg, "'nucleo_l4r5zi'");
     tfg_spec_free(&s);
+    /* A board tinyforge does not know: named, with the three nearest it knows. */
+    CHECK_INT(parse("{\"name\": \"x\", \"task\": \"classification\", \"board\": \"ESP32\", "
+                    GOOD_DATA "}",
+                    &s, &err),
+              TFG_EINPUT);
+    CHECK_HAS(err.msg, "dir/spec.json: board: unknown board 'ESP32'; closest known: '");
+    CHECK_MSG(strstr(err.msg, "', '") && strstr(strstr(err.msg, "', '") + 1, "', '"),
+              "three nearest boards: %s", err.msg);
+    tfg_spec_free(&s);
+    /* The names a person types are the spec's names too. */
+    CHECK_INT(parse("{\"name\": \"x\", \"task\": \"classification\", \"board\": "
+                    "\"micro:bit\", " GOOD_DATA "}",
+                    &s, &err),
+              TFG_OK);
+    CHECK_STR(s.board.id, "qemu_microbit");
+    tfg_spec_free(&s);
 }
 
 static void test_board_lookup(void)
@@ -242,6 +258,26 @@ static void test_board_lookup(void)
     char near[256];
     tfg_boards_suggest(&boards, "arduino_unoo", near, sizeof near);
     CHECK(strncmp(near, "'arduino_uno'", 13) == 0);
+    /* Names as a person types them: case, spaces and punctuation do not matter. */
+    static const char *const typed[][2] = {
+        {"micro:bit", "qemu_microbit"},     {"Micro Bit", "qemu_microbit"},
+        {"BBC micro:bit", "qemu_microbit"}, {"Uno", "arduino_uno"},
+        {"Arduino UNO R3", "arduino_uno"},  {"Nano 33", "arduino_nano_33_ble_sense"},
+        {"nano-33", "arduino_nano_33_ble_sense"},
+        {"Arduino Nano 33 BLE", "arduino_nano_33_ble_sense"},
+        {"Pico", "raspberry_pi_pico"},      {"RP2040", "raspberry_pi_pico"},
+        {"Nucleo L4R5ZI", "nucleo_l4r5zi"}, {"mps2_an386", "qemu_mps2_an386"},
+    };
+    for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
+        const tfg_board *b = tfg_boards_find(&boards, typed[i][0]);
+        CHECK_MSG(b && !strcmp(b->id, typed[i][1]), "'%s' -> %s, expected %s", typed[i][0],
+                  b ? b->id : "(none)", typed[i][1]);
+    }
+    /* Punctuation alone is no name, and a part of a name is not the name. */
+    CHECK(tfg_boards_find(&boards, ":-") == NULL);
+    CHECK(tfg_boards_find(&boards, "nano") == NULL);
+    tfg_boards_suggest(&boards, "Nano 33 IoT", near, sizeof near);
+    CHECK_MSG(strncmp(near, "'arduino_nano_33_ble_sense'", 27) == 0, "%s", near);
 }
 
 static void test_bad_board_file(void)
@@ -259,6 +295,16 @@ static void test_bad_board_file(void)
     tfg_err err;
     CHECK_INT(tfg_boards_load(path, &b, &err), TFG_EINPUT);
     CHECK_HAS(err.msg, "boards[0].flash_bytes");
+    /* Two boards answering to one name ("Uno" and "uno!" are one) is an error. */
+    f = fopen(path, "w");
+    fputs("{\"boards\": [{\"id\": \"a\", \"name\": \"A\", \"aliases\": [\"Uno\"], "
+          "\"mcu\": \"m\", \"core\": \"c\", \"clock_hz\": 1, \"flash_bytes\": 1, "
+          "\"ram_bytes\": 1}, {\"id\": \"b\", \"name\": \"uno!\", \"mcu\": \"m\", "
+          "\"core\": \"c\", \"clock_hz\": 1, \"flash_bytes\": 1, \"ram_bytes\": 1}]}",
+          f);
+    fclose(f);
+    CHECK_INT(tfg_boards_load(path, &b, &err), TFG_EINPUT);
+    CHECK_HAS(err.msg, "boards[1]: board name 'uno!' is also a name of board 'a'");
     remove(path);
     rmdir(dir);
 }
