@@ -8,7 +8,8 @@
  * profile (for images a summary: pixel range and moments, rows per class) or a few CSV
  * rows (images are never sent). Builtin: a rule-based writer (task words, the column
  * whose values or name the request mentions, "label" for images, a board the request
- * names, the sources as given). Validator: every file a source names is one the user
+ * names, the sources as given). A request that names a board tinyforge does not know
+ * stops the stage before any backend is asked (check_named_board). Validator: every file a source names is one the user
  * gave, in its role (a host path: unsafe; another file, images and labels swapped or
  * mispaired, the test data not kept as the test split, a file left out or read twice:
  * spec); budgets within the board; the spec schema (tfg_spec_from_json: board known);
@@ -507,6 +508,180 @@ static char *sources_text(const spec_state *st)
     return tfg_buf_take(&b);
 }
 
+/* ---- the board the request names ---------------------------------------------------- */
+
+/* The request's words: as written (for messages, edge punctuation trimmed) and as board
+ * names compare (tfg_boards_find: letters and digits, lower case). */
+typedef struct {
+    char **shown, **key;
+    size_t n;
+} req_words;
+
+static void words_free(req_words *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        free(w->shown[i]), free(w->key[i]);
+    free(w->shown);
+    free(w->key);
+}
+
+static req_words words_of(const char *text)
+{
+    req_words w = {0};
+    size_t cap = strlen(text) / 2 + 1;
+    w.shown = tfg_xcalloc(cap, sizeof *w.shown);
+    w.key = tfg_xcalloc(cap, sizeof *w.key);
+    for (const char *p = text; *p;) {
+        while (*p && (isspace((unsigned char)*p) || ispunct((unsigned char)*p)))
+            p++;
+        const char *e = p;
+        while (*e && !isspace((unsigned char)*e))
+            e++;
+        const char *end = e;
+        while (end > p && ispunct((unsigned char)end[-1]))
+            end--;
+        if (end > p && w.n < cap) {
+            w.shown[w.n] = tfg_xstrndup(p, (size_t)(end - p));
+            char *k = tfg_xstrndup(p, (size_t)(end - p)), *q = k;
+            for (const char *c = k; *c; c++)
+                if (isalnum((unsigned char)*c))
+                    *q++ = (char)tolower((unsigned char)*c);
+            *q = '\0';
+            w.key[w.n++] = k;
+        }
+        p = e;
+    }
+    return w;
+}
+
+/* Words i..i+len-1 as written, joined by spaces. */
+static char *span_text(const req_words *w, size_t i, size_t len)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    for (size_t k = i; k < i + len; k++)
+        tfg_buf_printf(&b, "%s%s", k > i ? " " : "", w->shown[k]);
+    return tfg_buf_take(&b);
+}
+
+#define BOARD_SPAN_MAX 6 /* words in the longest board name ("Arduino Nano 33 BLE Sense") */
+
+/* The known board the longest run of the request's words names, or NULL. */
+static const tfg_board *known_board(const tfg_boards *bs, const req_words *w)
+{
+    const tfg_board *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < w->n; i++)
+        for (size_t len = 1; len <= BOARD_SPAN_MAX && i + len <= w->n; len++) {
+            char *t = span_text(w, i, len);
+            size_t keylen = 0;
+            for (size_t k = i; k < i + len; k++)
+                keylen += strlen(w->key[k]);
+            const tfg_board *b = keylen > 2 ? tfg_boards_find(bs, t) : NULL;
+            free(t);
+            if (b && len > best_len)
+                best = b, best_len = len;
+        }
+    return best;
+}
+
+/* Does key start with prefix followed by a digit ("esp32", "stm32f4", "nrf52840")? */
+static bool family_with_digit(const char *key, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return !strncmp(key, prefix, n) && isdigit((unsigned char)key[n]);
+}
+
+/* Where the words from i on look like a board name, how many words it spans; else 0.
+ * Only what a board name looks like counts, never an ordinary word: a microcontroller
+ * family with its number (ESP32, STM32F4, nRF52840, ATtiny85, SAMD21, RP2350), a board
+ * maker's word with the word after it (Arduino Mega, Raspberry Pi 4, Nucleo F401RE),
+ * a board line's own name (Teensy, XIAO, Portenta, ...), or a product-like token (two
+ * capitals and a digit, "MKR1000") right after "on"/"onto" (and an article). */
+static size_t board_like(const req_words *w, size_t i)
+{
+    static const char *const families[] = {"esp", "stm", "nrf", "rp", "samd", "attiny",
+                                           "atmega", "msp", "pic", "gd", NULL};
+    static const char *const lines[] = {"teensy", "xiao", "portenta", "nicla", "feather",
+                                        "pyboard", "jetson", "m5stack", "wemos", NULL};
+    static const struct {
+        const char *maker;
+        size_t then;
+    } makers[] = {{"arduino", 1}, {"raspberry", 2}, {"nucleo", 1}, {"adafruit", 1},
+                  {"seeed", 1},   {"sparkfun", 1},  {"esp", 1}};
+    static const char *const on[] = {"on", "onto", NULL};
+    static const char *const articles[] = {"a", "an", "the", "my", "our", "this", NULL};
+    const char *k = w->key[i];
+    for (size_t f = 0; families[f]; f++)
+        if (family_with_digit(k, families[f]))
+            return 1;
+    for (size_t l = 0; lines[l]; l++)
+        if (!strncmp(k, lines[l], strlen(lines[l])))
+            return 1;
+    /* words after a maker's name that make it a tool or a kind, not a board */
+    static const char *const not_boards[] = {"ide", "sketch", "code", "library", "api",
+                                             "style", "board", "boards", "compatible", NULL};
+    for (size_t m = 0; m < sizeof makers / sizeof makers[0]; m++)
+        if (!strcmp(k, makers[m].maker) && i + 1 < w->n) {
+            for (size_t x = 0; not_boards[x]; x++)
+                if (!strcmp(w->key[i + 1], not_boards[x]))
+                    return 0;
+            return 1 + (i + makers[m].then < w->n ? makers[m].then : w->n - i - 1);
+        }
+    const char *s = w->shown[i];
+    size_t caps = 0, digits = 0;
+    for (const char *c = s; *c; c++)
+        caps += isupper((unsigned char)*c) != 0, digits += isdigit((unsigned char)*c) != 0;
+    if (caps < 2 || !digits || strlen(k) < 4 || !isalpha((unsigned char)s[0]) || i == 0)
+        return 0;
+    size_t before = i - 1;
+    for (size_t a = 0; articles[a]; a++)
+        if (!strcmp(w->key[before], articles[a]) && before > 0) {
+            before--;
+            break;
+        }
+    for (size_t o = 0; on[o]; o++)
+        if (!strcmp(w->key[before], on[o]))
+            return 1;
+    return 0;
+}
+
+/* The board the request names: a known one (the longest name wins), or NULL with *unknown
+ * set (new string) when it names one tinyforge does not know, or NULL with *unknown NULL
+ * when it names none. */
+static const tfg_board *named_board(const tfg_boards *bs, const char *request, char **unknown)
+{
+    *unknown = NULL;
+    req_words w = words_of(request);
+    const tfg_board *b = known_board(bs, &w);
+    for (size_t i = 0; !b && !*unknown && i < w.n; i++) {
+        size_t len = board_like(&w, i);
+        if (len)
+            *unknown = span_text(&w, i, len);
+    }
+    words_free(&w);
+    return b;
+}
+
+/* TFG_EINPUT when the request names a board tinyforge does not know: no backend may
+ * quietly put the default board in its place. */
+static tfg_status check_named_board(const tfg_pilot_opts *o, tfg_err *err)
+{
+    char *unknown;
+    named_board(o->boards, o->request, &unknown);
+    if (!unknown)
+        return TFG_OK;
+    char near[256];
+    tfg_boards_suggest(o->boards, unknown, near, sizeof near);
+    tfg_err_set(err, TFG_EINPUT,
+                "the request names the board '%s', which tinyforge does not know; closest "
+                "known: %s (all boards: tinyforge boards; a new board is an entry in "
+                "boards/boards.json)",
+                unknown, near);
+    free(unknown);
+    return TFG_EINPUT;
+}
+
 static char *boards_text(const tfg_boards *bs)
 {
     tfg_buf b;
@@ -528,7 +703,9 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
     spec_state *st = tfg_xcalloc(1, sizeof *st);
     tfg_table_init(&st->t);
     *state = st;
-    tfg_status s = resolve_given(o, st, err);
+    tfg_status s = check_named_board(o, err);
+    if (!s)
+        s = resolve_given(o, st, err);
     if (!s)
         s = check_kinds(o, st, err);
     if (!s)
@@ -626,20 +803,12 @@ static int pick_label(const tfg_table *t, const char *nreq, tfg_task task)
     return best;
 }
 
-static const tfg_board *pick_board(const tfg_boards *bs, const char *nreq)
+/* The board the request names, else the Nano 33 BLE Sense (else the table's first). */
+static const tfg_board *pick_board(const tfg_boards *bs, const char *request)
 {
-    const tfg_board *best = NULL;
-    size_t best_len = 0;
-    for (size_t i = 0; i < bs->n; i++) {
-        const tfg_board *b = &bs->items[i];
-        const char *names[64] = {b->id, b->name};
-        size_t n = 2;
-        for (size_t k = 0; b->aliases && b->aliases[k] && n < 63; k++)
-            names[n++] = b->aliases[k];
-        for (size_t k = 0; k < n; k++)
-            if (mentions(nreq, names[k]) && strlen(names[k]) > best_len)
-                best = b, best_len = strlen(names[k]);
-    }
+    char *unknown;
+    const tfg_board *best = named_board(bs, request, &unknown);
+    free(unknown);
     if (!best)
         best = tfg_boards_find(bs, "arduino_nano_33_ble_sense");
     return best ? best : (bs->n ? &bs->items[0] : NULL);
@@ -682,7 +851,7 @@ static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
                     : has(nreq, regress) ? TFG_TASK_REGRESSION
                                          : TFG_TASK_CLASSIFICATION;
     int label = st->idx ? 0 : pick_label(&st->t, nreq, task);
-    const tfg_board *b = pick_board(o->boards, nreq);
+    const tfg_board *b = pick_board(o->boards, o->request);
     free(nreq);
     if (label < 0 || !b)
         return tfg_err_set(err, TFG_EINPUT, "builtin spec writer: no columns or no boards");
