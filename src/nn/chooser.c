@@ -5,13 +5,11 @@
  * validation accuracy asks for it.
  *
  * The estimates come before quantization exists, so they are deliberately simple:
- * int8 weights, int32 biases (one per output channel), peak int8 activations, plus fixed
- * allowances for the runtime's code and stack. A budget of 0 means "no limit".
- *
- * The RAM allowance is 2 KiB, except on boards too small for that to make sense: an
- * Arduino Uno has 2 KiB of RAM in all, and its runtime (an 8-bit core, 64-byte serial
- * buffers) needs far less, so the check allows a quarter of such a budget instead.
- * tfg_graph_ram_estimate, which knows no budget, always uses the 2 KiB. */
+ * int8 weights, int32 bias, multiplier and shift per output channel, each op's
+ * parameters, peak int8 activations. They are held to the budget by the firmware's own
+ * rule (spec/fit.h, the one target/fw_fit.c applies): the stack, the input and output
+ * buffers and the program around the model count, and on AVR the weights count against
+ * RAM as well, since they are copied there. A budget of 0 means "no limit". */
 #include "nn/chooser.h"
 
 #include <math.h>
@@ -21,10 +19,15 @@
 
 #include "core/alloc.h"
 #include "core/rng.h"
+#include "core/strutil.h"
 
-#define FLASH_RUNTIME_BYTES (16u * 1024u) /* kernels, UART protocol, model tables */
-#define RAM_RUNTIME_BYTES (2u * 1024u)    /* stack and runtime state (32-bit boards) */
-#define BIAS_BYTES 4u                     /* int32 bias (or per-channel scale) */
+/* Constant bytes of an op's prepared parameters as the code generator counts them
+ * (codegen/emit.c: host struct sizes, no less than the 32- and 8-bit targets'). */
+#define PER_CHANNEL_BYTES 12u  /* int32 bias, multiplier and shift per output channel */
+#define DENSE_PARAMS_BYTES 56u /* params, dims, requant */
+#define CONV_PARAMS_BYTES 116u /* params, requant, three dims */
+#define POOL_PARAMS_BYTES 64u  /* params, two dims */
+#define OTHER_PARAMS_BYTES 48u /* softmax, add, a standalone activation */
 /* A bigger candidate must beat the best so far by this much validation accuracy to be
  * worth its size; below that, the search stops and keeps the smaller network. */
 #define MIN_GAIN 0.005
@@ -39,32 +42,66 @@
 
 /* ---- estimates ---------------------------------------------------------------------- */
 
-/* Flash of one layer: int8 weights and a 4-byte bias per output channel. Batchnorm is
- * folded into the layer before it for int8, so it costs nothing on the device. */
+/* The constant bytes one layer becomes on the device. Batchnorm is folded into the
+ * layer before it for int8, and flatten and reshape are views: they cost nothing. */
 static uint64_t layer_flash(const tfg_layer *l)
 {
-    if (l->kind != TFG_LAYER_DENSE && l->kind != TFG_LAYER_CONV2D &&
-        l->kind != TFG_LAYER_DWCONV2D)
+    switch (l->kind) {
+    case TFG_LAYER_DENSE:
+        return (uint64_t)l->w.n + PER_CHANNEL_BYTES * (uint64_t)l->b.n + DENSE_PARAMS_BYTES;
+    case TFG_LAYER_CONV2D:
+    case TFG_LAYER_DWCONV2D:
+        return (uint64_t)l->w.n + PER_CHANNEL_BYTES * (uint64_t)l->b.n + CONV_PARAMS_BYTES;
+    case TFG_LAYER_MAXPOOL:
+    case TFG_LAYER_AVGPOOL:
+        return POOL_PARAMS_BYTES;
+    case TFG_LAYER_SOFTMAX:
+    case TFG_LAYER_ADD:
+    case TFG_LAYER_RELU:
+    case TFG_LAYER_RELU6:
+        return OTHER_PARAMS_BYTES;
+    default:
         return 0;
-    return (uint64_t)l->w.n + BIAS_BYTES * (uint64_t)l->b.n;
+    }
 }
 
-uint64_t tfg_graph_flash_estimate(const tfg_graph *g)
+void tfg_arch_need_board(tfg_arch_need *need, const tfg_board *b, const json_t *classes)
 {
-    uint64_t n = FLASH_RUNTIME_BYTES;
+    need->arch = tfg_fit_arch_of(b);
+    need->class_name_bytes = 0;
+    size_t i;
+    const json_t *c;
+    json_array_foreach(classes, i, c)
+        if (json_is_string(c))
+            need->class_name_bytes += json_string_length(c) + 1;
+}
+
+void tfg_graph_fit_parts(const tfg_graph *g, const tfg_arch_need *need, tfg_fit_parts *p)
+{
+    memset(p, 0, sizeof *p);
     for (size_t i = 0; i < g->n_layers; i++)
-        n += layer_flash(&g->layers[i]);
-    return n;
+        p->weights += layer_flash(&g->layers[i]);
+    p->arena = (uint64_t)tfg_graph_activation_bytes(g);
+    uint64_t in = g->n_tensors ? tfg_shape_size(&g->tensors[0]) : 0;
+    uint64_t out = g->n_tensors ? tfg_shape_size(&g->tensors[g->n_tensors - 1]) : 0;
+    p->io = in + out;
+    bool cls = need ? need->classification : false;
+    tfg_fit_allow_program(need ? need->arch : TFG_FIT_CORTEX_M, in, cls ? out : 0,
+                          need ? need->class_name_bytes : 0, p);
 }
 
-uint64_t tfg_graph_ram_estimate(const tfg_graph *g)
+uint64_t tfg_graph_flash_estimate(const tfg_graph *g, const tfg_arch_need *need)
 {
-    return (uint64_t)tfg_graph_activation_bytes(g) + RAM_RUNTIME_BYTES;
+    tfg_fit_parts p;
+    tfg_graph_fit_parts(g, need, &p);
+    return tfg_fit_flash(need ? need->arch : TFG_FIT_CORTEX_M, &p);
 }
 
-static uint64_t ram_allowance(uint64_t budget)
+uint64_t tfg_graph_ram_estimate(const tfg_graph *g, const tfg_arch_need *need)
 {
-    return budget && budget / 4 < RAM_RUNTIME_BYTES ? budget / 4 : RAM_RUNTIME_BYTES;
+    tfg_fit_parts p;
+    tfg_graph_fit_parts(g, need, &p);
+    return tfg_fit_ram(need ? need->arch : TFG_FIT_CORTEX_M, &p);
 }
 
 /* ---- the budget check --------------------------------------------------------------- */
@@ -109,21 +146,43 @@ static size_t largest_layer(const tfg_graph *g, bool flash, uint64_t *bytes)
     return best;
 }
 
-static tfg_status over_budget(const tfg_graph *g, bool flash, uint64_t need, uint64_t budget,
-                              const char *file, tfg_err *err)
+static tfg_status over_budget(const tfg_graph *g, const tfg_arch_need *need, bool flash,
+                              uint64_t used, const tfg_fit_parts *p, const char *file,
+                              tfg_err *err)
 {
-    char a[32], b[32], c[32];
+    uint64_t budget = flash ? need->flash_bytes : need->ram_bytes;
+    bool avr = need->arch == TFG_FIT_AVR;
+    char a[32], b[32], c[32], n[6][32];
     uint64_t lb;
     size_t li = largest_layer(g, flash, &lb);
-    human_bytes(a, sizeof a, need);
+    human_bytes(a, sizeof a, used);
     human_bytes(b, sizeof b, budget);
     human_bytes(c, sizeof c, lb);
+    tfg_fmt_count(n[0], sizeof n[0], used);
+    tfg_fmt_count(n[1], sizeof n[1], p->weights);
+    if (flash) {
+        tfg_fmt_count(n[2], sizeof n[2], p->code);
+        return tfg_err_set(err, TFG_ECHECK,
+                           "%s: the network needs %s of flash, the budget is %s; the largest "
+                           "layer is layers[%zu] (%s, %s); by the firmware rule: %s bytes = "
+                           "weights %s + code %s",
+                           file, a, b, li, tfg_layer_kind_name(g->layers[li].kind), c, n[0],
+                           n[1], n[2]);
+    }
+    tfg_fmt_count(n[2], sizeof n[2], p->arena);
+    tfg_fmt_count(n[3], sizeof n[3], p->io);
+    tfg_fmt_count(n[4], sizeof n[4], tfg_fit_stack(need->arch));
+    tfg_fmt_count(n[5], sizeof n[5], p->program);
+    char w[96] = "";
+    if (avr)
+        snprintf(w, sizeof w, "weights %s (copied to RAM on AVR) + ", n[1]);
     return tfg_err_set(err, TFG_ECHECK,
-                       "%s: the network needs %s of %s, the budget is %s; the largest layer "
-                       "is layers[%zu] (%s, %s%s)",
-                       file, a, flash ? "flash" : "RAM", b, li,
-                       tfg_layer_kind_name(g->layers[li].kind), c,
-                       flash ? "" : " of activations");
+                       "%s: the network needs %s of RAM, the budget is %s; the largest layer "
+                       "is layers[%zu] (%s, %s of activations); by the firmware rule: %s "
+                       "bytes = %sarena %s + input and output %s + stack %s + the program "
+                       "around the model %s",
+                       file, a, b, li, tfg_layer_kind_name(g->layers[li].kind), c, n[0], w,
+                       n[2], n[3], n[4], n[5]);
 }
 
 tfg_status tfg_graph_check_budget(const tfg_graph *g, const tfg_arch_need *need,
@@ -131,12 +190,14 @@ tfg_status tfg_graph_check_budget(const tfg_graph *g, const tfg_arch_need *need,
 {
     if (!file)
         file = "architecture";
-    uint64_t flash = tfg_graph_flash_estimate(g);
-    uint64_t ram = tfg_graph_activation_bytes(g) + ram_allowance(need->ram_bytes);
+    tfg_fit_parts p;
+    tfg_graph_fit_parts(g, need, &p);
+    uint64_t flash = tfg_fit_flash(need->arch, &p);
+    uint64_t ram = tfg_fit_ram(need->arch, &p);
     if (need->flash_bytes && flash > need->flash_bytes)
-        return over_budget(g, true, flash, need->flash_bytes, file, err);
+        return over_budget(g, need, true, flash, &p, file, err);
     if (need->ram_bytes && ram > need->ram_bytes)
-        return over_budget(g, false, ram, need->ram_bytes, file, err);
+        return over_budget(g, need, false, ram, &p, file, err);
     return TFG_OK;
 }
 

@@ -11,22 +11,37 @@
 #include "data/splitfile.h"
 #include "nn/graph.h"
 #include "nn/train.h"
+#include "spec/boards.h"
+#include "spec/fit.h"
 
 typedef struct {
     bool classification;
     tfg_shape input;
     uint32_t n_outputs;       /* classes, or 1 for regression */
-    uint64_t flash_bytes;     /* budget for int8 weights + biases + code */
-    uint64_t ram_bytes;       /* budget for activations */
+    uint64_t flash_bytes;     /* budget for the whole firmware's flash (0: no limit) */
+    uint64_t ram_bytes;       /* budget for the whole firmware's RAM (0: no limit) */
+    tfg_fit_arch arch;        /* how the board spends memory (spec/fit.h); 0: Cortex-M */
+    uint64_t class_name_bytes; /* the class names the application prints, each with
+                                  its NUL (0: none or unknown) */
 } tfg_arch_need;
 
-/* Estimated flash (int8 weights, int32 biases, a fixed runtime allowance) and RAM (peak
- * int8 activations + a fixed allowance) of g on a device. */
-uint64_t tfg_graph_flash_estimate(const tfg_graph *g);
-uint64_t tfg_graph_ram_estimate(const tfg_graph *g);
+/* need's arch and class_name_bytes for board b and the data's class names (a JSON
+ * array of strings, or NULL). */
+void tfg_arch_need_board(tfg_arch_need *need, const tfg_board *b, const json_t *classes);
 
-/* TFG_ECHECK when g does not fit: "arch.json: the network needs 1.2 MB of flash, the
- * budget is 256 KB; the largest layer is layers[3] (dense, 1.1 MB)". */
+/* The firmware's parts (spec/fit.h) for g, estimated before quantization: int8 weights,
+ * int32 bias, multiplier and shift per output channel and each op's parameters (as the
+ * code generator counts them); peak int8 activations; the input and output; and the
+ * allowance for the program around the model. need may be NULL (a Cortex-M, no names). */
+void tfg_graph_fit_parts(const tfg_graph *g, const tfg_arch_need *need, tfg_fit_parts *p);
+/* The whole firmware's flash and RAM by spec/fit.h's rule, from those parts. */
+uint64_t tfg_graph_flash_estimate(const tfg_graph *g, const tfg_arch_need *need);
+uint64_t tfg_graph_ram_estimate(const tfg_graph *g, const tfg_arch_need *need);
+
+/* TFG_ECHECK when the firmware around g would not fit need's budget by spec/fit.h's rule:
+ * "arch.json: the network needs 1.2 MB of flash, the budget is 256 KB; the largest layer
+ * is layers[3] (dense, 1.1 MB); by the firmware rule: 1,234,567 bytes = weights ... +
+ * code ...". */
 tfg_status tfg_graph_check_budget(const tfg_graph *g, const tfg_arch_need *need,
                                   const char *file, tfg_err *err);
 

@@ -225,7 +225,8 @@ json_t *tfg_train_settings_json(const tfg_train_opts *o, double target)
 }
 
 static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph *g,
-                           const tfg_train_history *h, const tfg_metrics *test,
+                           const tfg_arch_need *need, const tfg_train_history *h,
+                           const tfg_metrics *test,
                            const uint32_t *cm, json_t *candidates, const tfg_train_opts *o)
 {
     json_t *r = json_object();
@@ -236,8 +237,8 @@ static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph 
     json_object_set_new(
         r, "estimate",
         json_pack("{s:I, s:I, s:I, s:I, s:s}", "flash_bytes",
-                  (json_int_t)tfg_graph_flash_estimate(g), "ram_bytes",
-                  (json_int_t)tfg_graph_ram_estimate(g), "flash_budget",
+                  (json_int_t)tfg_graph_flash_estimate(g, need), "ram_bytes",
+                  (json_int_t)tfg_graph_ram_estimate(g, need), "flash_budget",
                   (json_int_t)s->budget.flash_bytes, "ram_budget",
                   (json_int_t)s->budget.ram_bytes, "board", s->board.id));
     json_object_set_new(r, "training", tfg_train_settings_json(o, NAN));
@@ -293,6 +294,7 @@ static tfg_status run(const tfg_spec *s, const tfg_train_stage_opts *o, data_in 
                           .n_outputs = (uint32_t)d->n_classes,
                           .flash_bytes = s->budget.flash_bytes,
                           .ram_bytes = s->budget.ram_bytes};
+    tfg_arch_need_board(&need, &s->board, json_object_get(d->summary, "classes"));
     tfg_graph g;
     memset(&g, 0, sizeof g);
     tfg_train_history h;
@@ -322,7 +324,7 @@ static tfg_status run(const tfg_spec *s, const tfg_train_stage_opts *o, data_in 
     }
     tfg_progress_finish(o->progress);
     if (!st) {
-        json_t *report = make_report(s, d, &g, &h, &test, cm, candidates, to);
+        json_t *report = make_report(s, d, &g, &need, &h, &test, cm, candidates, to);
         if (cache_key)
             json_object_set_new(report, "cache", json_pack("{s:s, s:b}", "key", cache_key,
                                                            "hit", 0));

@@ -48,6 +48,7 @@ static tfg_status read_need(train_state *st, const tfg_spec *s, tfg_err *err)
     st->need.n_outputs = st->need.classification ? (uint32_t)classes : 1;
     st->need.flash_bytes = s->budget.flash_bytes;
     st->need.ram_bytes = s->budget.ram_bytes;
+    tfg_arch_need_board(&st->need, &s->board, json_object_get(st->summary, "classes"));
     const json_t *counts = json_object_get(
         json_object_get(json_object_get(st->summary, "splits"), "val"), "class_counts");
     json_int_t total = 0, most = 0;

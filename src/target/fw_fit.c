@@ -3,18 +3,20 @@
  *
  *   flash = .text + .rodata + .ARM.exidx + .init_array + .data (its load image)
  *   RAM   = .data + .bss (which holds the arena) + the stack: the linker script's
- *           .stack on Cortex-M (TFG_STACK), TFG_FW_AVR_STACK counted on AVR, which
+ *           .stack on Cortex-M (TFG_STACK), TFG_FIT_AVR_STACK counted on AVR, which
  *           reserves none
  *
  * each against the smaller of the real board's limit and the stand-in's memory. Over
  * is TFG_ECHECK naming the bytes needed, the bytes over and the largest part. The same
- * rule, fed the model's own sizes, refuses a model before anything compiles. */
+ * rule, fed the model's own sizes, refuses a model before anything compiles: spec/fit.h,
+ * which the architecture chooser holds a network to before it is trained. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/strutil.h"
+#include "spec/fit.h"
 #include "target/target_internal.h"
 
 void tfg_fw_sections_parse(const char *size_output, tfg_fw_sections *s)
@@ -57,7 +59,7 @@ void tfg_fw_measure(const tfg_target *t, const tfg_fw_sections *fw,
     info->arena_bytes = model ? model->bss : 0;
     info->data_bytes = fw->data;
     info->bss_bytes = fw->bss;
-    info->stack_bytes = avr ? TFG_FW_AVR_STACK : fw->stack;
+    info->stack_bytes = avr ? TFG_FIT_AVR_STACK : fw->stack;
     info->flash_used = fw->text + fw->rodata + fw->exidx + fw->init_array + fw->data;
     info->ram_used = fw->data + fw->bss + info->stack_bytes;
     uint64_t not_code = fw->data + (avr ? 0 : info->weights_bytes);
@@ -87,20 +89,24 @@ tfg_status tfg_fw_over(const tfg_target *t, const char *what, const char *memory
                        tfg_fmt_count(d, sizeof d, big->bytes));
 }
 
+static tfg_fit_arch arch_of(const tfg_target *t)
+{
+    return t->emu == TFG_EMU_SIMAVR ? TFG_FIT_AVR : TFG_FIT_CORTEX_M;
+}
+
 tfg_status tfg_fw_fit_model(const tfg_target *t, uint64_t weights, uint64_t arena,
                             uint64_t io, tfg_err *err)
 {
-    bool avr = t->emu == TFG_EMU_SIMAVR;
-    uint64_t stack = avr ? TFG_FW_AVR_STACK : TFG_FW_ARM_STACK;
+    tfg_fit_arch a = arch_of(t);
+    tfg_fit_parts p = {.weights = weights, .arena = arena, .io = io};
     tfg_fw_part fl[] = {{"weights", weights}};
-    tfg_status st = tfg_fw_over(t, "the firmware", "flash", true, weights,
+    tfg_status st = tfg_fw_over(t, "the firmware", "flash", true, tfg_fit_flash(a, &p),
                                 min_u64(t->flash_limit, t->emu_flash), fl, 1, err);
     if (st)
         return st;
-    tfg_fw_part ram[] = {{"arena", arena}, {"weights", avr ? weights : 0},
-                         {"input and output buffers", io}, {"stack", stack}};
-    uint64_t need = arena + (avr ? weights : 0) + io + stack;
-    return tfg_fw_over(t, "the firmware", "RAM", true, need,
+    tfg_fw_part ram[] = {{"arena", arena}, {"weights", a == TFG_FIT_AVR ? weights : 0},
+                         {"input and output buffers", io}, {"stack", tfg_fit_stack(a)}};
+    return tfg_fw_over(t, "the firmware", "RAM", true, tfg_fit_ram(a, &p),
                        min_u64(t->ram_limit, t->emu_ram), ram, 4, err);
 }
 

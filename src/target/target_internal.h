@@ -63,8 +63,7 @@ void tfg_frame_put(tfg_buf *b, uint8_t type, const void *payload, uint16_t len);
 
 /* ---- fw_fit.c: the one size and fit rule ---------------------------------------------- */
 
-#define TFG_FW_AVR_STACK 256u  /* AVR reserves no stack; this much is counted for it */
-#define TFG_FW_ARM_STACK 4096u /* the stack cortex-m.ld reserves (TFG_STACK) */
+/* The stacks counted and the rule itself: spec/fit.h, shared with the chooser. */
 
 /* Section sums of `size -A` output (an object or a linked ELF). */
 typedef struct {
@@ -90,7 +89,8 @@ tfg_status tfg_fw_over(const tfg_target *t, const char *what, const char *memory
                        bool at_least, uint64_t used, uint64_t limit, const tfg_fw_part *parts,
                        int n, tfg_err *err);
 
-/* Before compiling: the model's weights, arena, input+output buffers and the stack. */
+/* Before compiling: the model's weights, arena, input+output buffers and the stack, by
+ * spec/fit.h's rule with the program around the model not yet counted ("at least"). */
 tfg_status tfg_fw_fit_model(const tfg_target *t, uint64_t weights, uint64_t arena,
                             uint64_t io, tfg_err *err);
 

@@ -1,8 +1,8 @@
 /* test_chooser.c — the architecture chooser: the candidates for flat and image inputs
  * (smallest first, fruit's first is 3 -> 8 -> 5 -> 3, Fashion-MNIST's under 64K
  * parameters), the size estimates, the budget check's message, candidates under an
- * Arduino Uno's budget, and the search on separable blobs (and tiny images, which
- * trains a CNN end to end). */
+ * Arduino Uno's budget by the whole firmware's rule (spec/fit.h), and the search on
+ * separable blobs (and tiny images, which trains a CNN end to end). */
 #include <math.h>
 #include <string.h>
 
@@ -74,9 +74,19 @@ static void test_fruit_first(void)
         CHECK(g.layers[2].kind == TFG_LAYER_DENSE && g.layers[2].units == 3);
         CHECK(g.layers[2].act == TFG_ACT_NONE);
         CHECK(g.layers[3].kind == TFG_LAYER_SOFTMAX);
-        /* int8 weights 24 + 40 + 15, int32 biases 8 + 5 + 3, 16 KiB runtime */
-        CHECK_INT(tfg_graph_flash_estimate(&g), 79 + 4 * 16 + 16384);
-        CHECK_INT(tfg_graph_ram_estimate(&g), tfg_graph_activation_bytes(&g) + 2048);
+        /* int8 weights 24 + 40 + 15; int32 bias, multiplier and shift for 8 + 5 + 3
+         * channels; three dense ops' parameters and softmax's; 16 KiB of code */
+        CHECK_INT(tfg_graph_flash_estimate(&g, NULL), 79 + 12 * 16 + 3 * 56 + 48 + 16384);
+        /* a Cortex-M: arena, input 3 + output 3, the 4 KiB stack, the frame server */
+        CHECK_INT(tfg_graph_ram_estimate(&g, NULL),
+                  tfg_graph_activation_bytes(&g) + 6 + 4096 + 320);
+        /* the Uno: the weights in RAM too, the 256-byte stack, the sketch's own data
+         * (324 + 8 per feature + the names "apple", "banana", "orange" + a pointer each) */
+        tfg_arch_need uno = need;
+        uno.arch = TFG_FIT_AVR, uno.class_name_bytes = 6 + 7 + 7;
+        CHECK_INT(tfg_graph_ram_estimate(&g, &uno),
+                  tfg_graph_activation_bytes(&g) + 6 + 256 + 324 + 8 * 3 + 20 + 2 * 3 +
+                      (79 + 12 * 16 + 3 * 56 + 48));
         tfg_graph_free(&g);
     }
     json_decref(list);
@@ -125,8 +135,10 @@ static void test_budget_message(void)
     if (!build(a, &need, &g)) {
         CHECK_INT(tfg_graph_check_budget(&g, &need, "arch.json", &err), TFG_ECHECK);
         CHECK_HAS(err.msg, "arch.json: the network needs ");
+        /* 512 x 1024 int8 weights, 12 bytes for each of 512 channels, the op's 56 */
         CHECK_HAS(err.msg, " of flash, the budget is 256 KB; the largest layer is layers[2] "
-                           "(dense, 514 KB)");
+                           "(dense, 518.1 KB); by the firmware rule: ");
+        CHECK_HAS(err.msg, " + code 16,384");
         need.flash_bytes = 4 * 1024 * 1024;
         CHECK_INT(tfg_graph_check_budget(&g, &need, "arch.json", &err), TFG_OK);
         tfg_graph_free(&g);
@@ -148,12 +160,18 @@ static void test_budget_message(void)
     json_decref(a);
 }
 
-/* An Arduino Uno: 32 KB of flash, 2 KB of RAM. */
+/* An Arduino Uno: 32 KB of flash, 2 KB of RAM, an AVR. */
 static void test_uno(void)
 {
+    tfg_board avr = {.id = "arduino_uno", .core = "avr5"};
     tfg_arch_need need = flat_need(3, 3);
     json_t *all = tfg_arch_candidates(&need);
     need.flash_bytes = 32768, need.ram_bytes = 2048;
+    json_t *names = json_pack("[s, s, s]", "apple", "banana", "orange");
+    tfg_arch_need_board(&need, &avr, names);
+    json_decref(names);
+    CHECK_INT(need.arch, TFG_FIT_AVR);
+    CHECK_INT(need.class_name_bytes, 20);
     json_t *uno = tfg_arch_candidates(&need);
     size_t n = check_list(uno, &need, SIZE_MAX);
     CHECK(n > 0 && n < json_array_size(all));
@@ -163,8 +181,8 @@ static void test_uno(void)
     json_decref(uno);
 
     /* Small images: the CNNs need more RAM than an Uno has, so flat MLPs remain. */
-    need = image_need(16, 16, 1, 2);
-    need.flash_bytes = 32768, need.ram_bytes = 2048;
+    need = image_need(6, 6, 1, 2);
+    need.flash_bytes = 32768, need.ram_bytes = 2048, need.arch = TFG_FIT_AVR;
     uno = tfg_arch_candidates(&need);
     CHECK(check_list(uno, &need, SIZE_MAX) > 0);
     const json_t *l0 = json_array_get(json_object_get(json_array_get(uno, 0), "layers"), 0);
@@ -190,6 +208,46 @@ static void test_uno(void)
     CHECK_HAS(err.msg, "the smallest builtin architecture: the network needs ");
     CHECK_HAS(err.msg, "the budget is 1000 bytes");
     CHECK(log == NULL && g.layers == NULL);
+}
+
+/* The budget is the whole firmware's. 32 features and 4 classes on the Uno: 32 -> 16 ->
+ * 8 -> 4 fitted the old rule (activations + a quarter of the RAM budget: 560 bytes) but
+ * its firmware does not (built, it needs 2,109 bytes of RAM: weights copied to RAM, the
+ * sketch's floats), so it is refused with the parts; 32 -> 8 -> 5 -> 4 (built: 1,601
+ * bytes) is the one candidate left. */
+static void test_whole_firmware(void)
+{
+    tfg_arch_need need = flat_need(32, 4);
+    need.flash_bytes = 32768, need.ram_bytes = 2048, need.arch = TFG_FIT_AVR;
+    need.class_name_bytes = 4 * 7; /* "class0" .. "class3" */
+    json_t *a = parse("{\"input\": [32], \"layers\": [{\"type\": \"dense\", \"units\": 16, "
+                      "\"activation\": \"relu\"}, {\"type\": \"dense\", \"units\": 8, "
+                      "\"activation\": \"relu\"}, {\"type\": \"dense\", \"units\": 4}, "
+                      "{\"type\": \"softmax\"}]}");
+    tfg_graph g;
+    tfg_err err = {0};
+    if (!build(a, &need, &g)) {
+        CHECK(tfg_graph_activation_bytes(&g) + 2048 / 4 <= 2048); /* the old rule's fit */
+        CHECK_INT(tfg_graph_check_budget(&g, &need, "arch.json", &err), TFG_ECHECK);
+        /* weights 672 + 28 x 12 + 3 x 56 + 48; arena 48; 32 + 4; 256;
+         * 324 + 8 x 32 + 28 + 2 x 4 */
+        CHECK_HAS(err.msg, "arch.json: the network needs 2.1 KB of RAM, the budget is 2 KB");
+        CHECK_HAS(err.msg, "by the firmware rule: 2,180 bytes = weights 1,224 (copied to RAM "
+                           "on AVR) + arena 48 + input and output 36 + stack 256 + the "
+                           "program around the model 616");
+        tfg_graph_free(&g);
+    }
+    json_decref(a);
+    json_t *uno = tfg_arch_candidates(&need);
+    CHECK_INT(check_list(uno, &need, SIZE_MAX), 1);
+    const json_t *l0 = json_array_get(json_object_get(json_array_get(uno, 0), "layers"), 0);
+    CHECK_INT(json_integer_value(json_object_get(l0, "units")), 8);
+    json_decref(uno);
+    /* The same network on a Cortex-M with 8 KB: weights stay in flash, the stack is 4 KB. */
+    need.arch = TFG_FIT_CORTEX_M, need.ram_bytes = 8192;
+    uno = tfg_arch_candidates(&need);
+    CHECK(json_array_size(uno) >= 3);
+    json_decref(uno);
 }
 
 /* ---- the search --------------------------------------------------------------------- */
@@ -330,4 +388,5 @@ static void test_choose_images(void)
 }
 
 TFG_TEST_MAIN(test_fruit_first, test_fashion_mnist, test_budget_message, test_uno,
+              test_whole_firmware,
               test_choose_blobs, test_choose_images)
