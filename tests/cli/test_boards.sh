@@ -61,7 +61,8 @@ newb "fruit by colour on an Arduino Uno"
 expect_rc 0
 ok; [ "$BOARD" = arduino_uno ] || fail "Arduino Uno: $BOARD"
 # Ordinary words, a sensor's part number and the Arduino IDE are no boards: the default.
-newb "tell fruit apart by the colour an APDS9960 reads, on Monday, on CO2 budget, in the Arduino IDE"
+newb "tell fruit apart by the colour an APDS9960 reads, on Monday, on CO2 budget, \
+in the Arduino IDE"
 expect_rc 0
 ok; [ "$BOARD" = arduino_nano_33_ble_sense ] || fail "default board: $BOARD"
 for req in "tell fruit apart by colour on an ESP32=ESP32" \
@@ -72,7 +73,8 @@ for req in "tell fruit apart by colour on an ESP32=ESP32" \
   newb "${req%%=*}"
   expect_rc 3
   expect_one_error
-  expect_err "the request names the board '${req#*=}', which tinyforge does not know; closest known: '"
+  expect_err "the request names the board '${req#*=}', which tinyforge does not know; \
+closest known: '"
   ok; [ ! -f n.json ] || fail "a spec was written for '${req%%=*}': $(cat n.json)"
 done
 newb "fruit on a Raspberry Pi 4"
