@@ -20,7 +20,8 @@ trap 'rm -rf "$out"' EXIT
 # Built by hand against the build's static libraries: nothing in CMake to keep in sync.
 $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -I"$root/src" -I"$root/runtime" \
   "$root/bench/memory/memory.c" -o "$out/memory" \
-  "$build/libtfg_codegen.a" "$build/libtfg_import.a" "$build/libtfg_spec.a" \
+  "$build/libtfg_codegen.a" "$build/libtfg_lower.a" "$build/libtfg_import.a" \
+  "$build/libtfg_spec.a" \
   "$build/libtfg_core.a" "$build/libtfg_runtime.a" \
   $(pkg-config --libs jansson libcrypto zlib) -lm
 # The TFLM arena of a model: the last column of its "TFLM reference" row.

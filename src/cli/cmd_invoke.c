@@ -11,7 +11,7 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "core/progress.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite.h"
 
 static const char usage[] =

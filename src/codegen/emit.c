@@ -1,9 +1,10 @@
 /* emit.c — writes model.h / model.c for an int8 .tflite model (emit.h).
  *
- * The generator does no arithmetic of its own: it prepares the model with the
- * interpreter (tfg_tflite_runner_new) and prints the parameters of each prepared step
- * (invoke_internal.h), so host and firmware cannot drift apart. Memory comes from the
- * planner (tfg_plan_tflite), checked with tfg_mem_plan_verify before it is trusted.
+ * The generator does no arithmetic of its own: it lowers the model (lower/lower.h, the
+ * same prepared steps the host interpreter runs) and each op's own file writes its
+ * step's constants and kernel call, so host and firmware cannot drift apart. Memory
+ * comes from the planner on that same lowering (tfg_plan_lowered), checked with
+ * tfg_mem_plan_verify before it is trusted.
  * Floats are printed as C99 hex literals (%a) so every bit survives the round trip.
  *
  * Names in model.c come from the tensors of the .tflite: a constant tensor is an array
@@ -23,8 +24,7 @@
 #include "codegen/memplan.h"
 #include "core/alloc.h"
 #include "core/hash.h"
-#include "import/invoke.h"
-#include "import/invoke_internal.h"
+#include "lower/lower.h"
 
 #ifndef TFG_VERSION
 #define TFG_VERSION "unknown"
@@ -152,7 +152,7 @@ static char *sym_make(const gen *g, char **taken, size_t n, int32_t t)
 /* Names every tensor the code refers to. A bias is not one of them: the interpreter's
  * prepared copy is emitted per operator, as <op>_bias, so a bias tensor's own name (after
  * a fused activation, in converted Keras models) never shows. */
-static void sym_all(gen *g, const tfg_tflite_step *steps, size_t n_steps)
+static void sym_all(gen *g, const tfg_lower_step *steps, size_t n_steps)
 {
     size_t n = g->g->n_tensors;
     bool *named = tfg_xcalloc(n ? n : 1, sizeof *named);
@@ -178,15 +178,6 @@ static bool tensor_is_const(const gen *g, int32_t t)
     return b < g->m->n_buffers && g->m->buffers[b].len > 0;
 }
 
-/* An int32 as a C99 literal of type int (INT32_MIN has none of its own). */
-static void put_i32(tfg_buf *b, int32_t v)
-{
-    if (v == INT32_MIN)
-        tfg_buf_printf(b, "(-2147483647 - 1)");
-    else
-        tfg_buf_printf(b, "%ld", (long)v);
-}
-
 static void put_float(tfg_buf *b, float f)
 {
     tfg_buf_printf(b, "%af", (double)f);
@@ -200,31 +191,6 @@ static void put_i8_array(gen *g, const char *name, const int8_t *v, size_t n)
                        i + 1 < n ? "," : "");
     tfg_buf_printf(&g->decl, "\n};\n");
     g->flash += n;
-}
-
-static void put_i32_array(gen *g, const char *name, const int32_t *v, size_t n)
-{
-    tfg_buf_printf(&g->decl, "static const int32_t %s[%zu] = {", name, n);
-    size_t col = WRAP;
-    for (size_t i = 0; i < n; i++) {
-        tfg_buf num;
-        tfg_buf_init(&num);
-        put_i32(&num, v[i]);
-        if (col + 1 + num.len + 1 > WRAP) {
-            tfg_buf_printf(&g->decl, "\n   ");
-            col = 3;
-        }
-        tfg_buf_putc(&g->decl, ' ');
-        tfg_buf_append(&g->decl, num.data, num.len);
-        col += 1 + num.len;
-        tfg_buf_free(&num);
-        if (i + 1 < n) {
-            tfg_buf_putc(&g->decl, ',');
-            col++;
-        }
-    }
-    tfg_buf_printf(&g->decl, "\n};\n");
-    g->flash += 4 * n;
 }
 
 /* The C expression of tensor t's bytes: a constant array (emitted on first use) or its
@@ -242,211 +208,25 @@ static char *tensor_expr(gen *g, int32_t t)
     return tfg_xasprintf("arena.bytes + %s_offset", g->sym[t]);
 }
 
-/* Op k's constants are named after the tensor it writes (o): o_params, o_dims, ... */
-static void put_dims(gen *g, const char *o, const char *what, const tfg_rt_dims *d)
-{
-    tfg_buf_printf(&g->decl, "static const tfg_rt_dims %s_%s = {%ld, %ld, %ld, %ld};\n", o,
-                   what, (long)d->n, (long)d->h, (long)d->w, (long)d->c);
-    g->flash += sizeof *d;
-}
-
-static void put_requant(gen *g, const char *o, const tfg_tflite_step *s)
-{
-    char *name = tfg_xasprintf("%s_multipliers", o);
-    put_i32_array(g, name, s->multiplier, (size_t)s->rq.count);
-    free(name);
-    name = tfg_xasprintf("%s_shifts", o);
-    put_i32_array(g, name, s->shift, (size_t)s->rq.count);
-    free(name);
-    tfg_buf_printf(&g->decl, "static const tfg_rt_requant %s_requant = {%s_multipliers, "
-                   "%s_shifts, %ld};\n", o, o, o, (long)s->rq.count);
-    g->flash += sizeof s->rq;
-}
-
-/* "NULL" or the name of the op's bias array, o_bias (emitted here, as the interpreter
- * prepared it); the caller frees. */
-static char *put_bias(gen *g, const char *o, const tfg_tflite_step *s, int32_t channels)
-{
-    if (!s->bias)
-        return tfg_xstrdup("NULL");
-    char *name = tfg_xasprintf("%s_bias", o);
-    put_i32_array(g, name, s->bias, (size_t)channels);
-    return name;
-}
-
-static void put_conv_fields(tfg_buf *b, const tfg_rt_conv_params *p)
-{
-    tfg_buf_printf(b, ".input_zero_point = %ld, .output_zero_point = %ld, .stride_h = %ld, "
-                   ".stride_w = %ld, .dilation_h = %ld, .dilation_w = %ld, .pad_h = %ld, "
-                   ".pad_w = %ld, .act_min = %ld, .act_max = %ld",
-                   (long)p->input_zero_point, (long)p->output_zero_point, (long)p->stride_h,
-                   (long)p->stride_w, (long)p->dilation_h, (long)p->dilation_w,
-                   (long)p->pad_h, (long)p->pad_w, (long)p->act_min, (long)p->act_max);
-}
-
-/* One kernel call into body, after its constants into decl. */
-static void put_call(gen *g, size_t k, const char *call)
-{
-    tfg_buf_printf(&g->body, "    /* operators[%zu] %s */\n    if (%s != TFG_RT_OK)\n"
-                   "        return %zu;\n", k,
-                   tfg_tflite_op_name(g->g->ops[k].builtin), call, k + 1);
-}
-
-static void emit_conv(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
-                      const char *w, const char *y)
-{
-    const char *o = g->sym[s->out];
-    bool dw = s->builtin == TFG_TFL_DEPTHWISE_CONV_2D;
-    tfg_buf_printf(&g->decl, "static const %s %s_params = {", dw ? "tfg_rt_dw_params" :
-                   "tfg_rt_conv_params", o);
-    if (dw)
-        tfg_buf_printf(&g->decl, "{");
-    put_conv_fields(&g->decl, dw ? &s->p.dw.conv : &s->p.conv);
-    if (dw)
-        tfg_buf_printf(&g->decl, "}, %ld", (long)s->p.dw.depth_multiplier);
-    tfg_buf_printf(&g->decl, "};\n");
-    g->flash += dw ? sizeof s->p.dw : sizeof s->p.conv;
-    put_requant(g, o, s);
-    put_dims(g, o, "din", &s->din);
-    put_dims(g, o, "dfilter", &s->dfilter);
-    put_dims(g, o, "dout", &s->dout);
-    char *bias = put_bias(g, o, s, s->dout.c);
-    char *call = tfg_xasprintf("%s(&%s_params, &%s_requant, &%s_din, %s, &%s_dfilter, %s, "
-                               "%s, &%s_dout, %s, NULL)", dw ? "tfg_rt_depthwise_conv2d_s8" :
-                               "tfg_rt_conv2d_s8", o, o, o, x, o, w, bias, o, y);
-    put_call(g, k, call);
-    free(call);
-    free(bias);
-}
-
-static void emit_fc(gen *g, size_t k, const tfg_tflite_step *s, const char *x, const char *w,
-                    const char *y)
-{
-    const char *o = g->sym[s->out];
-    const tfg_rt_fc_params *p = &s->p.fc;
-    tfg_buf_printf(&g->decl, "static const tfg_rt_fc_params %s_params = {.input_zero_point = "
-                   "%ld, .filter_zero_point = %ld, .output_zero_point = %ld, .act_min = %ld, "
-                   ".act_max = %ld};\n", o, (long)p->input_zero_point,
-                   (long)p->filter_zero_point, (long)p->output_zero_point, (long)p->act_min,
-                   (long)p->act_max);
-    tfg_buf_printf(&g->decl, "static const tfg_rt_fc_dims %s_dims = {%ld, %ld, %ld};\n", o,
-                   (long)s->fc.batches, (long)s->fc.in_features, (long)s->fc.out_features);
-    g->flash += sizeof *p + sizeof s->fc;
-    put_requant(g, o, s);
-    char *bias = put_bias(g, o, s, s->fc.out_features);
-    char *call = tfg_xasprintf("tfg_rt_fully_connected_s8(&%s_params, &%s_requant, &%s_dims, "
-                               "%s, %s, %s, %s, NULL)", o, o, o, x, w, bias, y);
-    put_call(g, k, call);
-    free(call);
-    free(bias);
-}
-
-static void emit_pool(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
-                      const char *y)
-{
-    const char *o = g->sym[s->out];
-    const tfg_rt_pool_params *p = &s->p.pool;
-    tfg_buf_printf(&g->decl, "static const tfg_rt_pool_params %s_params = {.filter_h = %ld, "
-                   ".filter_w = %ld, .stride_h = %ld, .stride_w = %ld, .pad_h = %ld, .pad_w = "
-                   "%ld, .act_min = %ld, .act_max = %ld};\n", o, (long)p->filter_h,
-                   (long)p->filter_w, (long)p->stride_h, (long)p->stride_w, (long)p->pad_h,
-                   (long)p->pad_w, (long)p->act_min, (long)p->act_max);
-    g->flash += sizeof *p;
-    put_dims(g, o, "din", &s->din);
-    put_dims(g, o, "dout", &s->dout);
-    char *call = tfg_xasprintf("%s(&%s_params, &%s_din, %s, &%s_dout, %s)",
-                               s->builtin == TFG_TFL_MAX_POOL_2D ? "tfg_rt_maxpool_s8" :
-                               "tfg_rt_avgpool_s8", o, o, x, o, y);
-    put_call(g, k, call);
-    free(call);
-}
-
-static void emit_add(gen *g, size_t k, const tfg_tflite_step *s, const char *x, const char *w,
-                     const char *y)
-{
-    const char *o = g->sym[s->out];
-    const tfg_rt_add_params *p = &s->p.add;
-    tfg_buf_printf(&g->decl, "static const tfg_rt_add_params %s_params = {.input1_zero_point = "
-                   "%ld, .input2_zero_point = %ld, .output_zero_point = %ld, .left_shift = "
-                   "%ld, .input1_multiplier = %ld, .input1_shift = %ld, .input2_multiplier = "
-                   "%ld, .input2_shift = %ld, .output_multiplier = %ld, .output_shift = %ld, "
-                   ".act_min = %ld, .act_max = %ld};\n", o, (long)p->input1_zero_point,
-                   (long)p->input2_zero_point, (long)p->output_zero_point,
-                   (long)p->left_shift, (long)p->input1_multiplier, (long)p->input1_shift,
-                   (long)p->input2_multiplier, (long)p->input2_shift,
-                   (long)p->output_multiplier, (long)p->output_shift, (long)p->act_min,
-                   (long)p->act_max);
-    g->flash += sizeof *p;
-    char *call = tfg_xasprintf("tfg_rt_add_s8(&%s_params, %s, %ld, %s, %ld, %s, %ld)", o, x,
-                               (long)s->n1, w, (long)s->n2, y, (long)s->size);
-    put_call(g, k, call);
-    free(call);
-}
-
-static void emit_nonlinear(gen *g, size_t k, const tfg_tflite_step *s, const char *x,
-                           const char *y)
-{
-    const char *o = g->sym[s->out];
-    char *call;
-    if (s->builtin == TFG_TFL_SOFTMAX) {
-        const tfg_rt_softmax_params *p = &s->p.softmax;
-        tfg_buf_printf(&g->decl, "static const tfg_rt_softmax_params %s_params = {"
-                       ".input_multiplier = %ld, .input_left_shift = %ld, .diff_min = %ld};\n",
-                       o, (long)p->input_multiplier, (long)p->input_left_shift,
-                       (long)p->diff_min);
-        g->flash += sizeof *p;
-        call = tfg_xasprintf("tfg_rt_softmax_s8(&%s_params, %ld, %ld, %s, %s)", o,
-                             (long)s->rows, (long)s->depth, x, y);
-    } else {
-        const tfg_rt_logistic_params *p = &s->p.logistic;
-        tfg_buf_printf(&g->decl, "static const tfg_rt_logistic_params %s_params = {"
-                       ".input_zero_point = %ld, .input_range_radius = %ld, "
-                       ".input_multiplier = %ld, .input_left_shift = %ld};\n", o,
-                       (long)p->input_zero_point, (long)p->input_range_radius,
-                       (long)p->input_multiplier, (long)p->input_left_shift);
-        g->flash += sizeof *p;
-        call = tfg_xasprintf("%s(&%s_params, %s, %s, %ld)", s->builtin == TFG_TFL_TANH ?
-                             "tfg_rt_tanh_s8" : "tfg_rt_logistic_s8", o, x, y, (long)s->size);
-    }
-    put_call(g, k, call);
-    free(call);
-}
-
-static tfg_status emit_step(gen *g, const tfg_tflite_step *s)
+static tfg_status emit_step(gen *g, const tfg_lower_step *s)
 {
     size_t k = s->index;
+    if (!tfg_lower_can_emit(s))
+        return tfg_err_set(g->err, TFG_EINPUT, "%s: operators[%zu] (%s): the code generator "
+                           "does not support this op yet (float QUANTIZE/DEQUANTIZE edges "
+                           "included); supported: int8 ops between an int8 input and output",
+                           g->m->name, k, tfg_tflite_op_name(s->builtin));
     tfg_buf_printf(&g->decl, "\n/* operators[%zu] %s: %s */\n", k,
                    tfg_tflite_op_name(s->builtin), g->sym[s->out]);
     char *x = tensor_expr(g, s->in[0]);
     char *w = s->in[1] >= 0 ? tensor_expr(g, s->in[1]) : tfg_xstrdup("NULL");
     char *y = tensor_expr(g, s->out);
-    tfg_status st = TFG_OK;
-    switch (s->builtin) {
-    case TFG_TFL_CONV_2D:
-    case TFG_TFL_DEPTHWISE_CONV_2D: emit_conv(g, k, s, x, w, y); break;
-    case TFG_TFL_FULLY_CONNECTED: emit_fc(g, k, s, x, w, y); break;
-    case TFG_TFL_AVERAGE_POOL_2D:
-    case TFG_TFL_MAX_POOL_2D: emit_pool(g, k, s, x, y); break;
-    case TFG_TFL_ADD: emit_add(g, k, s, x, w, y); break;
-    case TFG_TFL_SOFTMAX:
-    case TFG_TFL_LOGISTIC:
-    case TFG_TFL_TANH: emit_nonlinear(g, k, s, x, y); break;
-    case TFG_TFL_RESHAPE: {
-        char *call = tfg_xasprintf("tfg_rt_reshape_s8(%s, %s, %ld)", x, y, (long)s->size);
-        put_call(g, k, call);
-        free(call);
-        break;
-    }
-    default:
-        st = tfg_err_set(g->err, TFG_EINPUT, "%s: operators[%zu] (%s): the code generator "
-                         "does not support this op yet (float QUANTIZE/DEQUANTIZE edges "
-                         "included); supported: int8 ops between an int8 input and output",
-                         g->m->name, k, tfg_tflite_op_name(s->builtin));
-    }
+    tfg_lower_emit e = {&g->decl, &g->body, &g->flash, g->sym[s->out], x, w, y};
+    tfg_lower_emit_step(s, &e);
     free(x);
     free(w);
     free(y);
-    return st;
+    return TFG_OK;
 }
 
 /* The model input and output must be per-tensor int8 with a place in the arena. */
@@ -661,10 +441,10 @@ static char *make_source(gen *g, const char *header_name)
     return tfg_buf_take(&w);
 }
 
-static tfg_status emit_all(gen *g, const tfg_tflite_runner *r)
+static tfg_status emit_all(gen *g, const tfg_lowered *l)
 {
     tfg_status st;
-    if ((st = tfg_plan_tflite(g->m, 0, &g->mem, g->err)) ||
+    if ((st = tfg_plan_lowered(l, 0, &g->mem, g->err)) ||
         (st = tfg_mem_plan_verify(&g->mem.mem, g->err)))
         return st;
     g->g = &g->m->subgraphs[0];
@@ -672,11 +452,11 @@ static tfg_status emit_all(gen *g, const tfg_tflite_runner *r)
         (st = check_edge(g, g->g->outputs[0], "output")))
         return st;
     g->const_done = tfg_xcalloc(g->g->n_tensors ? g->g->n_tensors : 1, 1);
-    size_t n;
-    const tfg_tflite_step *steps = tfg_tflite_runner_steps(r, &n);
+    size_t n = l->n_steps;
+    const tfg_lower_step *steps = l->steps;
     sym_all(g, steps, n);
     for (size_t i = 0; i < n && !st; i++) {
-        const tfg_tflite_step *s = &steps[i];
+        const tfg_lower_step *s = &steps[i];
         if (s->out >= 0 && !tensor_is_const(g, s->out) &&
             g->mem.tensor_offset[s->out] == TFG_MEM_NONE)
             return tfg_err_set(g->err, TFG_EINPUT, "%s: operators[%zu]: output tensor %d has "
@@ -698,15 +478,15 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
                            prefix);
     if (strchr(header, '"') || strchr(header, '\n') || !*header)
         return tfg_err_set(err, TFG_EUSAGE, "header name '%s' cannot be #included", header);
-    tfg_tflite_runner *r;
-    tfg_status st = tfg_tflite_runner_new(m, &r, err);
+    tfg_lowered low;
+    tfg_status st = tfg_lower(m, TFG_LOWER_PREPARE, &low, err);
     if (st)
         return st;
     gen g = {.m = m, .prefix = prefix, .err = err};
     g.upper = tfg_codegen_upper(prefix);
     tfg_buf_init(&g.decl);
     tfg_buf_init(&g.body);
-    st = emit_all(&g, r);
+    st = emit_all(&g, &low);
     if (!st) {
         out->model_h = make_header(&g, header);
         out->model_c = make_source(&g, header);
@@ -723,7 +503,7 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
     free(g.sym);
     free(g.upper);
     tfg_tflite_mem_free(&g.mem);
-    tfg_tflite_runner_free(r);
+    tfg_lower_free(&low);
     return st;
 }
 

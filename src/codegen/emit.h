@@ -3,7 +3,7 @@
  * tfg_codegen_emit turns a model read by import/tflite.h into two C99 sources, model.h
  * and model.c, that run it on a microcontroller with the runtime/ kernels: weights and
  * biases as static const arrays (flash), every operator's prepared parameters as
- * constants (taken from the interpreter's prepare step, import/invoke_internal.h, so
+ * constants (taken from the lowering, lower/lower.h, the steps the interpreter runs, so
  * the firmware computes the very bytes `tinyforge` computes on the host), and one
  * static arena laid out by the memory planner (memplan.h). No allocation, no floating
  * point except the optional float wrapper. The generated API, for prefix P (default

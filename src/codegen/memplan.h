@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "import/tflite.h"
+#include "lower/lower.h"
 
 /* Alignment of a buffer whose align is 0: enough for any int8/int32 kernel access and
  * for SIMD loads on Cortex-M (TFLM uses the same). */
@@ -113,6 +114,12 @@ typedef struct {
  * tensor has no fixed size. *out is safe to free after an error. */
 tfg_status tfg_plan_tflite(const tfg_tflite *m, unsigned flags, tfg_tflite_mem *out,
                            tfg_err *err);
+
+/* The same on a lowering made already (the emitter's, prepared, whose steps may carry
+ * the scratch of the kernel variants chosen for the target): lifetimes, same-bytes and
+ * streaming facts and scratch all come from l. */
+tfg_status tfg_plan_lowered(const tfg_lowered *l, unsigned flags, tfg_tflite_mem *out,
+                            tfg_err *err);
 
 void tfg_tflite_mem_free(tfg_tflite_mem *t);
 

@@ -1,96 +1,24 @@
-/* plan_tflite.c — the memory planner's adapter for imported .tflite models.
+/* plan_tflite.c — the memory planner's adapter for int8 .tflite models.
  *
- * Draws each activation tensor's lifetime from the operator order of subgraph 0 (the
- * order the generated code runs them in), asks the runtime how much scratch each kernel
- * wants, and hands both to tfg_mem_plan_make. Constant tensors (those with buffer data)
- * are weights in flash and get no arena bytes. A RESHAPE does not move data, so its
- * output is the same bytes as its input: the two share one buffer and the generated
- * code passes the same pointer on (docs/planner.md). */
+ * Reads the lowering (lower/lower.h): each activation tensor's lifetime in execution
+ * order, each step's kernel scratch (the variant chosen for the target), whether a
+ * step's output is its input's very bytes (RESHAPE: the two share one buffer and the
+ * generated code passes the same pointer on) and how far it may stream over a dying
+ * input (in place), and hands buffers to tfg_mem_plan_make. Constant tensors are
+ * weights in flash and get no arena bytes (docs/planner.md). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen/memplan.h"
 #include "core/alloc.h"
-#include "tfg_runtime.h"
+#include "lower/lower.h"
 
 /* Per-tensor facts the adapter gathers before making buffers. */
 typedef struct {
-    const tfg_tflite *m;
+    const tfg_lowered *l;
     const tfg_tfl_subgraph *g;
-    int32_t n_ops;       /* at least 1, so an op-less graph still has op 0 */
-    int32_t *first;      /* per tensor: first op alive, -1 = not used */
-    int32_t *last;
     int32_t *root;       /* per tensor: the tensor whose buffer it uses */
 } tensor_facts;
-
-static bool is_constant(const tfg_tflite *m, const tfg_tfl_tensor *t)
-{
-    return t->buffer != 0 && t->buffer < m->n_buffers && m->buffers[t->buffer].len > 0;
-}
-
-/* The parser checks tensor indexes already; a hand-built model (tests, the nn/ export)
- * may not have been through it, and a wrong index must not read out of bounds. */
-static tfg_status check_index(const tensor_facts *f, int32_t t, bool optional, const char *what,
-                              size_t i, tfg_err *err)
-{
-    if ((optional && t == -1) || (t >= 0 && (size_t)t < f->g->n_tensors))
-        return TFG_OK;
-    return tfg_err_set(err, TFG_EINPUT,
-                       "%s: subgraphs[0]: %s %zu names tensor %d; expected 0..%zu",
-                       f->m->name ? f->m->name : "model", what, i, (int)t,
-                       f->g->n_tensors ? f->g->n_tensors - 1 : 0);
-}
-
-/* Extends tensor t's lifetime to cover op. */
-static void touch(tensor_facts *f, int32_t t, int32_t op)
-{
-    if (t < 0 || is_constant(f->m, &f->g->tensors[t]))
-        return;
-    if (f->first[t] < 0 || op < f->first[t])
-        f->first[t] = op;
-    if (op > f->last[t])
-        f->last[t] = op;
-}
-
-/* Lifetimes from the operator order; see tfg_plan_tflite in memplan.h for the rules. */
-static tfg_status draw_lifetimes(tensor_facts *f, tfg_err *err)
-{
-    const tfg_tfl_subgraph *g = f->g;
-    for (size_t i = 0; i < g->n_ops; i++) {
-        const tfg_tfl_op *op = &g->ops[i];
-        for (size_t k = 0; k < op->n_inputs; k++) {
-            if (check_index(f, op->inputs[k], true, "an input of operator", i, err))
-                return TFG_EINPUT;
-            /* read before any op writes it: a graph input or state, alive from the start */
-            if (op->inputs[k] >= 0 && f->first[op->inputs[k]] < 0)
-                touch(f, op->inputs[k], 0);
-            touch(f, op->inputs[k], (int32_t)i);
-        }
-        for (size_t k = 0; k < op->n_outputs; k++) {
-            if (check_index(f, op->outputs[k], true, "an output of operator", i, err))
-                return TFG_EINPUT;
-            touch(f, op->outputs[k], (int32_t)i);
-        }
-    }
-    for (size_t k = 0; k < g->n_inputs; k++) {
-        if (check_index(f, g->inputs[k], false, "input", k, err))
-            return TFG_EINPUT;
-        touch(f, g->inputs[k], 0);
-    }
-    for (size_t k = 0; k < g->n_outputs; k++) {
-        if (check_index(f, g->outputs[k], false, "output", k, err))
-            return TFG_EINPUT;
-        if (f->first[g->outputs[k]] < 0) /* no op writes it: it holds its bytes throughout */
-            touch(f, g->outputs[k], 0);
-        touch(f, g->outputs[k], f->n_ops - 1);
-    }
-    for (size_t t = 0; t < g->n_tensors; t++) /* state outlives every op */
-        if (g->tensors[t].is_variable && f->first[t] >= 0) {
-            touch(f, (int32_t)t, 0);
-            touch(f, (int32_t)t, f->n_ops - 1);
-        }
-    return TFG_OK;
-}
 
 static int32_t find_root(const tensor_facts *f, int32_t t)
 {
@@ -99,16 +27,18 @@ static int32_t find_root(const tensor_facts *f, int32_t t)
     return t;
 }
 
-/* Lets each RESHAPE output use its input's buffer; returns how many do. */
+/* Lets each same-bytes step's output (RESHAPE) use its input's buffer; returns how
+ * many do. */
 static size_t alias_reshapes(tensor_facts *f)
 {
     size_t n = 0;
-    for (size_t i = 0; i < f->g->n_ops; i++) {
-        const tfg_tfl_op *op = &f->g->ops[i];
-        if (op->builtin != TFG_TFL_RESHAPE || op->n_inputs < 1 || op->n_outputs != 1)
+    for (size_t p = 0; p < f->l->n_steps; p++) {
+        const tfg_lower_step *s = &f->l->steps[p];
+        const tfg_tfl_op *op = &f->g->ops[s->index];
+        if (!tfg_lower_same_bytes(f->l, s) || op->n_inputs < 1 || op->n_outputs != 1)
             continue;
         int32_t in = op->inputs[0], out = op->outputs[0];
-        if (in < 0 || in == out || f->first[in] < 0 || f->first[out] < 0)
+        if (in < 0 || in == out || f->l->life[in].first < 0 || f->l->life[out].first < 0)
             continue; /* a constant input is folded, not aliased */
         if (f->g->tensors[in].bytes != f->g->tensors[out].bytes)
             continue;
@@ -119,78 +49,6 @@ static size_t alias_reshapes(tensor_facts *f)
         }
     }
     return n;
-}
-
-/* Kernel scratch of op i, from the runtime (0 when the shapes are not as expected: the
- * kernel will refuse them itself). */
-static size_t op_scratch(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
-{
-    if (op->n_inputs < 2 || op->inputs[0] < 0 || op->inputs[1] < 0)
-        return 0;
-    const tfg_tfl_tensor *x = &g->tensors[op->inputs[0]], *w = &g->tensors[op->inputs[1]];
-    if (op->builtin == TFG_TFL_FULLY_CONNECTED && w->rank == 2 && w->shape[1] > 0) {
-        tfg_rt_fc_dims d = {(int32_t)(x->elems / w->shape[1]), w->shape[1], w->shape[0]};
-        return tfg_rt_fully_connected_s8_scratch_size(&d);
-    }
-    if (x->rank != 4 || w->rank != 4)
-        return 0;
-    tfg_rt_dims in = {x->shape[0], x->shape[1], x->shape[2], x->shape[3]};
-    tfg_rt_dims f = {w->shape[0], w->shape[1], w->shape[2], w->shape[3]};
-    if (op->builtin == TFG_TFL_CONV_2D)
-        return tfg_rt_conv2d_s8_scratch_size(&in, &f);
-    if (op->builtin == TFG_TFL_DEPTHWISE_CONV_2D)
-        return tfg_rt_depthwise_conv2d_s8_scratch_size(&in, &f);
-    return 0;
-}
-
-/* The most bytes a raster-order kernel (pixel after pixel, all channels of a pixel
- * before the next, as runtime/conv.c and depthwise.c run) has written ahead of the
- * first input byte that it or a later pixel still reads. The window of output pixel q
- * starts at input row q_y*stride - pad, column q_x*stride - pad; clamping it into the
- * input can only move that start earlier, which makes the lag larger (safer). */
-static int64_t stream_lag(const int32_t in[2], int64_t in_px, const int32_t out[2],
-                          int64_t out_px, const int32_t stride[2], const int32_t pad[2])
-{
-    int64_t lag = 0, need = INT64_MAX;
-    for (int64_t q = (int64_t)out[0] * out[1] - 1; q >= 0; q--) {
-        int64_t y0 = (q / out[1]) * stride[0] - pad[0], x0 = (q % out[1]) * stride[1] - pad[1];
-        y0 = y0 < 0 ? 0 : y0 >= in[0] ? in[0] - 1 : y0;
-        x0 = x0 < 0 ? 0 : x0 >= in[1] ? in[1] - 1 : x0;
-        if (y0 * in[1] + x0 < need)
-            need = y0 * in[1] + x0;
-        if ((q + 1) * out_px - need * in_px > lag)
-            lag = (q + 1) * out_px - need * in_px;
-    }
-    return lag;
-}
-
-/* Bytes per pixel of an NHWC batch-1 tensor, 0 when it is not one. */
-static int64_t pixel_bytes(const tfg_tfl_tensor *t)
-{
-    if (t->rank != 4 || t->shape[0] != 1 || t->elems <= 0 || t->bytes % (size_t)t->elems)
-        return 0;
-    return (int64_t)(t->bytes / (size_t)t->elems) * t->shape[3];
-}
-
-/* The lag of a CONV_2D or DEPTHWISE_CONV_2D, or -1 when its shapes are not the plain
- * batch-1 NHWC case worked out here. */
-static int64_t conv_lag(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
-{
-    const tfg_tfl_tensor *x = &g->tensors[op->inputs[0]], *w = &g->tensors[op->inputs[1]];
-    const tfg_tfl_tensor *y = &g->tensors[op->outputs[0]];
-    int64_t in_px = pixel_bytes(x), out_px = pixel_bytes(y);
-    if (!in_px || !out_px || w->rank != 4)
-        return -1;
-    tfg_rt_padding mode = op->opt.padding == TFG_TFL_PAD_SAME ? TFG_RT_PAD_SAME : TFG_RT_PAD_VALID;
-    int32_t in[2] = {x->shape[1], x->shape[2]}, out[2] = {y->shape[1], y->shape[2]};
-    int32_t stride[2] = {op->opt.stride_h, op->opt.stride_w}, pad[2], size[2];
-    if (tfg_rt_compute_padding(mode, in[0], w->shape[1], stride[0], op->opt.dilation_h, &size[0],
-                               &pad[0]) != TFG_RT_OK ||
-        tfg_rt_compute_padding(mode, in[1], w->shape[2], stride[1], op->opt.dilation_w, &size[1],
-                               &pad[1]) != TFG_RT_OK ||
-        size[0] != out[0] || size[1] != out[1] || in[0] <= 0 || in[1] <= 0)
-        return -1;
-    return stream_lag(in, in_px, out, out_px, stride, pad);
 }
 
 /* Must buffer b keep its bytes after the last op (a subgraph output or state shares it)? */
@@ -205,32 +63,42 @@ static bool outlives_graph(const tfg_tfl_subgraph *g, const tfg_tflite_mem *out,
     return false;
 }
 
-/* Lets a convolution's output overlap its input when the input dies at that op and
- * the lag leaves some bytes to share; returns how many do. */
-static size_t mark_in_place(const tfg_tfl_subgraph *g, const tfg_tflite_mem *out,
+/* Lets a step's output overlap an input that dies at that step when the op streams
+ * over it (lower.h: conv-like ops in raster order, elementwise ADD) and the lag leaves
+ * some bytes to share; returns how many do. */
+static size_t mark_in_place(const tfg_lowered *l, const tfg_tflite_mem *out,
                             tfg_mem_buffer *bufs)
 {
+    const tfg_tfl_subgraph *g = l->g;
     size_t n = 0;
-    for (size_t i = 0; i < g->n_ops; i++) {
-        const tfg_tfl_op *op = &g->ops[i];
-        if ((op->builtin != TFG_TFL_CONV_2D && op->builtin != TFG_TFL_DEPTHWISE_CONV_2D) ||
-            op->n_inputs < 2 || op->n_outputs != 1 || op->inputs[0] < 0 || op->inputs[1] < 0)
+    for (size_t p = 0; p < l->n_steps; p++) {
+        const tfg_lower_step *s = &l->steps[p];
+        const tfg_tfl_op *op = &g->ops[s->index];
+        if (op->n_outputs != 1 || op->outputs[0] < 0)
             continue;
-        int32_t bi = out->tensor_buf[op->inputs[0]], bo = out->tensor_buf[op->outputs[0]];
-        if (bi < 0 || bo < 0 || bi == bo || bufs[bi].last_op != (int32_t)i ||
-            bufs[bo].first_op != (int32_t)i)
+        int32_t bo = out->tensor_buf[op->outputs[0]];
+        if (bo < 0 || bufs[bo].first_op != (int32_t)p)
             continue;
-        bool shared = false; /* another operand in the same bytes would be overwritten */
-        for (size_t k = 1; k < op->n_inputs; k++)
-            shared |= op->inputs[k] >= 0 && out->tensor_buf[op->inputs[k]] == bi;
-        shared |= outlives_graph(g, out, bi); /* dies here, yet must not be overwritten */
-        int64_t lag = shared ? -1 : conv_lag(g, op);
-        if (lag < 0 || (uint64_t)lag >= bufs[bo].size)
-            continue;
-        bufs[bo].in_place = true;
-        bufs[bo].in_place_of = (size_t)bi;
-        bufs[bo].lag = (size_t)lag;
-        n++;
+        for (size_t k = 0; k < op->n_inputs && k < 2; k++) {
+            int64_t lag = tfg_lower_stream_lag(l, s, k);
+            if (lag < 0 || op->inputs[k] < 0)
+                continue;
+            int32_t bi = out->tensor_buf[op->inputs[k]];
+            if (bi < 0 || bi == bo || bufs[bi].last_op != (int32_t)p)
+                continue;
+            bool shared = false; /* another operand in the same bytes would be overwritten */
+            for (size_t j = 0; j < op->n_inputs; j++)
+                shared |= j != k && op->inputs[j] >= 0 &&
+                          out->tensor_buf[op->inputs[j]] == bi;
+            shared |= outlives_graph(g, out, bi); /* dies here, yet must not be overwritten */
+            if (shared || (uint64_t)lag >= bufs[bo].size)
+                continue;
+            bufs[bo].in_place = true;
+            bufs[bo].in_place_of = (size_t)bi;
+            bufs[bo].lag = (size_t)lag;
+            n++;
+            break;
+        }
     }
     return n;
 }
@@ -240,60 +108,69 @@ static tfg_status make_buffers(const tensor_facts *f, tfg_tflite_mem *out, tfg_m
                                size_t *n_bufs, tfg_err *err)
 {
     const tfg_tfl_subgraph *g = f->g;
+    const tfg_lower_life *life = f->l->life;
     *bufs = tfg_xcalloc(g->n_tensors ? g->n_tensors : 1, sizeof **bufs);
     *n_bufs = 0;
     for (size_t t = 0; t < g->n_tensors; t++) {
         const tfg_tfl_tensor *x = &g->tensors[t];
-        if (f->first[t] < 0)
+        if (life[t].first < 0)
             continue;
         if (tfg_tflite_type_bits(x->type) == 0)
             return tfg_err_set(err, TFG_EINPUT,
                                "%s: subgraphs[0].tensors[%zu] '%s' has type %s, whose size is "
                                "not fixed; expected a numeric activation tensor",
-                               f->m->name ? f->m->name : "model", t, x->name ? x->name : "",
-                               tfg_tflite_type_name(x->type));
+                               f->l->m->name ? f->l->m->name : "model", t,
+                               x->name ? x->name : "", tfg_tflite_type_name(x->type));
         out->tensor_bytes += x->bytes;
         int32_t r = find_root(f, (int32_t)t);
         if (out->tensor_buf[r] < 0) {
             out->tensor_buf[r] = (int32_t)*n_bufs;
-            (*bufs)[(*n_bufs)++] =
-                (tfg_mem_buffer){.first_op = f->first[t], .last_op = f->last[t], .id = r};
+            (*bufs)[(*n_bufs)++] = (tfg_mem_buffer){.first_op = life[t].first,
+                                                    .last_op = life[t].last, .id = r};
         }
         tfg_mem_buffer *b = &(*bufs)[out->tensor_buf[r]];
         if (x->bytes > b->size)
             b->size = x->bytes;
-        if (f->first[t] < b->first_op)
-            b->first_op = f->first[t];
-        if (f->last[t] > b->last_op)
-            b->last_op = f->last[t];
+        if (life[t].first < b->first_op)
+            b->first_op = life[t].first;
+        if (life[t].last > b->last_op)
+            b->last_op = life[t].last;
         out->tensor_buf[t] = out->tensor_buf[r];
     }
     return TFG_OK;
 }
 
-static tfg_status plan_graph(tensor_facts *f, unsigned flags, tfg_tflite_mem *out, tfg_err *err)
+tfg_status tfg_plan_lowered(const tfg_lowered *l, unsigned flags, tfg_tflite_mem *out,
+                            tfg_err *err)
 {
-    const tfg_tfl_subgraph *g = f->g;
-    tfg_status st = draw_lifetimes(f, err);
-    if (st)
-        return st;
-    out->n_aliased = flags & TFG_PLAN_NO_ALIAS ? 0 : alias_reshapes(f);
+    memset(out, 0, sizeof *out);
+    const tfg_tfl_subgraph *g = l->g;
+    size_t nt = g->n_tensors ? g->n_tensors : 1;
+    out->n_tensors = g->n_tensors;
+    out->tensor_offset = tfg_xcalloc(nt, sizeof *out->tensor_offset);
+    out->tensor_buf = tfg_xcalloc(nt, sizeof *out->tensor_buf);
+    tensor_facts f = {l, g, tfg_xcalloc(nt, sizeof(int32_t))};
+    for (size_t t = 0; t < g->n_tensors; t++) {
+        out->tensor_offset[t] = TFG_MEM_NONE;
+        out->tensor_buf[t] = -1;
+        f.root[t] = (int32_t)t;
+    }
+    out->n_aliased = flags & TFG_PLAN_NO_ALIAS ? 0 : alias_reshapes(&f);
     tfg_mem_buffer *bufs = NULL;
     size_t n_bufs = 0;
-    st = make_buffers(f, out, &bufs, &n_bufs, err);
+    tfg_status st = make_buffers(&f, out, &bufs, &n_bufs, err);
     if (st == TFG_OK) {
-        out->n_in_place = flags & TFG_PLAN_NO_IN_PLACE ? 0 : mark_in_place(g, out, bufs);
-        tfg_mem_scratch *scr = tfg_xcalloc(g->n_ops ? g->n_ops : 1, sizeof *scr);
+        out->n_in_place = flags & TFG_PLAN_NO_IN_PLACE ? 0 : mark_in_place(l, out, bufs);
+        tfg_mem_scratch *scr = tfg_xcalloc(l->n_steps ? l->n_steps : 1, sizeof *scr);
         size_t n_scr = 0;
-        for (size_t i = 0; i < g->n_ops; i++) {
-            size_t size = op_scratch(g, &g->ops[i]);
-            if (size)
-                scr[n_scr++] = (tfg_mem_scratch){(int32_t)i, size};
-        }
+        for (size_t p = 0; p < l->n_steps; p++) /* the scratch of the chosen variant */
+            if (l->steps[p].scratch)
+                scr[n_scr++] = (tfg_mem_scratch){(int32_t)p, l->steps[p].scratch};
         st = tfg_mem_plan_make(bufs, n_bufs, scr, n_scr, &out->mem, err);
         free(scr);
     }
     free(bufs);
+    free(f.root);
     if (st)
         return st;
     for (size_t t = 0; t < g->n_tensors; t++)
@@ -309,26 +186,11 @@ tfg_status tfg_plan_tflite(const tfg_tflite *m, unsigned flags, tfg_tflite_mem *
     if (m->n_subgraphs == 0)
         return tfg_err_set(err, TFG_EINPUT, "%s: the model has no subgraph to plan",
                            m->name ? m->name : "model");
-    const tfg_tfl_subgraph *g = &m->subgraphs[0];
-    if (g->n_ops > INT32_MAX || g->n_tensors > INT32_MAX)
-        return tfg_err_set(err, TFG_EINPUT, "%s: subgraph 0 is too large to plan",
-                           m->name ? m->name : "model");
-    size_t nt = g->n_tensors ? g->n_tensors : 1;
-    out->n_tensors = g->n_tensors;
-    out->tensor_offset = tfg_xcalloc(nt, sizeof *out->tensor_offset);
-    out->tensor_buf = tfg_xcalloc(nt, sizeof *out->tensor_buf);
-    tensor_facts f = {m, g, g->n_ops ? (int32_t)g->n_ops : 1, tfg_xcalloc(nt, sizeof(int32_t)),
-                      tfg_xcalloc(nt, sizeof(int32_t)), tfg_xcalloc(nt, sizeof(int32_t))};
-    for (size_t t = 0; t < g->n_tensors; t++) {
-        out->tensor_offset[t] = TFG_MEM_NONE;
-        out->tensor_buf[t] = -1;
-        f.first[t] = f.last[t] = -1;
-        f.root[t] = (int32_t)t;
-    }
-    tfg_status st = plan_graph(&f, flags, out, err);
-    free(f.first);
-    free(f.last);
-    free(f.root);
+    tfg_lowered l;
+    tfg_status st = tfg_lower(m, 0, &l, err);
+    if (st == TFG_OK)
+        st = tfg_plan_lowered(&l, flags, out, err);
+    tfg_lower_free(&l);
     return st;
 }
 

@@ -12,7 +12,7 @@
 #include "core/manifest.h"
 #include "core/rng.h"
 #include "data/splitfile.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite_write.h"
 #include "nn/train.h"
 #include "quant/gate.h"

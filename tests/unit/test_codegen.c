@@ -21,7 +21,7 @@
 #include "core/io.h"
 #include "core/proc.h"
 #include "core/rng.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite.h"
 #include "tflite_builder.h"
 

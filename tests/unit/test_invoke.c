@@ -16,7 +16,7 @@
 #include "shared_models.h"
 #include "core/alloc.h"
 #include "core/io.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite.h"
 #include "tflite_builder.h"
 #include "tfg_runtime.h"

@@ -9,7 +9,7 @@
 #include "../check.h"
 #include "core/alloc.h"
 #include "core/rng.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite_write.h"
 #include "quant/quant.h"
 #include "tfg_runtime.h"

@@ -11,7 +11,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/rng.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "quant/quant.h"
 #include "shared_models.h"
 #include "tfg_runtime.h"

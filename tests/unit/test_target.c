@@ -29,7 +29,7 @@
 #include "core/json.h"
 #include "core/rng.h"
 #include "core/strutil.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite.h"
 #include "shared_models.h"
 #include "spec/spec.h"

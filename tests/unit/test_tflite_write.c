@@ -18,7 +18,7 @@
 #include "../check.h"
 #include "core/alloc.h"
 #include "core/io.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite.h"
 #include "import/tflite_write.h"
 #include "shared_models.h"

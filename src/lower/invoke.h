@@ -1,26 +1,28 @@
 /* invoke.h — run an int8 .tflite model in process, bit-exact with TensorFlow Lite Micro.
  *
- * The importer's interpreter (issue 5): it walks the operators of a model read by
- * tflite.h and calls the runtime/ kernels, so the host gets exactly the bytes that TFLM's
- * reference kernels give on the device. Split like TFLM: tfg_tflite_runner_new is the
- * *prepare* step (checks every op, tensor type and shape once; computes multipliers,
- * shifts, padding, activation ranges; gives every tensor its own buffer, no memory
- * planning yet), and tfg_tflite_runner_invoke is the *eval* step (copies the input in,
- * runs the kernels in graph order, copies the output out).
+ * The host interpreter (issue 5): it runs the lowered steps of a model (lower.h) with
+ * the runtime/ kernels, so the host gets exactly the bytes that TFLM's reference
+ * kernels give on the device. Split like TFLM: tfg_tflite_runner_new is the *prepare*
+ * step (tfg_lower with TFG_LOWER_PREPARE checks every op, tensor type and shape once and
+ * computes multipliers, shifts, padding, activation ranges; the runner gives every
+ * tensor its own buffer, no memory planning), and tfg_tflite_runner_invoke is the *eval*
+ * step (copies the input in, runs the kernels in the lowering's order, copies the
+ * output out).
  *
  * Supported: the ops of tfg_tflite_supported_list() with int8 activations, int8 weights
  * (per-tensor or per-channel), int32 bias, and float32 only on the model's edges
  * (QUANTIZE float -> int8, DEQUANTIZE int8 -> float). Anything else is refused at
  * prepare time with TFG_EINPUT naming the operator index and op. Only subgraph 0 runs;
  * it must have exactly one input and one output. */
-#ifndef TFG_IMPORT_INVOKE_H
-#define TFG_IMPORT_INVOKE_H
+#ifndef TFG_LOWER_INVOKE_H
+#define TFG_LOWER_INVOKE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "import/tflite.h"
+#include "lower/lower.h"
 
 typedef struct tfg_tflite_runner tfg_tflite_runner;
 
@@ -46,6 +48,10 @@ const int8_t *tfg_tflite_runner_tensor(const tfg_tflite_runner *r, int tensor, s
 
 /* Number of operators that run (for callers that walk the layers). */
 size_t tfg_tflite_runner_ops(const tfg_tflite_runner *r);
+
+/* The runner's lowering (steps in execution order, lifetimes), for readers that want
+ * the prepared parameters. */
+const tfg_lowered *tfg_tflite_runner_lowered(const tfg_tflite_runner *r);
 
 void tfg_tflite_runner_free(tfg_tflite_runner *r);
 
