@@ -14,7 +14,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite.h"
 #include "spec/spec.h"
 #include "target/target.h"

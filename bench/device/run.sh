@@ -24,7 +24,8 @@ trap 'rm -rf "$out"' EXIT
 # Built by hand against the build's static libraries: nothing in CMake to keep in sync.
 $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -DTFG_SOURCE_DIR="\"$root\"" -I"$root/src" \
   -I"$root/runtime" "$root/bench/device/device.c" -o "$out/device" \
-  "$build/libtfg_target.a" "$build/libtfg_codegen.a" "$build/libtfg_import.a" \
+  "$build/libtfg_target.a" "$build/libtfg_codegen.a" "$build/libtfg_lower.a" \
+  "$build/libtfg_import.a" \
   "$build/libtfg_spec.a" "$build/libtfg_core.a" "$build/libtfg_runtime.a" \
   $(pkg-config --libs jansson libcrypto zlib) -lm
 # A figure of the README's TFLM table: model, kernels row ("TFLM reference" or

@@ -13,7 +13,7 @@
  *   - batch normalization is folded into the conv2d/depthwise/dense before it, and a
  *     separate ReLU/ReLU6 layer into the layer before it, as fused activations.
  * The int8 model is the one thing every later stage uses: the in-process runner
- * (import/invoke.h) measures its accuracy, the code generator (codegen/emit.h) turns it
+ * (lower/invoke.h) measures its accuracy, the code generator (codegen/emit.h) turns it
  * into C, and `inspect` or TensorFlow Lite Micro can read the written file. This is why
  * the quantizer produces a tfg_tflite rather than annotating the float graph (DESIGN.md
  * says "the quantizer annotates the IR"; the TFLite model is that annotation, in the

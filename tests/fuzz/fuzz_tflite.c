@@ -6,7 +6,7 @@
  * rely on without re-checking (indexes in range, buffers inside the file, shapes within
  * limits), and can be described and checked for support. The seeds are the two
  * reference models and a small model with every option kind (written by test_tflite).
- * A model that is accepted and supported is also prepared and run once (import/invoke.c)
+ * A model that is accepted and supported is also prepared and run once (lower/invoke.c)
  * on a patterned input, when its work is small enough for a fuzzer's time budget: the
  * reader's promises are what the interpreter relies on (a zero dimension once reached
  * prep_conv as a division by zero).
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "core/json.h"
-#include "import/invoke.h"
+#include "lower/invoke.h"
 #include "import/tflite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);

@@ -1,4 +1,4 @@
-/* test_invoke.c — the in-process interpreter (import/invoke.c) against TFLite Micro.
+/* test_invoke.c — the in-process interpreter (lower/invoke.c) against TFLite Micro.
  *
  * The point of issue 5: every input of the two MLPerf Tiny reference models in
  * /work/shared/models gives exactly TFLM's output bytes (a one-LSB difference is a bug).
