@@ -327,6 +327,50 @@ static void data_accounting(const json_t *sum, tfg_doc *d)
     tfg_buf_free(&b);
 }
 
+/* How each source file was read (profile.json "sources": the dialect, what was
+ * detected rather than given, a conversion) and the units its numbers carried. */
+static void profile_sources(const json_t *sources, tfg_doc *d)
+{
+    for (size_t i = 0; i < json_array_size(sources); i++) {
+        const json_t *src = json_array_get(sources, i);
+        if (!jstr(src, "delimiter"))
+            continue; /* not a CSV, or a run from before dialects */
+        const char *delim = jstr(src, "delimiter"), *dec = jstr(src, "decimal");
+        tfg_buf b;
+        tfg_buf_init(&b);
+        tfg_buf_printf(&b, "%s was read with delimiter '%s', decimal '%s', %s, %s line "
+                       "ends, %s",
+                       jstr(src, "path"), !strcmp(delim, "\t") ? "tab" : delim,
+                       dec ? dec : ".",
+                       json_is_true(json_object_get(src, "header")) ? "a header line"
+                                                                  : "no header line",
+                       jstr(src, "line_ends") ? jstr(src, "line_ends") : "LF",
+                       jstr(src, "encoding") ? jstr(src, "encoding") : "UTF-8");
+        if (jint(src, "skip_rows") > 0)
+            tfg_buf_printf(&b, ", %lld line(s) before the data skipped",
+                           jint(src, "skip_rows"));
+        const json_t *det = json_object_get(src, "detected");
+        if (json_array_size(det)) {
+            tfg_buf_printf(&b, " (detected: ");
+            for (size_t k = 0; k < json_array_size(det); k++)
+                tfg_buf_printf(&b, "%s%s", k ? ", " : "",
+                               json_string_value(json_array_get(det, k)));
+            tfg_buf_printf(&b, ")");
+        }
+        const json_t *units = json_object_get(src, "units");
+        if (json_object_size(units)) {
+            tfg_buf_printf(&b, "; numbers with a unit, read as numbers:");
+            const char *col;
+            const json_t *u;
+            size_t k = 0;
+            json_object_foreach((json_t *)units, col, u)
+                tfg_buf_printf(&b, "%s %s (%s)", k++ ? "," : "", col, json_string_value(u));
+        }
+        tfg_doc_para(d, "%s.", b.data);
+        tfg_buf_free(&b);
+    }
+}
+
 static void section_data(const tfg_run *r, tfg_doc *d)
 {
     tfg_doc_heading(d, 2, "The data");
@@ -339,6 +383,7 @@ static void section_data(const tfg_run *r, tfg_doc *d)
         tfg_doc_para(d, "The raw data: %lld rows of %lld columns, %lld of them duplicates of an "
                         "earlier row.",
                      jint(prof, "rows"), jint(prof, "columns"), jint(prof, "duplicate_rows"));
+        profile_sources(json_object_get(prof, "sources"), d);
         profile_balance(json_object_get(prof, "class_balance"), d);
         profile_columns(json_object_get(prof, "columns_detail"), d);
     }

@@ -73,6 +73,16 @@ ok; [ "$(json_get run_eu/data/summary.json "j['classes']")" = "['setosa', 'versi
   fail "eu classes: $(json_get run_eu/data/summary.json "j['classes']")"
 ok; [ "$(json_get run_eu/data/summary.json "j['units']")" = "{'Länge': 'mm', 'Breite': 'cm'}" ] ||
   fail "eu summary units"
+# The report says how the file was read and which units its numbers carried.
+run "$TFG_BIN" report eu.json --out run_eu
+expect_rc 0
+read_as="eu.csv was read with delimiter ';', decimal ',', a header line, CRLF line ends, \
+UTF-8, 1 line(s) before the data skipped"
+ok; grep -qF "$read_as" run_eu/report/report.md ||
+  fail "report dialect: $(grep -F 'eu.csv was read' run_eu/report/report.md)"
+ok; grep -qF "numbers with a unit, read as numbers: Länge (mm), Breite (cm)." \
+  run_eu/report/report.md ||
+  fail "report units: $(grep -F 'eu.csv was read' run_eu/report/report.md)"
 
 # new: the label among the columns the dialect gives, and the dialect in the source
 run "$TFG_BIN" new "tell setosa, versicolor and virginica apart by size on an Arduino Uno" \
