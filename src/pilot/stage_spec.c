@@ -949,6 +949,38 @@ static bool is_idx(const json_t *src)
                : json_object_get(src, "images") || json_object_get(src, "labels");
 }
 
+/* A CSV source must read the file in the dialect it was read in here: a key given on
+ * the command line (`new --skip-rows 1`) must be there with its value, since the data
+ * stage would otherwise detect something else; a detected one may be left out (the data
+ * stage detects the same), and no key may say another value. A proposal that drops
+ * `skip_rows` or `decimal` would have the data stage misread the file. */
+static const char *dialect_fault(const json_t *src, const spec_state *st, int which,
+                                 const char *path, char *why, size_t n)
+{
+    static const char *const keys[] = {"delimiter", "decimal", "quote", "skip_rows",
+                                       "header", "encoding", NULL};
+    static const unsigned bits[] = {TFG_CSV_DET_DELIMITER, TFG_CSV_DET_DECIMAL,
+                                    TFG_CSV_DET_QUOTE,     TFG_CSV_DET_SKIP,
+                                    TFG_CSV_DET_HEADER,    TFG_CSV_DET_ENCODING};
+    const json_t *want = json_array_get(st->sources, (size_t)which);
+    for (size_t k = 0; keys[k]; k++) {
+        const json_t *w = json_object_get(want, keys[k]), *g = json_object_get(src, keys[k]);
+        bool detected = st->csv[which].detected & bits[k];
+        if (!g && (!w || detected))
+            continue;
+        if (w && g && json_equal((json_t *)w, (json_t *)g))
+            continue;
+        char *wt = w ? json_dumps(w, JSON_ENCODE_ANY) : NULL;
+        if (wt)
+            snprintf(why, n, "'%s' is read with %s %s", path, keys[k], wt);
+        else
+            snprintf(why, n, "'%s' is read without %s (the default)", path, keys[k]);
+        free(wt);
+        return keys[k];
+    }
+    return NULL;
+}
+
 /* What is wrong with one source that reads the file of the given role (NULL: nothing):
  * the field at fault ("" for the source itself), the reason in why. A source reads
  * IDX or CSV as the files are, images with their own labels, the test data (and only
@@ -989,7 +1021,7 @@ static const char *source_fault(const json_t *src, const spec_state *st, const c
         snprintf(why, n, "'%s' is read already by data.sources[%d]", data_path, used[role]);
         return "";
     }
-    return NULL;
+    return idx ? NULL : dialect_fault(src, st, role >= GIVEN_TEST, data_path, why, n);
 }
 
 static tfg_pilot_class check_source(const json_t *src, size_t i, const spec_state *st,

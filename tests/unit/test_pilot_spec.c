@@ -34,6 +34,7 @@ typedef struct {
     tfg_llm_prices prices;
     tfg_pilot_policy pol;
     fx_server srv;
+    const tfg_csv_opts *csv_opts; /* the dialect given on the command line, or NULL */
 } env;
 
 /* An IDX file (magic 00 00 08 ndims, big-endian dims, body), gzip'd when gz. */
@@ -141,7 +142,8 @@ static tfg_status run_spec(env *e, const char *request, const char *data, const 
     tfg_pilot_opts po = {.out = e->run, .boards = &e->boards, .config = &e->cfg,
                          .prices = &e->prices, .policy = &e->pol, .request = request,
                          .data_file = data, .labels_file = labels, .test_file = test,
-                         .test_labels_file = test_labels, .spec_out = e->spec_out};
+                         .test_labels_file = test_labels, .spec_out = e->spec_out,
+                         .csv = e->csv_opts};
     tfg_pilot *p;
     tfg_status st = tfg_pilot_open(&p, &po, err);
     if (!st)
@@ -504,5 +506,51 @@ static void test_prompt_none(void)
     env_close(&e);
 }
 
+/* A dialect given on the command line (new --skip-rows 1) binds the proposal: a spec
+ * that leaves skip_rows out would have the data stage detect the file its own way, so
+ * it is rejected naming data.sources[0].skip_rows; the one that keeps it is accepted. */
+static void test_dialect_given(void)
+{
+    env e;
+    env_open(&e);
+    char *pre = tfg_xasprintf("%s/kinds-pre.csv", e.dir), *body = fx_read(e.csv);
+    char *text = tfg_xasprintf("exported by a logger\n%s", body);
+    fx_write(pre, text);
+    tfg_csv_opts given;
+    tfg_csv_opts_default(&given);
+    given.skip_rows = 1;
+    e.csv_opts = &given;
+    json_t *steps = json_array();
+    const char *tails[] = {"", ", \"skip_rows\": 1"};
+    for (size_t i = 0; i < 2; i++) {
+        char *c = tfg_xasprintf(
+            "```json\n{\"name\": \"kinds\", \"task\": \"classification\", \"data\": "
+            "{\"sources\": [{\"path\": \"%s\"%s}], \"label\": \"kind\"}, "
+            "\"board\": \"nucleo_l4r5zi\", \"seed\": 42}\n```\n",
+            pre, tails[i]);
+        json_array_append_new(steps, json_pack("{s:s, s:[i,i]}", "content", c, "usage", 100,
+                                               20));
+        free(c);
+    }
+    start_server(&e, steps, "sample_rows");
+    tfg_pilot_result r;
+    tfg_err err;
+    CHECK_MSG(run_spec(&e, "tell the kinds apart", pre, NULL, NULL, NULL, &r, &err) == TFG_OK,
+              "%s", err.msg);
+    CHECK_MSG(r.ok && !strcmp(r.backend, "srv"), "accepted by '%s'", r.backend);
+    CHECK_INT(r.attempts, 2);
+    char *log = tfg_pilot_log_path(e.run);
+    CHECK_INT(fx_count_lines(log, "data.sources[0].skip_rows: "), 1);
+    free(log);
+    json_t *j = load_spec_json(&e);
+    const json_t *src = json_array_get(json_object_get(json_object_get(j, "data"), "sources"), 0);
+    CHECK_INT(json_integer_value(json_object_get(src, "skip_rows")), 1);
+    json_decref(j);
+    free(pre);
+    free(body);
+    free(text);
+    env_close(&e);
+}
+
 TFG_TEST_MAIN(test_builtin_idx, test_builtin_csv_test, test_given_files, test_server_faults,
-              test_prompt_none)
+              test_prompt_none, test_dialect_given)
