@@ -543,7 +543,8 @@ static void test_dialect_given(void)
     CHECK_INT(fx_count_lines(log, "data.sources[0].skip_rows: "), 1);
     free(log);
     json_t *j = load_spec_json(&e);
-    const json_t *src = json_array_get(json_object_get(json_object_get(j, "data"), "sources"), 0);
+    const json_t *data = json_object_get(j, "data");
+    const json_t *src = json_array_get(json_object_get(data, "sources"), 0);
     CHECK_INT(json_integer_value(json_object_get(src, "skip_rows")), 1);
     json_decref(j);
     free(pre);
