@@ -389,6 +389,18 @@ static void test_budget(void)
     CHECK_INT(r.error_class, TFG_LLM_ERR_BUDGET);
     check_shapes(&e, 2);
     env_close(&e);
+    /* max_cost: the first request costs 1e6 input tokens x 0.15 per 1M = 0.15, past the
+     * 0.1 allowed, so the second is not sent. */
+    env_open(&e, "{\"steps\": [{\"usage\": [1000000, 0], \"repeat\": 2}]}", 3000, 3);
+    e.opts.budget.max_cost = 0.1;
+    CHECK(ask(&e, "srv", "one", &r, &err) == TFG_OK);
+    CHECK(r.cost == 0.15);
+    tfg_llm_reply_free(&r);
+    CHECK(ask(&e, "srv", "two", &r, &err) == TFG_ECHECK);
+    CHECK_INT(r.error_class, TFG_LLM_ERR_BUDGET);
+    CHECK_HAS(err.msg, "max_cost: 0.15 of 0.1 spent");
+    check_shapes(&e, 1);
+    env_close(&e);
 }
 
 /* Runs three requests; returns their replies (new strings). */
