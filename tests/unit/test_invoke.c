@@ -4,7 +4,9 @@
  * /work/shared/models gives exactly TFLM's output bytes (a one-LSB difference is a bug).
  * When a final output differs, the layer dumps in intermediates/NNN (listed by
  * manifest.txt) show the first operator that diverges, so every layer is compared too.
- * Then the refusals, on small models written by tflite_builder.h: an unsupported op
+ * Then small models written by tflite_builder.h, each checked against the layer worked
+ * out in the test (a depthwise conv with per-channel scales and a non-zero bias among
+ * them, so a lost bias shows without the shared folder), and the refusals: an unsupported op
  * names its index and the supported list, an unsupported tensor type names the op, and
  * a wrong input or output size is TFG_EUSAGE. The shared models are skipped with a note
  * when the folder is absent. */

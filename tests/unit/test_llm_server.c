@@ -3,8 +3,8 @@
  * clear message), budgets stop a run, a cached run replays with the server stopped and
  * gives the same bytes, tokens and cost in the trace equal the script's usage times the
  * price table, Retry-After is honoured (once with a real second), and a fake key
- * appears in no file the run wrote and in no message. Backoff sleeps go through a fake
- * clock, so the suite does not wait for them. */
+ * appears in no file the run wrote, in no message and in no reply, even a reply that
+ * echoes it. Backoff sleeps go through a fake clock, so the suite does not wait for them. */
 #include "../check.h"
 #include "test_llm_fixture.h"
 

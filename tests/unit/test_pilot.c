@@ -1,7 +1,9 @@
 /* test_pilot.c — the pilot's parts without a server: JSON and C extraction from replies
  * with prose and fences, the unsafe-content scan, strict prompt rendering, the routing
  * policy, and the builtin path of every stage on fruit (propose -> validate through the
- * same loop an LLM goes through), with the pilot log it leaves. */
+ * same loop an LLM goes through), with the pilot log it leaves; and a backend that
+ * asking again cannot repair (its key unset, offline with nothing cached) asked once
+ * before the route escalates. */
 #include "../check.h"
 #include "test_llm_fixture.h"
 
