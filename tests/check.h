@@ -1,6 +1,8 @@
 /* check.h — the tiny assertion kit of the C unit tests. A failed CHECK prints the file,
- * line and expression and counts a failure; TFG_TEST_MAIN runs the listed test
- * functions and exits non-zero if any check failed. */
+ * line and expression and counts a failure; TFG_SKIP says which checks could not run and
+ * why; TFG_TEST_MAIN runs the listed test functions and exits 1 if any check failed,
+ * else 77 (ctest's SKIP_RETURN_CODE: reported as skipped, never as passed) if anything
+ * was skipped, else 0. */
 #ifndef TFG_TESTS_CHECK_H
 #define TFG_TESTS_CHECK_H
 
@@ -11,6 +13,17 @@
 
 static int tfg_check_failures;
 static int tfg_check_count;
+static int tfg_check_skips;
+
+/* Checks that cannot run here (a reference folder or tool is missing): say so, and the
+ * test ends as skipped unless something failed. */
+#define TFG_SKIP(...)                                                                      \
+    do {                                                                                   \
+        tfg_check_skips++;                                                                 \
+        printf("SKIP: ");                                                                  \
+        printf(__VA_ARGS__);                                                               \
+        putchar('\n');                                                                     \
+    } while (0)
 
 #define CHECK(cond)                                                                        \
     do {                                                                                   \
@@ -50,8 +63,9 @@ static int tfg_check_count;
         void (*tests[])(void) = {__VA_ARGS__};                                             \
         for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)                        \
             tests[i]();                                                                    \
-        printf("%d checks, %d failed\n", tfg_check_count, tfg_check_failures);             \
-        return tfg_check_failures ? 1 : 0;                                                 \
+        printf("%d checks, %d failed, %d skipped\n", tfg_check_count, tfg_check_failures,    \
+               tfg_check_skips);                                                           \
+        return tfg_check_failures ? 1 : tfg_check_skips ? 77 : 0;                          \
     }
 
 #endif

@@ -3,6 +3,7 @@ tests, independently of the C reader, and checks cleaned fruit splits.
 
 usage: python3 splits.py stratified DIR        class proportions per split within one row
        python3 splits.py clean DIR MANIFEST    no missing cells; injected outliers gone
+       python3 splits.py replay DIR            preprocess.json on test_raw.bin gives test.bin
 """
 import json
 import math
@@ -78,7 +79,95 @@ def clean(d, manifest_path):
     return bad
 
 
+def f32(v):
+    """v rounded to float32 (NaN stays NaN)."""
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
+def replay_row(pp, raw):
+    """One raw reading through preprocess.json's row-wise steps, as the device does it.
+
+    The C reference (src/data/preprocess.c) computes in float32: every constant is a
+    float32, and each step is one float32 operation at a time ((x - offset) * scale for
+    affine). A double operation on float32 operands rounded back to float32 gives the
+    float32 result exactly (53 >= 2 * 24 + 2 bits), so rounding after each operation
+    here reproduces the C bit for bit."""
+    levels = pp.get("input_levels", {})
+    vals = []  # [name, is_categorical, number or level text (None = missing)]
+    for name, v in zip(pp["inputs"], raw):
+        if name in levels:
+            ok = not math.isnan(v) and 0 <= v < len(levels[name])
+            vals.append([name, True, levels[name][int(v)] if ok else None])
+        else:
+            vals.append([name, False, f32(v)])
+    find = lambda n: next(e for e in vals if e[0] == n)
+    for step in pp["steps"]:
+        kind = step["step"]
+        if kind in ("impute", "clip", "affine"):
+            for c in step["columns"]:
+                e = find(c["column"])
+                if kind == "impute":
+                    if e[1] and e[2] is None:
+                        e[2] = c["value"]
+                    elif not e[1] and math.isnan(e[2]):
+                        e[2] = f32(c["value"])
+                elif kind == "clip":
+                    lo, hi, x = f32(c["lo"]), f32(c["hi"]), e[2]
+                    e[2] = lo if x < lo else (hi if x > hi else x)
+                else:
+                    e[2] = f32(f32(e[2] - f32(c["offset"])) * f32(c["scale"]))
+        elif kind in ("label_encode", "one_hot"):
+            e = find(step["column"])
+            assert e[1], "%s is not categorical here" % step["column"]
+            lv = step["levels"]
+            pos = lv.index(e[2]) if e[2] in lv else -1
+            if kind == "label_encode":
+                e[1], e[2] = False, float(pos) if pos >= 0 else math.nan
+            else:
+                at = vals.index(e)
+                hot = [["%s=%s" % (step["column"], l), False,
+                        math.nan if e[2] is None else (1.0 if i == pos else 0.0)]
+                       for i, l in enumerate(lv)]
+                vals[at:at + 1] = hot
+        else:
+            raise ValueError("step %r does not replay on one row" % kind)
+    out = []
+    for f in pp["features"]:
+        e = find(f)
+        assert not e[1], "feature %s is not a number" % f
+        out.append(e[2])
+    return out
+
+
+def bits(v):
+    return struct.pack("<f", v)
+
+
+def replay(d):
+    """Applies preprocess.json to every row of test_raw.bin and compares the result with
+    test.bin's features, bit for bit (NaN compares by being NaN)."""
+    pp = json.load(open("%s/preprocess.json" % d))
+    raw, _, _ = read_split("%s/test_raw.bin" % d)
+    test, _, _ = read_split("%s/test.bin" % d)
+    assert len(raw) == len(test) > 0, (len(raw), len(test))
+    assert all(len(r) == len(pp["inputs"]) for r in raw), "test_raw.bin: not one value per input"
+    bad = 0
+    for i, (r, t) in enumerate(zip(raw, test)):
+        got = replay_row(pp, r)
+        assert len(got) == len(t), "row %d: %d features, test.bin has %d" % (i, len(got), len(t))
+        for j, (g, w) in enumerate(zip(got, t)):
+            if bits(g) != bits(w) and not (math.isnan(g) and math.isnan(w)):
+                if bad < 5:
+                    print("row %d feature %s: replayed %r, test.bin %r"
+                          % (i, pp["features"][j], g, w))
+                bad += 1
+    print("rows %d, features %d, %d differ" % (len(raw), len(pp["features"]), bad))
+    return bad
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "replay":
+        sys.exit(1 if replay(sys.argv[2]) else 0)
     if sys.argv[1] == "stratified":
         sys.exit(1 if stratified(sys.argv[2]) else 0)
     if sys.argv[1] == "clean":

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
 if [ ! -f "$DIGITS" ]; then
-  echo "skipped: $DIGITS not installed"
+  skip "$DIGITS not installed (make deps installs it)"
   finish
   exit
 fi

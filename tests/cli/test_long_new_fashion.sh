@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 F=/usr/share/datasets/fashion-mnist
 if [ ! -f "$F/t10k-labels-idx1-ubyte.gz" ]; then
-  echo "skipped: $F not installed"
+  skip "$F not installed (make deps installs it)"
   finish
   exit
 fi

@@ -94,7 +94,7 @@ PY
     || fail "no screenshot at $shot: $(tail -c 600 "$T/chrome.err")"
   echo "screenshot: $shot"
 else
-  echo "skipped: chromium is not installed, the page was not rendered"
+  skip "chromium is not installed (make deps installs it), the page was not rendered"
 fi
 
 # Stages that have not run are shown as such.

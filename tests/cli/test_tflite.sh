@@ -1,9 +1,13 @@
 # test_tflite.sh — `tinyforge inspect` and `invoke` on the MLPerf Tiny models in
-# ../shared/models: the ops and quantization their READMEs list, outputs byte-equal to
+# the shared folder's models/ ($SHARED, lib.sh): the ops and quantization their READMEs list, outputs byte-equal to
 # TensorFlow Lite Micro's reference outputs for every input, and broken input refused.
 . "$(dirname "$0")/lib.sh"
-M=$TFG_SRC/../shared/models
-if [ ! -f "$M/kws/kws_ref_model.tflite" ]; then echo "skipped: $M not present"; finish; exit; fi
+M=$SHARED/models
+if [ ! -f "$M/kws/kws_ref_model.tflite" ]; then
+  skip "$M not present (set TFG_SHARED to the shared folder)"
+  finish
+  exit
+fi
 run "$TFG_BIN" inspect "$M/kws/kws_ref_model.tflite"
 expect_rc 0
 expect_out "13 ops, 35 tensors"

@@ -47,18 +47,47 @@ done
 run "$TFG_BIN" train "$SPEC" --out "$T/a" --epochs 0
 expect_rc 2
 
-# SIGKILL in the middle of training: the previous artifacts stay, a rerun is clean.
+# SIGKILL while a training publishes: the previous artifacts stay, a rerun is clean. The
+# staging directory exists only while the trained network is written, so the network is
+# made big (about 1 MB of weights) to hold it open for tens of milliseconds; a poller
+# kills the process the moment the directory appears, and a try counts only if the
+# process was alive then and the directory still there after the kill.
 run "$TFG_BIN" -q train "$SPEC" --out "$T/a"
 expect_rc 0
 before=$(cd "$T/a/train" && sha256sum * | sha256sum)
-spec_with '{"patience": 0, "epochs": 100000}'
-"$TFG_BIN" -q train "$T/s.json" --out "$T/a" --force --arch "$TFG_SRC/tests/data/wide_mlp.json" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 50); do [ -d "$T/a/.train.tmp" ] && break; sleep 0.1; done
-sleep 0.5
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-after=$(cd "$T/a/train" && sha256sum * | sha256sum)
+spec_with '{"patience": 0, "epochs": 5}'
+cat >"$T/big.json" <<'JSON'
+{"layers": [{"type": "dense", "units": 480, "activation": "relu"},
+            {"type": "dense", "units": 480, "activation": "relu"},
+            {"type": "dense", "units": 3}, {"type": "softmax"}]}
+JSON
+cat >"$T/kill.py" <<'PY'
+import os, signal, subprocess, sys
+out, argv = sys.argv[1], sys.argv[2:]
+tmp = os.path.join(out, ".train.tmp")
+for attempt in range(1, 6):
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while p.poll() is None and not os.path.isdir(tmp):
+        pass
+    alive = p.poll() is None  # not reaped yet: the pid is still this process
+    if alive:
+        os.kill(p.pid, signal.SIGKILL)
+    rc = p.wait()
+    if alive and rc == -signal.SIGKILL and os.path.isdir(tmp):
+        print("try %d: killed while %s existed" % (attempt, tmp))
+        sys.exit(0)
+    print("try %d: missed (exit %d, staging directory %s)"
+          % (attempt, rc, "left" if os.path.isdir(tmp) else "gone"))
+sys.exit(1)
+PY
+ok; python3 "$T/kill.py" "$T/a" "$TFG_BIN" -q train "$T/s.json" --out "$T/a" --force \
+  --arch "$T/big.json" >"$T/kill.log" 2>&1 \
+  || fail "no SIGKILL landed while the staging directory existed: $(cat "$T/kill.log")"
+# The swap moves the old directory aside for an instant: a kill there leaves it in
+# .train.old, which the next stage restores; anywhere else train/ is the old one.
+pub=$T/a/train
+[ -d "$pub" ] || pub=$T/a/.train.old
+after=$(cd "$pub" && sha256sum * | sha256sum)
 ok; [ "$before" = "$after" ] || fail "SIGKILL changed the previous train artifacts"
 run "$TFG_BIN" --json train "$SPEC" --out "$T/a"
 expect_rc 0

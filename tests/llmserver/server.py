@@ -25,6 +25,8 @@ A STEP is an object with (all optional):
      "reset"            close the connection with a TCP reset, no response
      "echo_auth"        HTTP 401 whose message repeats the Authorization header
                         (tests that the client scrubs the key from what it keeps)
+     "echo_auth_ok"     HTTP 200 whose reply text repeats the Authorization header
+                        (the key must be scrubbed from a successful reply too)
 
 Every request is logged as one JSON line to the LOG file: its number, path, API, the
 step used, whether an Authorization header came, the shape problems found, and the
@@ -258,6 +260,9 @@ class Handler(BaseHTTPRequestHandler):
         elif fault == "echo_auth":
             auth = self.headers.get("Authorization", "")
             self.send(401, {"error": {"message": f"invalid credentials in header '{auth}'"}})
+        elif fault == "echo_auth_ok":
+            auth = self.headers.get("Authorization", "")
+            self.send(200, make(step, model, f"you sent the header '{auth}'"))
         else:
             self.send(200, make(step, model, content))
 

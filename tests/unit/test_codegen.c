@@ -5,8 +5,8 @@
  * the runtime/ sources and tests/codegen/harness.c by gcc AND clang under
  * -std=c99 -Wall -Wextra -Werror -pedantic (core/proc.h, with a timeout), runs the
  * program on every input and requires its output bytes to equal both the reference
- * outputs (outputs/NNN.bin of the MLPerf Tiny models in ../shared/models, skipped when
- * absent) and the in-process interpreter. A tiny model built by tflite_builder.h is the
+ * outputs (outputs/NNN.bin of the MLPerf Tiny models in the shared folder,
+ * shared_models.h; skipped, exit 77, when absent) and the in-process interpreter. A tiny model built by tflite_builder.h is the
  * fast case that always runs; it also checks the float wrapper, the header's facts and
  * the refusals. */
 #include <stdint.h>
@@ -23,6 +23,7 @@
 #include "core/rng.h"
 #include "lower/invoke.h"
 #include "import/tflite.h"
+#include "shared_models.h"
 #include "tflite_builder.h"
 
 static const char *src_dir(void)
@@ -212,14 +213,10 @@ static void check_generated(const tfg_tflite *m, char **ins, char **refs, size_t
 
 static void check_reference_model(const char *folder, const char *file)
 {
-    char *base = tfg_xasprintf("%s/../shared/models/%s", src_dir(), folder);
-    char *path = tfg_xasprintf("%s/%s", base, file);
-    if (!tfg_exists(path)) {
-        printf("note: %s not found, skipping\n", path);
-        free(base);
-        free(path);
+    char *base = tfg_test_shared_model(folder);
+    if (!base)
         return;
-    }
+    char *path = tfg_xasprintf("%s/%s", base, file);
     tfg_tflite m;
     tfg_err err;
     tfg_status st = tfg_tflite_read(path, &m, &err);

@@ -4,10 +4,13 @@
  * directories including an interrupted swap), sha256, the rng, subprocesses, and where
  * installed resources are found (override, beside the binary, source-tree fallback). */
 #include <dirent.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -463,6 +466,17 @@ static void test_stagedir(void)
     CHECK_INT(tfg_stage_begin(&s, out, "data", &err), TFG_OK);
     CHECK(tfg_exists(b) && !tfg_exists(old));
     tfg_stage_abort(&s);
+    /* a publish that fails (here: the staging directory vanished) leaves the previous
+     * directory where it was, whole: commit moves it aside first, never deletes it */
+    CHECK_INT(tfg_stage_begin(&s, out, "data", &err), TFG_OK);
+    stage_file(&s, "c.txt", "three");
+    CHECK_INT(tfg_rmtree(tmp, &err), TFG_OK);
+    CHECK(tfg_stage_commit(&s, &err) != TFG_OK);
+    CHECK_HAS(err.msg, "publish");
+    t = slurp(b);
+    CHECK_MSG(t && !strcmp(t, "two"), "the previous %s is gone", b);
+    free(t);
+    CHECK(!tfg_exists(old) && !tfg_exists(tmp));
     /* a stale staging directory from a killed run is cleared by begin */
     CHECK_INT(tfg_mkdirs(tmp, &err), TFG_OK);
     char *junk = tfg_path_join(tmp, "junk");
@@ -617,6 +631,28 @@ static void test_proc_basic(void)
     tfg_proc_result_free(&r);
 }
 
+/* Whether pid is gone (or a zombie: dead, waiting for its new parent to reap it)
+ * within seconds. */
+static bool process_ends(pid_t pid, double seconds)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    for (double t0 = tfg_now(); tfg_now() - t0 < seconds;
+         nanosleep(&(struct timespec){0, 20000000}, NULL)) {
+        char line[512] = "";
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return true;
+        bool got = fgets(line, sizeof line, f) != NULL;
+        fclose(f);
+        /* "pid (comm) STATE ...": the state follows the last ')' */
+        const char *rp = strrchr(line, ')');
+        if (!got || (rp && (rp[2] == 'Z' || rp[2] == 'X')))
+            return true;
+    }
+    return false;
+}
+
 static void test_proc_limits(void)
 {
     tfg_proc_result r;
@@ -677,6 +713,19 @@ static void test_proc_limits(void)
     CHECK(r.out_len == n && !memcmp(r.out, in, n));
     tfg_proc_result_free(&r);
     free(in);
+
+    /* The deadline kills the child's whole process group: a grandchild in the
+     * background (it prints its pid) is gone too, not left running. */
+    const char *family[] = {"sh", "-c", "sleep 30 & echo $!; sleep 30", NULL};
+    tfg_proc_opts fam = {.argv = family, .timeout_s = 0.5};
+    CHECK_INT(tfg_proc_run(&fam, &r, &err), TFG_ETIMEOUT);
+    long grandchild = r.out ? strtol(r.out, NULL, 10) : 0;
+    CHECK_MSG(grandchild > 1, "no pid printed: '%s'", r.out ? r.out : "");
+    tfg_proc_result_free(&r);
+    CHECK_MSG(grandchild > 1 && process_ends((pid_t)grandchild, 3.0),
+              "the background sleep %ld survived the deadline", grandchild);
+    if (grandchild > 1)
+        kill((pid_t)grandchild, SIGKILL); /* a failed check leaves nothing behind */
 
     /* a child killed by a signal: ran to its end, no exit code */
     const char *kill_self[] = {"sh", "-c", "kill -9 $$", NULL};

@@ -4,7 +4,9 @@
  * /work/shared/models gives exactly TFLM's output bytes (a one-LSB difference is a bug).
  * When a final output differs, the layer dumps in intermediates/NNN (listed by
  * manifest.txt) show the first operator that diverges, so every layer is compared too.
- * Then the refusals, on small models written by tflite_builder.h: an unsupported op
+ * Then small models written by tflite_builder.h, each checked against the layer worked
+ * out in the test (a depthwise conv with per-channel scales and a non-zero bias among
+ * them, so a lost bias shows without the shared folder), and the refusals: an unsupported op
  * names its index and the supported list, an unsupported tensor type names the op, and
  * a wrong input or output size is TFG_EUSAGE. The shared models are skipped with a note
  * when the folder is absent. */
@@ -462,5 +464,82 @@ static void test_maxpool_tanh(void)
     expect_refused(&bm, "width: the output is 3", "give 2");
 }
 
+/* x[1,3,3,2] -> DEPTHWISE_CONV_2D (w[1,2,2,4], depth multiplier 2, per-channel scales,
+ * a non-zero int32 bias) VALID -> y[1,2,2,4]: the importer hands the kernel the bias of
+ * each output channel, checked against the layer worked out here directly. */
+static int32_t clamp_s8(int32_t v)
+{
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
+}
+
+static void test_depthwise_bias(void)
+{
+    static const int32_t bias[4] = {400, -1200, 77, -3000};
+    tb_model bm;
+    memset(&bm, 0, sizeof bm);
+    bm.n_opcodes = bm.n_ops = 1;
+    bm.opcodes[0].code = TFG_TFL_DEPTHWISE_CONV_2D;
+    bm.n_buffers = 3;
+    bm.buffer_len[1] = 16;
+    bm.buffer_len[2] = sizeof bias;
+    bm.buffer_data[2] = bias;
+    const float ws[4] = {0.01f, 0.02f, 0.005f, 0.03f};
+    bm.n_tensors = 4;
+    bm.tensors[0] = (tb_tensor){"x", TFG_TFL_INT8, 4, {1, 3, 3, 2}, 0, 1, {0.5f}, {-3}, 0};
+    bm.tensors[1] = (tb_tensor){"w", TFG_TFL_INT8, 4, {1, 2, 2, 4}, 1, 4, {0}, {0}, 3};
+    bm.tensors[2] = (tb_tensor){"b", TFG_TFL_INT32, 1, {4}, 2, 4, {0}, {0}, 0};
+    for (int c = 0; c < 4; c++) {
+        bm.tensors[1].scale[c] = ws[c];
+        bm.tensors[2].scale[c] = 0.5f * ws[c];
+    }
+    bm.tensors[3] = (tb_tensor){"y", TFG_TFL_INT8, 4, {1, 2, 2, 4}, 0, 1, {0.5f}, {2}, 0};
+    bm.ops[0] = (tb_op){.opcode = 0, .n_in = 3, .n_out = 1, .in = {0, 1, 2}, .out = {3},
+                        .opt_type = 2}; /* DepthwiseConv2DOptions */
+    tb_field(&bm.ops[0].opt, 0, 1, TFG_TFL_PAD_VALID);
+    tb_field(&bm.ops[0].opt, 1, 4, 1); /* stride_w */
+    tb_field(&bm.ops[0].opt, 2, 4, 1); /* stride_h */
+    tb_field(&bm.ops[0].opt, 3, 4, 2); /* depth_multiplier */
+    tb_field(&bm.ops[0].opt, 5, 4, 1); /* dilation_w_factor */
+    tb_field(&bm.ops[0].opt, 6, 4, 1); /* dilation_h_factor */
+    bm.n_in = bm.n_out = 1;
+    bm.in[0] = 0;
+    bm.out[0] = 3;
+    tfg_tflite m;
+    tfg_tflite_runner *r;
+    tfg_err err;
+    tfg_status st = prepare_built(&bm, &m, &r, &err);
+    CHECK_MSG(st == TFG_OK, "%s", err.msg);
+    if (st) {
+        tfg_tflite_free(&m);
+        return;
+    }
+    int8_t in[18], out[16];
+    for (int i = 0; i < 18; i++)
+        in[i] = (int8_t)(i * 13 % 41 - 20);
+    CHECK_INT(tfg_tflite_runner_invoke(r, in, 18, out, 16, &err), TFG_OK);
+    int32_t mult[4], shift[4];
+    CHECK_INT(tfg_rt_conv_multipliers(0.5f, ws, 4, 0.5f, 4, mult, shift), TFG_RT_OK);
+    const int8_t *w = (const int8_t *)m.buffers[1].data; /* the builder's bytes k*7+1 */
+    int differ = 0;
+    for (int oy = 0; oy < 2; oy++)
+        for (int ox = 0; ox < 2; ox++)
+            for (int oc = 0; oc < 4; oc++) {
+                int32_t acc = bias[oc];
+                for (int ky = 0; ky < 2; ky++)
+                    for (int kx = 0; kx < 2; kx++)
+                        acc += w[(ky * 2 + kx) * 4 + oc] *
+                               (in[((oy + ky) * 3 + ox + kx) * 2 + oc / 2] + 3);
+                int32_t q = clamp_s8(tfg_rt_requantize(acc, mult[oc], shift[oc]) + 2);
+                int8_t got = out[(oy * 2 + ox) * 4 + oc];
+                CHECK_MSG(got == q, "y[%d,%d,%d] = %d, expected %d", oy, ox, oc, got, (int)q);
+                /* the bias matters here: without it this output would differ */
+                differ += q != clamp_s8(tfg_rt_requantize(acc - bias[oc], mult[oc],
+                                                          shift[oc]) + 2);
+            }
+    CHECK(differ >= 12);
+    tfg_tflite_runner_free(r);
+    tfg_tflite_free(&m);
+}
+
 TFG_TEST_MAIN(test_kws, test_ad, test_small_fc, test_fc_per_channel, test_maxpool_tanh,
-              test_refusals, test_float_edges)
+              test_depthwise_bias, test_refusals, test_float_edges)

@@ -3,8 +3,8 @@
  * clear message), budgets stop a run, a cached run replays with the server stopped and
  * gives the same bytes, tokens and cost in the trace equal the script's usage times the
  * price table, Retry-After is honoured (once with a real second), and a fake key
- * appears in no file the run wrote and in no message. Backoff sleeps go through a fake
- * clock, so the suite does not wait for them. */
+ * appears in no file the run wrote, in no message and in no reply, even a reply that
+ * echoes it. Backoff sleeps go through a fake clock, so the suite does not wait for them. */
 #include "../check.h"
 #include "test_llm_fixture.h"
 
@@ -389,6 +389,18 @@ static void test_budget(void)
     CHECK_INT(r.error_class, TFG_LLM_ERR_BUDGET);
     check_shapes(&e, 2);
     env_close(&e);
+    /* max_cost: the first request costs 1e6 input tokens x 0.15 per 1M = 0.15, past the
+     * 0.1 allowed, so the second is not sent. */
+    env_open(&e, "{\"steps\": [{\"usage\": [1000000, 0], \"repeat\": 2}]}", 3000, 3);
+    e.opts.budget.max_cost = 0.1;
+    CHECK(ask(&e, "srv", "one", &r, &err) == TFG_OK);
+    CHECK(r.cost == 0.15);
+    tfg_llm_reply_free(&r);
+    CHECK(ask(&e, "srv", "two", &r, &err) == TFG_ECHECK);
+    CHECK_INT(r.error_class, TFG_LLM_ERR_BUDGET);
+    CHECK_HAS(err.msg, "max_cost: 0.15 of 0.1 spent");
+    check_shapes(&e, 1);
+    env_close(&e);
 }
 
 /* Runs three requests; returns their replies (new strings). */
@@ -538,6 +550,31 @@ static void test_key_hygiene(void)
     env_close(&e);
 }
 
+/* A server that echoes the Authorization header inside a successful reply: the reply the
+ * caller gets, its cache entry and the trace hold the key scrubbed, never the key. */
+static void test_key_echo_in_reply(void)
+{
+    env e;
+    env_open(&e, "{\"steps\": [{\"fault\": \"echo_auth_ok\", \"expect\": {\"auth\": true}}]}",
+             3000, 3);
+    tfg_llm_reply r;
+    tfg_err err;
+    CHECK(ask(&e, "srv", "echo", &r, &err) == TFG_OK);
+    const char *got = r.content ? r.content : "";
+    CHECK_MSG(!strstr(got, FAKE_KEY) && !strstr(got, "7Hq2Zp9WvX31"), "key in reply: %s", got);
+    CHECK_HAS(got, "Bearer ***"); /* the echo arrived, scrubbed */
+    tfg_llm_reply_free(&r);
+    CHECK_INT(files_holding(e.run, FAKE_KEY), 0);
+    CHECK_INT(files_holding(e.run, "Bearer ***"), 1); /* the cache entry, scrubbed */
+    /* Replayed from the cache, it is still scrubbed. */
+    CHECK(ask(&e, "srv", "echo", &r, &err) == TFG_OK);
+    CHECK(r.cached);
+    CHECK(r.content && !strstr(r.content, FAKE_KEY) && strstr(r.content, "Bearer ***"));
+    tfg_llm_reply_free(&r);
+    CHECK_INT(fx_count_lines(e.srv.log, "\"auth\": true"), 1); /* the key did go out */
+    env_close(&e);
+}
+
 static void test_trace_summary(void)
 {
     env e;
@@ -580,4 +617,4 @@ TFG_TEST_MAIN(setup, test_ok_tokens_cost, test_429_then_ok, test_503_retry_after
               test_retry_after_too_long, test_500_exhausted, test_faults_not_retried,
               test_transient_then_ok, test_stall_timeout, test_no_usage_estimated, test_ollama,
               test_budget, test_cache_replay, test_retry_after_real, test_key_hygiene,
-              test_trace_summary)
+              test_key_echo_in_reply, test_trace_summary)

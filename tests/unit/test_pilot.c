@@ -1,7 +1,9 @@
 /* test_pilot.c — the pilot's parts without a server: JSON and C extraction from replies
  * with prose and fences, the unsafe-content scan, strict prompt rendering, the routing
  * policy, and the builtin path of every stage on fruit (propose -> validate through the
- * same loop an LLM goes through), with the pilot log it leaves. */
+ * same loop an LLM goes through), with the pilot log it leaves; and a backend that
+ * asking again cannot repair (its key unset, offline with nothing cached) asked once
+ * before the route escalates. */
 #include "../check.h"
 #include "test_llm_fixture.h"
 
@@ -195,4 +197,56 @@ static void test_builtin_chain(void)
     free(spec_out);
 }
 
-TFG_TEST_MAIN(test_extract_json, test_unsafe, test_render, test_policy, test_builtin_chain)
+/* A backend that asking again cannot repair (its key unset; offline with nothing cached)
+ * is asked once, not `attempts` times, and the route escalates to builtin at once. */
+static void test_hopeless_escalates(void)
+{
+    char *dir = fx_tmpdir(), *run = tfg_xasprintf("%s/run", dir),
+         *spec_out = tfg_xasprintf("%s/spec.json", dir);
+    tfg_boards boards;
+    tfg_err err;
+    CHECK(tfg_boards_load(tfg_boards_default_path(), &boards, &err) == TFG_OK);
+    unsetenv("TFG_TEST_PILOT_NO_KEY");
+    json_t *c = json_loads("{\"cheap\": {\"type\": \"openai\", \"base_url\": "
+                           "\"http://127.0.0.1:1\", \"model\": \"m\", "
+                           "\"key_env\": \"TFG_TEST_PILOT_NO_KEY\"}}",
+                           0, NULL);
+    tfg_llm_config cfg;
+    CHECK(tfg_llm_config_parse(c, "cfg", &cfg, &err) == TFG_OK);
+    json_decref(c);
+    json_t *r = json_loads("{\"spec\": [\"cheap\"], \"attempts\": 3}", 0, NULL);
+    tfg_pilot_policy pol;
+    CHECK(tfg_pilot_policy_parse(r, "s.json", &cfg, &pol, &err) == TFG_OK);
+    json_decref(r);
+    tfg_pilot_opts po = {.out = run, .boards = &boards, .config = &cfg, .policy = &pol,
+                         .request = "tell apple, banana and orange apart by their colour",
+                         .data_file = TFG_SOURCE_DIR "/examples/fruit/fruit.csv",
+                         .spec_out = spec_out};
+    char *log = tfg_pilot_log_path(run);
+    for (int offline = 0; offline <= 1; offline++) {
+        po.offline = offline;
+        tfg_pilot *p;
+        tfg_pilot_result res;
+        CHECK(tfg_pilot_open(&p, &po, &err) == TFG_OK);
+        CHECK_MSG(tfg_pilot_run_stage(p, "spec", &res, &err) == TFG_OK, "%s", err.msg);
+        tfg_pilot_close(p);
+        /* one call to cheap, then builtin's accepted proposal */
+        CHECK_MSG(res.attempts == 2, "%s: %d attempts", offline ? "offline" : "no key",
+                  res.attempts);
+        CHECK(res.ok && !strcmp(res.backend, "builtin") && res.escalations == 1);
+        CHECK_INT(res.classes[TFG_PILOT_BACKEND], 1);
+        CHECK_INT(fx_count_lines(log, "\"outcome\":\"backend_error\""), offline + 1);
+        CHECK_INT(fx_count_lines(log, offline ? "offline" : "TFG_TEST_PILOT_NO_KEY"), 1);
+    }
+    free(log);
+    tfg_pilot_policy_free(&pol);
+    tfg_llm_config_free(&cfg);
+    tfg_boards_free(&boards);
+    fx_rmtree(dir);
+    free(dir);
+    free(run);
+    free(spec_out);
+}
+
+TFG_TEST_MAIN(test_extract_json, test_unsafe, test_render, test_policy, test_builtin_chain,
+              test_hopeless_escalates)

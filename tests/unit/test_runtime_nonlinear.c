@@ -7,10 +7,11 @@
  * kernels are checked on hand-worked values, against float within one output step, and
  * for monotonicity. The real-data check runs the layers of the MLPerf KWS model that need
  * no weights (average pool, reshape, softmax) on the per-layer outputs that TFLite
- * Micro's reference kernels produced (/work/shared/models/kws/intermediates, see its
- * README) and wants the bytes equal. Layers with weights are checked against those files
+ * Micro's reference kernels produced (models/kws/intermediates of the shared folder,
+ * shared_models.h; see its README) and wants the bytes equal. Layers with weights are checked against those files
  * by the importer's integration test, which parses the .tflite. */
 #include "../check.h"
+#include "shared_models.h"
 #include "tfg_rt_internal.h"
 
 #include <stdint.h>
@@ -267,16 +268,13 @@ static int read_bin(const char *dir, const char *name, int8_t *buf, size_t n)
 
 static void test_kws_tail_bit_exact(void)
 {
-    const char *base = "/work/shared/models/kws/intermediates";
+    char *base = tfg_test_shared_model("kws/intermediates");
     const char *runs[2] = {"000", "001"};
-    for (int r = 0; r < 2; r++) {
-        char dir[256];
+    for (int r = 0; base && r < 2; r++) {
+        char dir[1024];
         int8_t conv[25 * 5 * 64], pool[64], flat[64], fc[12], soft[12], y[64];
         snprintf(dir, sizeof dir, "%s/%s", base, runs[r]);
-        if (!read_bin(dir, "08_CONV_2D_t30.bin", conv, sizeof conv)) {
-            printf("skipped: %s not readable (the reference models are not here)\n", dir);
-            return;
-        }
+        CHECK_MSG(read_bin(dir, "08_CONV_2D_t30.bin", conv, sizeof conv), "%s", dir);
         CHECK(read_bin(dir, "09_AVERAGE_POOL_2D_t31.bin", pool, 64));
         CHECK(read_bin(dir, "10_RESHAPE_t32.bin", flat, 64));
         CHECK(read_bin(dir, "11_FULLY_CONNECTED_t33.bin", fc, 12));
@@ -299,6 +297,7 @@ static void test_kws_tail_bit_exact(void)
         printf("kws %s: pool, reshape and softmax compared (%d softmax outputs unsaturated)\n",
                runs[r], unsaturated);
     }
+    free(base);
 }
 
 TFG_TEST_MAIN(test_fixedpoint_exp, test_fixedpoint_reciprocal_logistic_tanh,

@@ -155,6 +155,7 @@ typedef struct {
     tb_tensor tensors[12];
     tb_op ops[8];
     size_t buffer_len[4];        /* bytes of data per buffer (0 = empty) */
+    const void *buffer_data[4];  /* their bytes; NULL: the pattern k*7+1 */
     int n_in, n_out;
     int32_t in[2], out[2];
 } tb_model;
@@ -251,7 +252,8 @@ static inline uint8_t *tb_write_model(const tb_model *m, size_t *len)
         if (m->buffer_len[i]) {
             size_t d = tb_vec(&w, 1, m->buffer_len[i], NULL);
             for (size_t k = 0; k < m->buffer_len[i]; k++)
-                w.d[d + 4 + k] = (uint8_t)(k * 7 + 1);
+                w.d[d + 4 + k] = m->buffer_data[i] ? ((const uint8_t *)m->buffer_data[i])[k]
+                                                   : (uint8_t)(k * 7 + 1);
             tb_patch(&w, t.pos[0], d);
         }
     }
