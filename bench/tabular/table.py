@@ -221,8 +221,8 @@ def main():
                     " judged on the means, (k/n): the runs that held it", mean_rows, "seeds",
                     lambda r: len(r["seeds"]),
                     lambda r, t: " %d/%d" % (r[t + "_target_runs"], len(r["seeds"])))
-    print("epochs: run/allowed (training.epochs); best: the epoch kept (best validation"
-          " accuracy).")
+    print("epochs: run/allowed (training.epochs); best: the epoch kept (lowest validation"
+          " loss).")
     for r in rows:
         for k, msgs in r["sklearn_warnings"].items():
             print(f"note: {r['run']} {k.upper()}: {'; '.join(msgs)}")
