@@ -248,5 +248,55 @@ static void test_hopeless_escalates(void)
     free(spec_out);
 }
 
+/* A spent budget cannot be repaired by asking again either: with max_requests 1 and a
+ * server that refuses the connection (no retries inside the call), the first proposal
+ * fails as a connection error and is asked again; the second finds the budget used up,
+ * and the route escalates at once instead of spending its third attempt. */
+static void test_budget_escalates(void)
+{
+    char *dir = fx_tmpdir(), *run = tfg_xasprintf("%s/run", dir),
+         *spec_out = tfg_xasprintf("%s/spec.json", dir);
+    tfg_boards boards;
+    tfg_err err;
+    CHECK(tfg_boards_load(tfg_boards_default_path(), &boards, &err) == TFG_OK);
+    setenv("TFG_TEST_PILOT_KEY", "k", 1);
+    json_t *c = json_loads("{\"cheap\": {\"type\": \"openai\", \"base_url\": "
+                           "\"http://127.0.0.1:1\", \"model\": \"m\", \"retries\": 0, "
+                           "\"key_env\": \"TFG_TEST_PILOT_KEY\"}}",
+                           0, NULL);
+    tfg_llm_config cfg;
+    CHECK(tfg_llm_config_parse(c, "cfg", &cfg, &err) == TFG_OK);
+    json_decref(c);
+    json_t *r = json_loads("{\"spec\": [\"cheap\"], \"attempts\": 3}", 0, NULL);
+    tfg_pilot_policy pol;
+    CHECK(tfg_pilot_policy_parse(r, "s.json", &cfg, &pol, &err) == TFG_OK);
+    json_decref(r);
+    tfg_pilot_opts po = {.out = run, .boards = &boards, .config = &cfg, .policy = &pol,
+                         .request = "tell apple, banana and orange apart by their colour",
+                         .data_file = TFG_SOURCE_DIR "/examples/fruit/fruit.csv",
+                         .spec_out = spec_out, .budget = {.max_requests = 1}};
+    tfg_pilot *p;
+    tfg_pilot_result res;
+    CHECK(tfg_pilot_open(&p, &po, &err) == TFG_OK);
+    CHECK_MSG(tfg_pilot_run_stage(p, "spec", &res, &err) == TFG_OK, "%s", err.msg);
+    tfg_pilot_close(p);
+    /* two calls to cheap (connect, then budget), then builtin's accepted proposal */
+    CHECK_MSG(res.attempts == 3, "%d attempts", res.attempts);
+    CHECK(res.ok && !strcmp(res.backend, "builtin") && res.escalations == 1);
+    CHECK_INT(res.classes[TFG_PILOT_BACKEND], 2);
+    char *log = tfg_pilot_log_path(run);
+    CHECK_INT(fx_count_lines(log, "\"outcome\":\"backend_error\""), 2);
+    CHECK_INT(fx_count_lines(log, "budget is used up"), 1);
+    free(log);
+    unsetenv("TFG_TEST_PILOT_KEY");
+    tfg_pilot_policy_free(&pol);
+    tfg_llm_config_free(&cfg);
+    tfg_boards_free(&boards);
+    fx_rmtree(dir);
+    free(dir);
+    free(run);
+    free(spec_out);
+}
+
 TFG_TEST_MAIN(test_extract_json, test_unsafe, test_render, test_policy, test_builtin_chain,
-              test_hopeless_escalates)
+              test_hopeless_escalates, test_budget_escalates)
