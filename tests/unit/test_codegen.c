@@ -311,6 +311,30 @@ static void test_tiny(void)
     tfg_tflite_free(&m);
 }
 
+/* A depthwise convolution with a bias: the emitted call must pass the bias (the
+ * interpreter's bytes differ without it, tb_depthwise_bias_model). */
+static void test_depthwise_bias(void)
+{
+    tb_model bm;
+    tfg_tflite m;
+    tb_depthwise_bias_model(&bm);
+    if (!parse_built(&bm, &m))
+        return;
+    char tmpl[] = "/tmp/tfg_codegen_in_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (dir) {
+        char **ins = random_inputs(dir, 4, 18);
+        check_generated(&m, ins, NULL, 4);
+        for (size_t i = 0; i < 4; i++)
+            free(ins[i]);
+        free(ins);
+        tfg_err err;
+        tfg_rmtree(dir, &err);
+    }
+    tfg_tflite_free(&m);
+}
+
 /* Symbols come from the tensor names, made into valid, unique C identifiers; the code
  * still compiles with -Werror and gives the interpreter's bytes. */
 static void test_names(void)
@@ -464,4 +488,4 @@ static void test_refusals(void)
     }
 }
 
-TFG_TEST_MAIN(test_tiny, test_names, test_header_and_float, test_refusals, test_kws, test_ad)
+TFG_TEST_MAIN(test_tiny, test_depthwise_bias, test_names, test_header_and_float, test_refusals, test_kws, test_ad)

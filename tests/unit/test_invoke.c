@@ -464,9 +464,8 @@ static void test_maxpool_tanh(void)
     expect_refused(&bm, "width: the output is 3", "give 2");
 }
 
-/* x[1,3,3,2] -> DEPTHWISE_CONV_2D (w[1,2,2,4], depth multiplier 2, per-channel scales,
- * a non-zero int32 bias) VALID -> y[1,2,2,4]: the importer hands the kernel the bias of
- * each output channel, checked against the layer worked out here directly. */
+/* tb_depthwise_bias_model: the importer hands the kernel the bias of each output
+ * channel, checked against the layer worked out here directly. */
 static int32_t clamp_s8(int32_t v)
 {
     return v < -128 ? -128 : (v > 127 ? 127 : v);
@@ -474,36 +473,10 @@ static int32_t clamp_s8(int32_t v)
 
 static void test_depthwise_bias(void)
 {
-    static const int32_t bias[4] = {400, -1200, 77, -3000};
+    const int32_t *bias = tb_dw_bias;
+    const float *ws = tb_dw_scales;
     tb_model bm;
-    memset(&bm, 0, sizeof bm);
-    bm.n_opcodes = bm.n_ops = 1;
-    bm.opcodes[0].code = TFG_TFL_DEPTHWISE_CONV_2D;
-    bm.n_buffers = 3;
-    bm.buffer_len[1] = 16;
-    bm.buffer_len[2] = sizeof bias;
-    bm.buffer_data[2] = bias;
-    const float ws[4] = {0.01f, 0.02f, 0.005f, 0.03f};
-    bm.n_tensors = 4;
-    bm.tensors[0] = (tb_tensor){"x", TFG_TFL_INT8, 4, {1, 3, 3, 2}, 0, 1, {0.5f}, {-3}, 0};
-    bm.tensors[1] = (tb_tensor){"w", TFG_TFL_INT8, 4, {1, 2, 2, 4}, 1, 4, {0}, {0}, 3};
-    bm.tensors[2] = (tb_tensor){"b", TFG_TFL_INT32, 1, {4}, 2, 4, {0}, {0}, 0};
-    for (int c = 0; c < 4; c++) {
-        bm.tensors[1].scale[c] = ws[c];
-        bm.tensors[2].scale[c] = 0.5f * ws[c];
-    }
-    bm.tensors[3] = (tb_tensor){"y", TFG_TFL_INT8, 4, {1, 2, 2, 4}, 0, 1, {0.5f}, {2}, 0};
-    bm.ops[0] = (tb_op){.opcode = 0, .n_in = 3, .n_out = 1, .in = {0, 1, 2}, .out = {3},
-                        .opt_type = 2}; /* DepthwiseConv2DOptions */
-    tb_field(&bm.ops[0].opt, 0, 1, TFG_TFL_PAD_VALID);
-    tb_field(&bm.ops[0].opt, 1, 4, 1); /* stride_w */
-    tb_field(&bm.ops[0].opt, 2, 4, 1); /* stride_h */
-    tb_field(&bm.ops[0].opt, 3, 4, 2); /* depth_multiplier */
-    tb_field(&bm.ops[0].opt, 5, 4, 1); /* dilation_w_factor */
-    tb_field(&bm.ops[0].opt, 6, 4, 1); /* dilation_h_factor */
-    bm.n_in = bm.n_out = 1;
-    bm.in[0] = 0;
-    bm.out[0] = 3;
+    tb_depthwise_bias_model(&bm);
     tfg_tflite m;
     tfg_tflite_runner *r;
     tfg_err err;

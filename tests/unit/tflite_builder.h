@@ -309,4 +309,43 @@ static inline void tb_fc_softmax_model(tb_model *m, int with_bias)
     m->out[0] = 4;
 }
 
+/* The bias and per-channel filter scales of tb_depthwise_bias_model. */
+static const int32_t tb_dw_bias[4] = {400, -1200, 77, -3000};
+static const float tb_dw_scales[4] = {0.01f, 0.02f, 0.005f, 0.03f};
+
+/* x[1,3,3,2] int8 -> DEPTHWISE_CONV_2D (w[1,2,2,4] with the builder's bytes k*7+1, depth
+ * multiplier 2, per-channel scales tb_dw_scales, the non-zero int32 bias tb_dw_bias)
+ * VALID -> y[1,2,2,4]: small enough to work out by hand, and the bias changes most
+ * outputs, so a kernel, an interpreter or an emitter that loses it shows. */
+static inline void tb_depthwise_bias_model(tb_model *m)
+{
+    memset(m, 0, sizeof *m);
+    m->n_opcodes = m->n_ops = 1;
+    m->opcodes[0].code = TFG_TFL_DEPTHWISE_CONV_2D;
+    m->n_buffers = 3;
+    m->buffer_len[1] = 16;
+    m->buffer_len[2] = sizeof tb_dw_bias;
+    m->buffer_data[2] = tb_dw_bias;
+    m->n_tensors = 4;
+    m->tensors[0] = (tb_tensor){"x", TFG_TFL_INT8, 4, {1, 3, 3, 2}, 0, 1, {0.5f}, {-3}, 0};
+    m->tensors[1] = (tb_tensor){"w", TFG_TFL_INT8, 4, {1, 2, 2, 4}, 1, 4, {0}, {0}, 3};
+    m->tensors[2] = (tb_tensor){"b", TFG_TFL_INT32, 1, {4}, 2, 4, {0}, {0}, 0};
+    for (int c = 0; c < 4; c++) {
+        m->tensors[1].scale[c] = tb_dw_scales[c];
+        m->tensors[2].scale[c] = 0.5f * tb_dw_scales[c];
+    }
+    m->tensors[3] = (tb_tensor){"y", TFG_TFL_INT8, 4, {1, 2, 2, 4}, 0, 1, {0.5f}, {2}, 0};
+    m->ops[0] = (tb_op){.opcode = 0, .n_in = 3, .n_out = 1, .in = {0, 1, 2}, .out = {3},
+                        .opt_type = 2}; /* DepthwiseConv2DOptions */
+    tb_field(&m->ops[0].opt, 0, 1, TFG_TFL_PAD_VALID);
+    tb_field(&m->ops[0].opt, 1, 4, 1); /* stride_w */
+    tb_field(&m->ops[0].opt, 2, 4, 1); /* stride_h */
+    tb_field(&m->ops[0].opt, 3, 4, 2); /* depth_multiplier */
+    tb_field(&m->ops[0].opt, 5, 4, 1); /* dilation_w_factor */
+    tb_field(&m->ops[0].opt, 6, 4, 1); /* dilation_h_factor */
+    m->n_in = m->n_out = 1;
+    m->in[0] = 0;
+    m->out[0] = 3;
+}
+
 #endif
