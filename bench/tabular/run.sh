@@ -30,7 +30,7 @@ out=${TABULAR_OUT:-$(mktemp -d /tmp/tfg_bench_tabular_XXXXXX)}
 mkdir -p "$out"
 echo "bench/tabular: output in $out"
 # The spec each data set runs with: specs/NAME.json read scikit-learn's files as they
-# are (their first line, counts and class names, is skipped with skip_rows 1); digits
+# are (their first line, counts and class names, is skipped: skip_rows 1); digits
 # is examples/digits/spec.json. Every spec gets quantization.max_drop 100 so quantize
 # reports even a large int8 drop instead of refusing to publish: the bench judges the
 # 1-point target itself. Each of TABULAR_SEEDS replaces the spec's seed, which draws

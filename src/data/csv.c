@@ -1195,6 +1195,63 @@ static bool detect_header(csv_reader *r)
     return text_over_num || all_text;
 }
 
+/* Is the first record a preamble with the data's own field count (so detect_layout did
+ * not see it)? Yes when it is not all text and the record after it is a header (all
+ * text, over numeric columns: 506,13,,,... then "CRIM","ZN",...), or when it mixes text
+ * over numeric columns with a number that counts the records after it (scikit-learn's
+ * 150,4,setosa,versicolor,virginica over 150 rows): counts and names, not a header. */
+static bool count_preamble(csv_reader *r)
+{
+    size_t pos = r->start, line = r->first_line;
+    if (!sample_record(r, &pos, &line))
+        return false;
+    size_t nf = r->nf, next = pos, next_line = line;
+    int *first = tfg_xmalloc(nf * sizeof *first);
+    double *value = tfg_xcalloc(nf, sizeof *value);
+    bool all_text = true, pre = false;
+    for (size_t j = 0; j < nf; j++) {
+        first[j] = cell_kind(r, &r->f[j]);
+        all_text &= first[j] == CELL_TEXT;
+        cell u;
+        if (first[j] == CELL_NUMBER)
+            parse_number(cell_text(r, &r->f[j]), r->decimal, &value[j], &u);
+    }
+    if (!all_text) {
+        size_t start = r->start, first_line = r->first_line;
+        r->start = next, r->first_line = next_line;
+        pre = detect_header(r) && sample_record(r, &pos, &line) && r->nf == nf;
+        r->start = start, r->first_line = first_line;
+        for (size_t j = 0; pre && j < nf; j++)
+            pre = cell_kind(r, &r->f[j]) == CELL_TEXT;
+    }
+    if (!pre && !all_text) {
+        size_t *num = tfg_xcalloc(nf, sizeof *num), *present = tfg_xcalloc(nf, sizeof *num);
+        size_t records = 0;
+        for (pos = next; records < SAMPLE_RECORDS && sample_record(r, &pos, &line); records++)
+            for (size_t j = 0; j < nf && j < r->nf; j++) {
+                int k = cell_kind(r, &r->f[j]);
+                present[j] += k != CELL_MISSING;
+                num[j] += k == CELL_NUMBER;
+            }
+        bool text_over_num = false;
+        for (size_t j = 0; j < nf; j++)
+            text_over_num |= first[j] == CELL_TEXT && num[j] && num[j] * 10 >= present[j] * 9;
+        while (text_over_num && sample_record(r, &pos, &line)) /* only then count them all */
+            records++;
+        for (size_t j = 0; text_over_num && j < nf; j++)
+            pre |= first[j] == CELL_NUMBER && records > 1 && value[j] == (double)records;
+        free(num);
+        free(present);
+    }
+    free(first);
+    free(value);
+    if (pre) {
+        r->first_line = next_line;
+        r->start = next;
+    }
+    return pre;
+}
+
 /* Sets the reader's dialect: the options' settings, the rest detected. */
 static void detect_dialect(csv_reader *r, const tfg_csv_opts *o, tfg_csv_info *info)
 {
@@ -1209,6 +1266,9 @@ static void detect_dialect(csv_reader *r, const tfg_csv_opts *o, tfg_csv_info *i
     r->decimal = o->decimal ? o->decimal : detect_decimal(r);
     if (!o->decimal)
         info->detected |= TFG_CSV_DET_DECIMAL;
+    if (o->skip_rows == TFG_CSV_DETECT && o->header == TFG_CSV_DETECT && !o->names &&
+        !(info->detected & TFG_CSV_DET_SKIP) && count_preamble(r))
+        info->detected |= TFG_CSV_DET_SKIP;
     if (o->header == TFG_CSV_DETECT && o->names) {
         r->header = false; /* names are given for a file without one */
     } else if (o->header == TFG_CSV_DETECT) {

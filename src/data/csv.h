@@ -12,7 +12,11 @@
  *   encoding   UTF-8; a file that is not valid UTF-8 is read as Windows-1252 (a superset
  *              of Latin-1) and converted, which the info says
  *   skip_rows  leading lines whose field count differs from the records after them (a
- *              preamble such as a title line)
+ *              preamble such as a title line); and a first record with the data's
+ *              field count that is not all text, when the record after it is a header
+ *              (all text over numeric columns), or when it has text over numeric
+ *              columns and a number that counts the records after it (scikit-learn's
+ *              "150,4,setosa,versicolor,virginica" over 150 rows)
  *   header     the first record is a header when a cell of it is text over a numeric
  *              column, or when all its cells are text; a first record with numbers in
  *              it (and no text over numbers) is data

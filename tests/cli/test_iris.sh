@@ -6,12 +6,18 @@
 . "$(dirname "$0")/lib.sh"
 IRIS=/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv
 PY=/usr/bin/python3 # Debian's, which has sklearn (make test installs python3-sklearn)
-# The file's first line is counts and class names (150,4,setosa,...), the data follow
-# without a header: read as it is, with skip_rows.
+# The file's first line is counts and class names (150,4,setosa,...) with as many fields
+# as the data, which follow without a header: detected as a preamble (150 counts the
+# rows), so the file is read as it is, and `new` writes what it detected.
 ok; [ -f "$IRIS" ] || fail "$IRIS missing: apt-get install python3-sklearn"
+run "$TFG_BIN" new --data "$IRIS" --out "$T/new.json" "tell iris species apart"
+expect_rc 0
+ok; [ "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["data"]
+s=d["sources"][0]; print(s.get("skip_rows"), s.get("header"), d["label"])' \
+  "$T/new.json")" = "1 False c4" ] || fail "new did not detect the preamble: $(cat "$T/new.json")"
 cat >"$T/spec.json" <<JSON
 {"name": "iris", "task": "classification",
- "data": {"sources": [{"path": "$IRIS", "skip_rows": 1, "header": false}], "label": "c4"},
+ "data": {"sources": [{"path": "$IRIS"}], "label": "c4"},
  "board": "nucleo_l4r5zi", "seed": 42}
 JSON
 for stage in data train quantize; do

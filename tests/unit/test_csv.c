@@ -755,6 +755,12 @@ static void test_detect_header_preamble(void)
         {"Exported 2026-12-07\nx;y\n1;2\n3;4\n", true, 1, 2},
         {"# logger v2\n# units: SI\n\na,b,c\n1,2,3\n4,5,6\n", true, 3, 2},
         /* a short last line is a ragged row, not a preamble (the error test below) */
+        /* a preamble with the data's field count: counts and class names (scikit-learn's
+         * iris: 150,4,setosa,...), or numbers over a header (its boston file) */
+        {"3,2,setosa,versicolor\n5.1,3.5,1.4,0\n4.9,3.0,1.4,1\n6.3,3.3,6.0,2\n", false, 1, 3},
+        {"3,2,,\n\"a\",\"b\",\"c\",\"d\"\n1,2,3,4\n5,6,7,8\n9,1,2,3\n", true, 1, 3},
+        {"n,5\n1,2\n3,4\n", true, 0, 2},  /* 5 does not count the 2 records: a header */
+        {"2,5\n1,2\n3,4\n", false, 0, 3}, /* all numbers: data, whatever they count */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tfg_table t;
