@@ -14,7 +14,8 @@ run "$TFG_BIN" new --data "$IRIS" --out "$T/new.json" "tell iris species apart"
 expect_rc 0
 ok; [ "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["data"]
 s=d["sources"][0]; print(s.get("skip_rows"), s.get("header"), d["label"])' \
-  "$T/new.json")" = "1 False c4" ] || fail "new did not detect the preamble: $(cat "$T/new.json")"
+  "$T/new.json")" = "1 False c4" ] ||
+  fail "new did not detect the preamble: $(cat "$T/new.json")"
 cat >"$T/spec.json" <<JSON
 {"name": "iris", "task": "classification",
  "data": {"sources": [{"path": "$IRIS"}], "label": "c4"},
