@@ -30,8 +30,8 @@ out=${TABULAR_OUT:-$(mktemp -d /tmp/tfg_bench_tabular_XXXXXX)}
 mkdir -p "$out"
 echo "bench/tabular: output in $out"
 # The spec each data set runs with: specs/NAME.json read scikit-learn's files as they
-# are (their first line, counts and class names, is skipped: skip_rows 1); digits
-# is examples/digits/spec.json. Every spec gets quantization.max_drop 100 so quantize
+# are, with the default training settings (the preamble line of counts and class names
+# is detected and skipped). Every spec gets quantization.max_drop 100 so quantize
 # reports even a large int8 drop instead of refusing to publish: the bench judges the
 # 1-point target itself. Each of TABULAR_SEEDS replaces the spec's seed, which draws
 # the split and initialises training: one run directory per data set and seed. One
@@ -41,8 +41,7 @@ setup() { # NAME DIR SEED(or empty)
   local name=$1 dir=$2 seed=$3 template
   mkdir -p "$dir"
   case $name in
-    iris | wine | breast_cancer) template=$here/specs/$name.json ;;
-    digits) template=$root/examples/digits/spec.json ;;
+    iris | wine | breast_cancer | digits) template=$here/specs/$name.json ;;
     *) echo "bench/tabular: unknown data set '$name'" >&2; return 1 ;;
   esac
   "$py" - "$template" "$dir/spec.json" "$name" "$seed" <<'PY'
