@@ -22,6 +22,7 @@
 #include "core/proc.h"
 #include "core/rng.h"
 #include "lower/invoke.h"
+#include "lower/lower.h"
 #include "import/tflite.h"
 #include "shared_models.h"
 #include "tflite_builder.h"
@@ -53,11 +54,14 @@ static bool write_str(const char *dir, const char *name, const char *text)
     return st == TFG_OK;
 }
 
-/* Emits m into dir; fills *out (caller frees). */
-static bool emit_into(const tfg_tflite *m, const char *dir, tfg_codegen_out *out)
+/* Emits m into dir with the kernels chosen for core (NULL: the reference); fills *out
+ * (caller frees). */
+static bool emit_into(const tfg_tflite *m, const char *dir, const char *core,
+                      tfg_codegen_out *out)
 {
     tfg_err err;
-    tfg_status st = tfg_codegen_emit(m, NULL, out, &err);
+    tfg_codegen_opts o = {.core = core};
+    tfg_status st = tfg_codegen_emit(m, &o, out, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
     if (st)
         return false;
@@ -149,9 +153,37 @@ static size_t diff_file(const char *path, const void *want, size_t n)
     return d;
 }
 
-/* The whole round: emit, compile with gcc and clang, run every input in ins, and
- * compare with the interpreter and (when refs is not NULL) the reference files. */
-static void check_generated(const tfg_tflite *m, char **ins, char **refs, size_t n)
+/* Every layer says its kernel: the reference for the host and a core without the DSP
+ * extension; on one with it every conv, depthwise and fully connected layer of the
+ * models tested here has a DSP variant (their multipliers fit, their filters are 3x3
+ * depthwise or any conv), and the call in model.c is that variant's kernel. */
+static void check_variants(const tfg_codegen_out *co, const char *core)
+{
+    bool dsp = tfg_lower_core_has_dsp(core);
+    CHECK(co->n_layers > 0);
+    for (size_t i = 0; i < co->n_layers; i++) {
+        const tfg_codegen_layer *y = &co->layers[i];
+        bool mac = !strcmp(y->type, "CONV_2D") || !strcmp(y->type, "DEPTHWISE_CONV_2D") ||
+                   !strcmp(y->type, "FULLY_CONNECTED");
+        CHECK_MSG(y->variant && y->kernel, "layer %zu has no variant", i);
+        if (!y->variant || !y->kernel)
+            continue;
+        if (dsp && mac)
+            CHECK_MSG(!strncmp(y->variant, "dsp_", 4), "%s: operators[%zu] %s: %s", core,
+                      y->op, y->type, y->variant);
+        else
+            CHECK_MSG(!strcmp(y->variant, "reference"), "%s: operators[%zu] %s: %s",
+                      core ? core : "host", y->op, y->type, y->variant);
+        char *call = tfg_xasprintf("%s(", y->kernel);
+        CHECK_HAS(co->model_c, call);
+        free(call);
+    }
+}
+
+/* The whole round: emit for core, compile with gcc and clang, run every input in ins,
+ * and compare with the interpreter and (when refs is not NULL) the reference files. */
+static void check_generated(const tfg_tflite *m, const char *core, char **ins, char **refs,
+                            size_t n)
 {
     char tmpl[] = "/tmp/tfg_codegen_XXXXXX";
     char *dir = mkdtemp(tmpl);
@@ -163,7 +195,8 @@ static void check_generated(const tfg_tflite *m, char **ins, char **refs, size_t
     tfg_err err;
     tfg_status st = tfg_tflite_runner_new(m, &r, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
-    if (!st && emit_into(m, dir, &co)) {
+    if (!st && emit_into(m, dir, core, &co)) {
+        check_variants(&co, core);
         char **outs = tfg_xcalloc(n, sizeof *outs);
         for (size_t i = 0; i < n; i++)
             outs[i] = tfg_xasprintf("%s/out%03zu.bin", dir, i);
@@ -231,7 +264,8 @@ static void check_reference_model(const char *folder, const char *file)
             ins[i] = tfg_xasprintf("%s/inputs/%s", base, names[i]);
             refs[i] = tfg_xasprintf("%s/outputs/%s", base, names[i]);
         }
-        check_generated(&m, ins, refs, n);
+        check_generated(&m, NULL, ins, refs, n);
+        check_generated(&m, "cortex-m4f", ins, refs, n);
         for (size_t i = 0; i < n; i++) {
             free(ins[i]);
             free(refs[i]);
@@ -301,7 +335,9 @@ static void test_tiny(void)
     CHECK(dir != NULL);
     if (dir) {
         char **ins = random_inputs(dir, 8, 4);
-        check_generated(&m, ins, NULL, 8);
+        check_generated(&m, NULL, ins, NULL, 8);
+        check_generated(&m, "cortex-m4f", ins, NULL, 8);
+        check_generated(&m, "cortex-m0plus", ins, NULL, 8);
         for (size_t i = 0; i < 8; i++)
             free(ins[i]);
         free(ins);
@@ -344,7 +380,7 @@ static void test_names(void)
     CHECK(dir != NULL);
     if (dir) {
         char **ins = random_inputs(dir, 4, 4);
-        check_generated(&m, ins, NULL, 4);
+        check_generated(&m, NULL, ins, NULL, 4);
         for (size_t i = 0; i < 4; i++)
             free(ins[i]);
         free(ins);
@@ -395,7 +431,7 @@ static void test_header_and_float(void)
     char *dir = mkdtemp(tmpl);
     CHECK(dir != NULL);
     tfg_tflite_runner *r = NULL;
-    if (dir && emit_into(&m, dir, &co) && !tfg_tflite_runner_new(&m, &r, &err)) {
+    if (dir && emit_into(&m, dir, NULL, &co) && !tfg_tflite_runner_new(&m, &r, &err)) {
         char **ins = random_inputs(dir, 3, 4);
         char *outs[3];
         for (size_t i = 0; i < 3; i++)

@@ -429,9 +429,11 @@ static int64_t planned_lag(const conv_case *c, const int32_t out_hw[2])
     return lag;
 }
 
+static int g_dsp_in_place; /* cases a DSP variant also ran in place */
+
 /* Runs the kernel of case c with y in its own memory and again with x placed lag - less
- * bytes above y in one block (less = 0: as the plan has them); *same says whether the
- * outputs agree. */
+ * bytes above y in one block (less = 0: as the plan has them), then its DSP variant (when
+ * it has one) at that overlap too; *same says whether all the outputs agree. */
 static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *same)
 {
     int dw = c->op == TFG_TFL_DEPTHWISE_CONV_2D;
@@ -473,6 +475,34 @@ static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *s
                   TFG_RT_OK);
     }
     *same = memcmp(y, block, ny) == 0;
+    /* The DSP variant the code generator would choose keeps the same lag (it writes in
+     * the reference's order): run it at the same overlap against the reference's bytes. */
+    int32_t depth = dw ? 9 : c->k * c->k * c->cin;
+    int32_t *sums = tfg_xcalloc((size_t)c->cout, sizeof *sums);
+    int8_t *wi = tfg_xmalloc(nw), *col = tfg_xmalloc((size_t)depth);
+    tfg_rt_scratch scr = {col, (size_t)depth};
+    memcpy(block + at, x, nx);
+    tfg_rt_status ds = TFG_RT_EPARAM;
+    if (dw && c->k == 3 && dp.depth_multiplier == 1) {
+        tfg_rt_fold_bias(w, c->cout, 9, 1, c->cout, p.input_zero_point, NULL, sums);
+        ds = tfg_rt_depthwise_conv2d_3x3_s8_dsp(&dp, &rq, &in, block + at, &f, w, sums, &out,
+                                                block, NULL);
+    } else if (!dw) {
+        tfg_rt_fold_bias(w, c->cout, depth, depth, 1, p.input_zero_point, NULL, sums);
+        tfg_rt_interleave_weights(w, c->cout, depth, wi);
+        ds = c->k == 1 && ph == 0 && pw == 0
+                 ? tfg_rt_conv2d_1x1_s8_dsp(&p, &rq, &in, block + at, &f, wi, sums, &out,
+                                            block, NULL)
+                 : tfg_rt_conv2d_s8_dsp(&p, &rq, &in, block + at, &f, wi, sums, &out, block,
+                                        &scr);
+    }
+    if (ds == TFG_RT_OK) {
+        g_dsp_in_place++;
+        *same &= memcmp(y, block, ny) == 0;
+    }
+    free(sums);
+    free(wi);
+    free(col);
     free(x);
     free(w);
     free(y);
@@ -515,6 +545,7 @@ static void test_in_place_kernels(void)
         CHECK_MSG(same, "case %zu: the in-place output differs", i);
     }
     CHECK(placed >= 4);
+    CHECK(g_dsp_in_place >= 6);
 }
 
 /* tflm_arena is TFLM's arena_used_bytes (32-bit, reference kernels) from the models'
