@@ -69,6 +69,14 @@ static inline int32_t tfg_dsp_qadd(int32_t a, int32_t b)
     return __qadd(a, b);
 }
 
+/* (a * b + 2^31) >> 32: the high word of the product, rounded (no ACLE intrinsic). */
+static inline int32_t tfg_dsp_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
 #else
 
 static inline int32_t tfg_dsp_lo16(uint32_t x)
@@ -117,6 +125,11 @@ static inline int32_t tfg_dsp_qadd(int32_t a, int32_t b)
     return s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;
 }
 
+static inline int32_t tfg_dsp_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
+
 #endif
 
 /* acc += a * b, wrapping like SMLAD (for the scalar tails of the loops). */
@@ -125,30 +138,39 @@ static inline int32_t tfg_dsp_mac(int32_t acc, int32_t a, int32_t b)
     return (int32_t)((uint32_t)acc + (uint32_t)(a * b));
 }
 
-/* The requantization a DSP kernel may use: tfg_rt_dsp_requant_ok (tfg_runtime.h). */
+/* ---- the short requantization of a channel whose accumulators are bounded ----------
+ *
+ * When every accumulator of a channel has |acc| < 2^(30 - left shift), which
+ * tfg_rt_dsp_sums_ok proves ahead of time from the weights and kernel sums, the
+ * reference's requantization is, exactly:
+ *  - SRDHM(acc << l, m) = floor(((acc << l) * m + 2^30) / 2^31) (the nudge then
+ *    truncating division is that floor), = floor(((acc << (l + 1)) * m + 2^31) / 2^32),
+ *    which is SMMULR of acc << (l + 1), still an int32, and m: one instruction;
+ *  - the rounding right shift by e >= 1 (ties away from zero) is
+ *    (x + 2^(e-1) - (x < 0)) >> e, which cannot overflow as |x| < 2^30; e = 0 is x.
+ * tfg_dsp_rq holds a channel's constants, made once per channel (tfg_dsp_rq_of) and used
+ * for every pixel. */
+typedef struct {
+    int32_t m, left, right, round, neg;  /* neg: -1 when right > 0, else 0 */
+} tfg_dsp_rq;
 
-/* clamp(tfg_rt_requantize(acc, m, shift) + zp, lo, hi) for every acc, for a channel that
- * passes tfg_rt_dsp_requant_ok, with lo..hi inside int8. Fewer instructions than the
- * reference because:
- *  - SRDHM's rounding, nudge then truncating division, is the same as adding 2^30 and
- *    shifting right arithmetically (for a negative product, truncating
- *    (p + 1 - 2^30) / 2^31 is flooring (p + 2^30) / 2^31), so it is one SMLAL and two
- *    shifts; its one saturating case needs m == INT32_MIN, which m >= 0 excludes;
- *  - the rounding right shift by e (ties away from zero) is (x + 2^(e-1) - (x < 0)) >> e;
- *    the addition saturates (QADD) instead of wrapping, which changes the quotient by
- *    at most one and only where it is at least 2^(31-e) - 1 >= 255 (e <= 23), a value
- *    that the clamp to int8 maps to hi either way. */
-static inline int8_t tfg_dsp_requant(int32_t acc, int32_t m, int32_t shift, int32_t zp,
-                                     int32_t lo, int32_t hi)
+static inline void tfg_dsp_rq_of(const tfg_rt_requant *rq, int32_t c, tfg_dsp_rq *q)
 {
-    int32_t x = (int32_t)((uint32_t)acc << (shift > 0 ? shift : 0));
-    x = (int32_t)(((int64_t)x * m + ((int64_t)1 << 30)) >> 31);
-    if (shift < 0) {
-        const int32_t e = -shift;
-        x = (int32_t)((uint32_t)tfg_dsp_qadd(x, (int32_t)1 << (e - 1)) + (uint32_t)(x >> 31));
-        x >>= e;
-    }
-    x = (int32_t)((uint32_t)x + (uint32_t)zp);
+    const int32_t i = rq->count == 1 ? 0 : c, shift = rq->shift[i];
+    q->m = rq->multiplier[i];
+    q->left = (shift > 0 ? shift : 0) + 1;
+    q->right = shift < 0 ? -shift : 0;
+    q->round = q->right ? (int32_t)1 << (q->right - 1) : 0;
+    q->neg = q->right ? -1 : 0;
+}
+
+/* clamp(requantize(acc) + zp, lo, hi) for a bounded accumulator. */
+static inline int8_t tfg_dsp_rq_apply(int32_t acc, const tfg_dsp_rq *q, int32_t zp,
+                                      int32_t lo, int32_t hi)
+{
+    int32_t x = tfg_dsp_smmulr((int32_t)((uint32_t)acc << q->left), q->m);
+    x = (x + q->round + ((x >> 31) & q->neg)) >> q->right;
+    x += zp;
     return (int8_t)(x < lo ? lo : (x > hi ? hi : x));
 }
 

@@ -145,19 +145,24 @@ tfg_rt_status tfg_rt_depthwise_conv2d_s8(const tfg_rt_dw_params *p, const tfg_rt
 
 /* ---- optimized variants for the Armv7E-M DSP extension (gemm_dsp.c, depthwise_dsp.c) --
  *
- * For Cortex-M4, M7 and M33 (SMLAD, SXTB16); the code generator picks them per layer
- * (src/lower/choose.c and each op's file) and passes kernel_sums, the folded
+ * For Cortex-M4, M7 and M33 (SMLAD, SXTB16, SMMULR); the code generator picks them per
+ * layer (src/lower/choose.c and each op's file) and passes kernel_sums, the folded
  * bias - input_zero_point * sum(weights) of each output channel (tfg_rt_fold_bias), in
- * place of the bias; the fully connected and conv ones read their weights in the order
- * of tfg_rt_interleave_weights. Each gives the same bytes as its reference kernel for
- * every input it accepts; on a core without the extension they compile to portable C
- * with the same results. Besides the reference's checks they refuse (TFG_RT_EPARAM) a multiplier below
- * 0 or a right shift above 23 (shift < -23), which tfg_rt_quantize_multiplier never
- * makes for a scale above 2^-24, and each states what else it needs:
- *   fully_connected: filter zero point 0;
- *   conv2d: groups 1, any stride, dilation, padding; scratch for one window (im2col);
- *   conv2d_1x1: a 1x1 filter, groups 1, no padding, any stride; no scratch;
- *   depthwise_conv2d_3x3: a 3x3 filter, depth multiplier 1, no dilation, any stride. */
+ * place of the bias; fully connected reads its weights in the order of
+ * tfg_rt_interleave_weights, the convolutions in that of tfg_rt_pad_weight_rows.
+ * Each gives the same bytes as its reference kernel for every input, for a layer that
+ * passes tfg_rt_dsp_sums_ok (below; the code generator checks it); on a core without
+ * the extension they compile to portable C with the same results. Besides the
+ * reference's checks they refuse (TFG_RT_EPARAM) a multiplier below 0 or a right shift
+ * above 23 (shift < -23), which tfg_rt_quantize_multiplier never makes for a scale above
+ * 2^-24, and each states what else it needs:
+ *   fully_connected: filter zero point 0; no scratch;
+ *   conv2d: groups 1, any stride, dilation, padding; scratch for four windows (im2col);
+ *   conv2d_1x1: a 1x1 filter, groups 1, no padding, any stride; scratch for four pixels;
+ *   depthwise_conv2d_3x3: a 3x3 filter, depth multiplier 1, no dilation, any stride.
+ * All write output pixels in raster order, each block of pixels only after its inputs
+ * are read (the convolutions copy four pixels' windows into the scratch first), so the
+ * planner's in-place lag of the reference holds for them (docs/planner.md). */
 /* The requantization the DSP kernels take: multipliers >= 0 and a right shift of at most
  * TFG_RT_DSP_MAX_RIGHT_SHIFT (shift >= -23) for every channel of rq (1 when it holds
  * one multiplier for all, else channels). */
@@ -338,6 +343,23 @@ tfg_rt_status tfg_rt_fold_bias(const int8_t *weights, int32_t channels, int32_t 
  * last depth % 4 bytes; the last rows % 4 rows unchanged. out holds rows * depth bytes. */
 tfg_rt_status tfg_rt_interleave_weights(const int8_t *weights, int32_t rows, int32_t depth,
                                         int8_t *out);
+
+/* The weight order of the optimized conv kernels (fold.c): rows of depth bytes, each
+ * padded with zeros to a multiple of 4 bytes, so every row starts on a word and ends on
+ * one. out holds tfg_rt_pad_weight_rows_size(rows, depth) bytes. */
+tfg_rt_status tfg_rt_pad_weight_rows(const int8_t *weights, int32_t rows, int32_t depth,
+                                     int8_t *out);
+size_t tfg_rt_pad_weight_rows_size(int32_t rows, int32_t depth);
+
+/* Whether the DSP kernels may run a layer with these weights (laid out as for
+ * tfg_rt_fold_bias) and kernel sums: its requantization passes tfg_rt_dsp_requant_ok and
+ * every accumulator of channel c, sums[c] + sum_k w[c][k] * x[k] for any int8 x, is
+ * below 2^(30 - left shift of c) in magnitude (then their short requantization is the
+ * reference's exactly, tfg_dsp.h). 1 or 0. Real layers are far inside: a 64-deep
+ * convolution reaches about 2^20. */
+int tfg_rt_dsp_sums_ok(const int8_t *weights, int32_t channels, int32_t depth,
+                       int32_t channel_stride, int32_t depth_stride, const int32_t *sums,
+                       const tfg_rt_requant *rq);
 
 typedef enum { TFG_RT_PAD_VALID = 0, TFG_RT_PAD_SAME } tfg_rt_padding;
 

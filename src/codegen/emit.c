@@ -184,14 +184,20 @@ static void put_float(tfg_buf *b, float f)
     tfg_buf_printf(b, "%af", (double)f);
 }
 
-static void put_i8_array(gen *g, const char *name, const int8_t *v, size_t n)
+/* n int8 values, 16 a line. */
+static void put_i8_values(gen *g, const int8_t *v, size_t n)
 {
-    tfg_buf_printf(&g->decl, "static const int8_t %s[%zu] = {", name, n);
     for (size_t i = 0; i < n; i++)
         tfg_buf_printf(&g->decl, "%s%d%s", i % 16 ? " " : "\n    ", (int)v[i],
                        i + 1 < n ? "," : "");
-    tfg_buf_printf(&g->decl, "\n};\n");
     g->flash += n;
+}
+
+static void put_i8_array(gen *g, const char *name, const int8_t *v, size_t n)
+{
+    tfg_buf_printf(&g->decl, "static const int8_t %s[%zu] = {", name, n);
+    put_i8_values(g, v, n);
+    tfg_buf_printf(&g->decl, "\n};\n");
 }
 
 /* The C expression of tensor t's bytes: a constant array (emitted on first use) or its
@@ -224,13 +230,18 @@ static char *put_scratch(gen *g, const char *o, size_t p)
     return tfg_xstrdup("NULL");
 }
 
-/* The weights a kernel variant reads in its own order (lower.h: packed), as o_packed;
- * the model's order is emitted only if another step reads it. */
+/* The weights a kernel variant reads in its own order (lower.h: packed), as o_packed,
+ * word-aligned (C99 has no alignas; a union with an int32_t has int32_t's alignment) so
+ * the DSP kernels may load several words at once; the model's order is emitted only if
+ * another step reads it. */
 static char *put_packed(gen *g, const char *o, const tfg_lower_step *s)
 {
-    char *name = tfg_xasprintf("%s_packed", o);
-    put_i8_array(g, name, s->packed, s->packed_len);
-    return name;
+    tfg_buf_printf(&g->decl, "static const union {\n    int8_t bytes[%zu];\n    int32_t "
+                   "word; /* aligns bytes for whole-word loads */\n} %s_packed = {{",
+                   s->packed_len, o);
+    put_i8_values(g, s->packed, s->packed_len);
+    tfg_buf_printf(&g->decl, "\n}};\n");
+    return tfg_xasprintf("%s_packed.bytes", o);
 }
 
 static tfg_status emit_step(gen *g, const tfg_lower_step *s, size_t p)

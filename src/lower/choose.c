@@ -7,7 +7,9 @@
  * reference would have run. What a variant reads besides the reference's operands is
  * made here once, from the model's constants, and emitted as constants in flash: the
  * kernel sums (tfg_rt_fold_bias) and the weights in the order its inner loop reads
- * (tfg_rt_interleave_weights). */
+ * (tfg_rt_interleave_weights, tfg_rt_pad_weight_rows); and a layer whose sums could
+ * overflow the DSP kernels' short requantization (tfg_rt_dsp_sums_ok) keeps the
+ * reference. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,24 +43,36 @@ const int8_t *tfg_lower_const_data(const tfg_lowered *l, int32_t t)
     return (const int8_t *)l->m->buffers[l->g->tensors[t].buffer].data;
 }
 
-void tfg_lower_set_variant(const tfg_lower_choice *c, const char *name, const char *kernel,
+bool tfg_lower_set_variant(const tfg_lower_choice *c, const char *name, const char *kernel,
                            size_t scratch, int32_t channels, int32_t depth,
                            int32_t channel_stride, int32_t depth_stride, int32_t input_zp,
-                           bool pack)
+                           tfg_lower_pack pack)
 {
     tfg_lower_step *s = c->s;
     const int8_t *w = tfg_lower_const_data(c->l, s->in[1]);
+    int32_t *sums = tfg_xcalloc((size_t)channels, sizeof *sums);
+    tfg_rt_fold_bias(w, channels, depth, channel_stride, depth_stride, input_zp, s->bias,
+                     sums);
+    /* the short requantization needs bounded accumulators: else the reference stays */
+    if (!tfg_rt_dsp_sums_ok(w, channels, depth, channel_stride, depth_stride, sums,
+                            &s->rq)) {
+        free(sums);
+        return false;
+    }
     s->variant = name;
     s->kernel = kernel;
     s->scratch = scratch;
-    s->sums = tfg_xcalloc((size_t)channels, sizeof *s->sums);
-    tfg_rt_fold_bias(w, channels, depth, channel_stride, depth_stride, input_zp, s->bias,
-                     s->sums);
-    if (pack) {
+    s->sums = sums;
+    if (pack == TFG_LOWER_PACK_ROWS4) {
         s->packed_len = (size_t)channels * (size_t)depth;
         s->packed = tfg_xcalloc(s->packed_len, 1);
         tfg_rt_interleave_weights(w, channels, depth, s->packed);
+    } else if (pack == TFG_LOWER_PACK_PADDED) {
+        s->packed_len = tfg_rt_pad_weight_rows_size(channels, depth);
+        s->packed = tfg_xcalloc(s->packed_len, 1);
+        tfg_rt_pad_weight_rows(w, channels, depth, s->packed);
     }
+    return true;
 }
 
 void tfg_lower_choose(tfg_lowered *l, const char *core)

@@ -104,13 +104,21 @@ void tfg_lower_emit_conv_like(const tfg_lower_step *s, const tfg_lower_emit *e, 
 bool tfg_lower_dsp_requant_fits(const tfg_lower_step *s);
 /* The bytes of constant tensor t. */
 const int8_t *tfg_lower_const_data(const tfg_lowered *l, int32_t t);
-/* Sets s's variant: its name, kernel and scratch; with sums, the folded kernel sums of
- * its weights (channels of depth values, strides as tfg_rt_fold_bias takes them); with
- * pack, its weights interleaved for the GEMM kernels (channels rows of depth bytes). */
-void tfg_lower_set_variant(const tfg_lower_choice *c, const char *name, const char *kernel,
+/* How a variant reads its weights: as the model has them, by groups of four rows
+ * (tfg_rt_interleave_weights), or by rows padded to words (tfg_rt_pad_weight_rows). */
+typedef enum {
+    TFG_LOWER_PACK_NONE,
+    TFG_LOWER_PACK_ROWS4,
+    TFG_LOWER_PACK_PADDED
+} tfg_lower_pack;
+/* Gives s a DSP variant (name, kernel, scratch), with the folded kernel sums of its
+ * weights (channels of depth values, strides as tfg_rt_fold_bias takes them) and its
+ * weights packed as pack says; false, and s unchanged, when the sums fail
+ * tfg_rt_dsp_sums_ok. */
+bool tfg_lower_set_variant(const tfg_lower_choice *c, const char *name, const char *kernel,
                            size_t scratch, int32_t channels, int32_t depth,
                            int32_t channel_stride, int32_t depth_stride, int32_t input_zp,
-                           bool pack);
+                           tfg_lower_pack pack);
 
 /* ---- C writing helpers for the op emitters (cwrite.c) ---------------------------- */
 

@@ -80,10 +80,10 @@ static size_t scratch(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
 }
 
 /* On a core with the DSP extension, an ungrouped convolution runs the DSP GEMM
- * (runtime/gemm_dsp.c): on the input pixels in place for a 1x1 filter without padding,
- * else on one window copied into the scratch (im2col). Kernel sums folded, weights
- * interleaved by four output channels; both write pixels in raster order as the
- * reference does, so the in-place lag stays. */
+ * (runtime/gemm_dsp.c), four pixels at a time: the pixels themselves for a 1x1 filter
+ * without padding, else their windows (im2col), widened into the scratch. Kernel sums
+ * folded, weight rows padded to words; both write pixels in raster order, each block
+ * after its inputs are read, so the reference's in-place lag stays. */
 static void choose(const tfg_lower_choice *c)
 {
     tfg_lower_step *s = c->s;
@@ -94,11 +94,13 @@ static void choose(const tfg_lower_choice *c)
     if (s->dfilter.h == 1 && s->dfilter.w == 1 && p->pad_h == 0 && p->pad_w == 0)
         tfg_lower_set_variant(c, "dsp_conv_1x1", "tfg_rt_conv2d_1x1_s8_dsp",
                               tfg_rt_conv2d_1x1_s8_dsp_scratch_size(&s->din, &s->dfilter),
-                              s->dout.c, depth, depth, 1, p->input_zero_point, true);
+                              s->dout.c, depth, depth, 1, p->input_zero_point,
+                              TFG_LOWER_PACK_PADDED);
     else
         tfg_lower_set_variant(c, "dsp_conv_im2col", "tfg_rt_conv2d_s8_dsp",
                               tfg_rt_conv2d_s8_dsp_scratch_size(&s->din, &s->dfilter),
-                              s->dout.c, depth, depth, 1, p->input_zero_point, true);
+                              s->dout.c, depth, depth, 1, p->input_zero_point,
+                              TFG_LOWER_PACK_PADDED);
 }
 
 const tfg_lower_op tfg_lower_op_conv2d = {

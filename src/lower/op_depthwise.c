@@ -56,7 +56,8 @@ static void choose(const tfg_lower_choice *c)
     tfg_lower_set_variant(c, "dsp_dw_3x3", "tfg_rt_depthwise_conv2d_3x3_s8_dsp",
                           tfg_rt_depthwise_conv2d_3x3_s8_dsp_scratch_size(&s->din,
                                                                           &s->dfilter),
-                          s->dout.c, 9, 1, s->dout.c, p->input_zero_point, false);
+                          s->dout.c, 9, 1, s->dout.c, p->input_zero_point,
+                          TFG_LOWER_PACK_NONE);
 }
 
 const tfg_lower_op tfg_lower_op_depthwise_conv2d = {

@@ -119,7 +119,7 @@ static void choose(const tfg_lower_choice *c)
     tfg_lower_set_variant(c, "dsp_fc", "tfg_rt_fully_connected_s8_dsp",
                           tfg_rt_fully_connected_s8_dsp_scratch_size(&s->fc),
                           s->fc.out_features, depth, depth, 1, s->p.fc.input_zero_point,
-                          true);
+                          TFG_LOWER_PACK_ROWS4);
 }
 
 const tfg_lower_op tfg_lower_op_fully_connected = {

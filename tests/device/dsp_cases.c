@@ -16,8 +16,12 @@
 #define MAX_W (24 * 5 * 5 * 40)
 #define MAX_CH 72
 
-static int8_t g_x[MAX_ACT], g_w[MAX_W], g_wi[MAX_W], g_y0[MAX_ACT], g_y1[MAX_ACT];
-static int8_t g_scratch[5 * 5 * 40];
+static int8_t g_x[MAX_ACT], g_w[MAX_W], g_y0[MAX_ACT], g_y1[MAX_ACT];
+/* the kernels' weights, word-aligned as the code generator emits them; fully connected
+ * also runs one time in four on a misaligned copy (its word loads then take the C path) */
+static uint32_t g_wi_words[MAX_W / 4 + 1];
+#define g_wi ((int8_t *)g_wi_words)
+static uint32_t g_scratch[4096]; /* words: the kernels' scratch is word-aligned */
 static int32_t g_bias[MAX_CH], g_sums[MAX_CH], g_m[MAX_CH], g_sh[MAX_CH];
 static uint32_t g_state;
 
@@ -61,9 +65,13 @@ static void fill_bias(int32_t channels, int32_t span)
         g_bias[c] = rnd(-span, span);
 }
 
-static void count(tfg_dsp_case_count *n, tfg_rt_status s0, tfg_rt_status s1, int32_t bytes)
+/* A layer the code generator would not give a DSP kernel counts as refused. */
+static void count(tfg_dsp_case_count *n, tfg_rt_status s0, tfg_rt_status s1, int32_t bytes,
+                  int fits)
 {
     n->cases++;
+    if (!fits)
+        s1 = TFG_RT_EPARAM;
 #ifdef TFG_DSP_CASES_BREAK /* the driver's proof that a wrong byte is seen */
     g_y1[bytes - 1] ^= 1;
 #endif
@@ -77,6 +85,7 @@ static void fc_case(tfg_dsp_case_count *n)
 {
     tfg_rt_fc_dims d;
     tfg_rt_fc_params p;
+    int8_t *wi;
     tfg_rt_requant rq;
     const int32_t *bias;
     tfg_rt_status s0, s1;
@@ -98,9 +107,12 @@ static void fc_case(tfg_dsp_case_count *n)
     s0 = tfg_rt_fully_connected_s8(&p, &rq, &d, g_x, g_w, bias, g_y0, NULL);
     tfg_rt_fold_bias(g_w, d.out_features, d.in_features, d.in_features, 1, p.input_zero_point,
                      bias, g_sums);
-    tfg_rt_interleave_weights(g_w, d.out_features, d.in_features, g_wi);
-    s1 = tfg_rt_fully_connected_s8_dsp(&p, &rq, &d, g_x, g_wi, g_sums, g_y1, NULL);
-    count(n, s0, s1, d.batches * d.out_features);
+    wi = g_wi + (rnd(0, 3) == 0);
+    tfg_rt_interleave_weights(g_w, d.out_features, d.in_features, wi);
+    s1 = tfg_rt_fully_connected_s8_dsp(&p, &rq, &d, g_x, wi, g_sums, g_y1, NULL);
+    count(n, s0, s1, d.batches * d.out_features,
+          tfg_rt_dsp_sums_ok(g_w, d.out_features, d.in_features, d.in_features, 1, g_sums,
+                             &rq));
 }
 
 /* A random conv-like layer: kind picks the filter; 0 when the window does not fit. */
@@ -115,6 +127,7 @@ static int conv_case(int kind, tfg_dsp_case_count *n)
     tfg_rt_status s0, s1;
     const int32_t *bias;
     int32_t cin, cout, kh, kw, depth;
+    int fits;
     cin = one ? (rnd(0, 3) ? rnd(1, 19) : rnd(60, 70)) : rnd(0, 4) ? rnd(1, 19) : rnd(20, 40);
     if (dw && rnd(0, 3) == 0)
         cin = rnd(41, 70); /* more channels than the padding row of depthwise_dsp.c */
@@ -159,54 +172,64 @@ static int conv_case(int kind, tfg_dsp_case_count *n)
     rq.multiplier = g_m;
     rq.shift = g_sh;
     rq.count = fill_rq(cout);
+    scr.buf = g_scratch;
     if (dw) {
         tfg_rt_dw_params dp;
         dp.conv = p;
         dp.depth_multiplier = 1;
         s0 = tfg_rt_depthwise_conv2d_s8(&dp, &rq, &in, g_x, &f, g_w, bias, &out, g_y0, NULL);
         tfg_rt_fold_bias(g_w, cout, 9, 1, cout, p.input_zero_point, bias, g_sums);
+        fits = tfg_rt_dsp_sums_ok(g_w, cout, 9, 1, cout, g_sums, &rq);
+        scr.size = tfg_rt_depthwise_conv2d_3x3_s8_dsp_scratch_size(&in, &f);
         s1 = tfg_rt_depthwise_conv2d_3x3_s8_dsp(&dp, &rq, &in, g_x, &f, g_w, g_sums, &out,
-                                                g_y1, NULL);
+                                                g_y1, &scr);
     } else {
         s0 = tfg_rt_conv2d_s8(&p, &rq, &in, g_x, &f, g_w, bias, &out, g_y0, NULL);
         tfg_rt_fold_bias(g_w, cout, depth, depth, 1, p.input_zero_point, bias, g_sums);
-        tfg_rt_interleave_weights(g_w, cout, depth, g_wi);
-        scr.buf = g_scratch;
+        fits = tfg_rt_dsp_sums_ok(g_w, cout, depth, depth, 1, g_sums, &rq);
+        tfg_rt_pad_weight_rows(g_w, cout, depth, g_wi);
         if (one) {
             scr.size = tfg_rt_conv2d_1x1_s8_dsp_scratch_size(&in, &f);
             s1 = tfg_rt_conv2d_1x1_s8_dsp(&p, &rq, &in, g_x, &f, g_wi, g_sums, &out, g_y1,
-                                          scr.size ? &scr : NULL);
+                                          &scr);
         } else {
             scr.size = tfg_rt_conv2d_s8_dsp_scratch_size(&in, &f);
-            s1 = scr.size <= sizeof g_scratch
-                     ? tfg_rt_conv2d_s8_dsp(&p, &rq, &in, g_x, &f, g_wi, g_sums, &out, g_y1,
-                                            &scr)
-                     : TFG_RT_ESCRATCH;
+            s1 = tfg_rt_conv2d_s8_dsp(&p, &rq, &in, g_x, &f, g_wi, g_sums, &out, g_y1, &scr);
         }
     }
-    count(n, s0, s1, out.n * out.h * out.w * out.c);
+    if (scr.size > sizeof g_scratch)
+        fits = 0; /* not in this test's scratch: a failure, not a silent pass */
+    count(n, s0, s1, out.n * out.h * out.w * out.c, fits);
     return 1;
 }
 
-/* The shorter requantization alone, over random and edge accumulators. */
+/* The short requantization alone (tfg_dsp.h) against tfg_rt_requantize, over random and
+ * edge accumulators within its bound |acc| < 2^(30 - left shift). */
 static void requant_cases(uint32_t values, tfg_dsp_case_count *n)
 {
-    static const int32_t edge[] = {0, 1, -1, 2, -2, INT32_MAX, INT32_MIN, INT32_MIN + 1,
-                                   1 << 30, -(1 << 30), 12345, -12345, 0x7fff, -0x8000};
     uint32_t i;
     for (i = 0; i < values; i++) {
-        int32_t acc = i < 14 ? edge[i] : (int32_t)next();
-        int32_t m = i < 14 * 14 ? (int32_t)((uint32_t)edge[i / 14 % 14] & 0x7fffffffu)
-                                : rnd(0, INT32_MAX);
-        int32_t sh = rnd(-TFG_RT_DSP_MAX_RIGHT_SHIFT, 31), zp = rnd(-128, 127);
-        int32_t lo = rnd(-128, 0), hi = rnd(0, 127), want;
-        if (i >= 14 && rnd(0, 1))
-            acc >>= rnd(0, 30);
+        int32_t sh = rnd(-TFG_RT_DSP_MAX_RIGHT_SHIFT, 7), zp = rnd(-128, 127);
+        int32_t m = i % 7 == 0 ? rnd(0, INT32_MAX) : rnd(1 << 30, INT32_MAX);
+        int32_t lo = rnd(-128, 0), hi = rnd(0, 127), want, acc;
+        const int32_t left = sh > 0 ? sh : 0, limit = ((int32_t)1 << (30 - left)) - 1;
+        tfg_rt_requant rq;
+        tfg_dsp_rq q;
+        switch (i % 5) {
+        case 0: acc = limit; break;
+        case 1: acc = -limit; break;
+        case 2: acc = rnd(-255, 255); break;
+        default: acc = rnd(-limit, limit) >> rnd(0, 29); break;
+        }
+        rq.multiplier = &m;
+        rq.shift = &sh;
+        rq.count = 1;
+        tfg_dsp_rq_of(&rq, 0, &q);
         want = tfg_rt_requantize(acc, m, sh);
         want = (int32_t)((uint32_t)want + (uint32_t)zp);
         want = want < lo ? lo : want > hi ? hi : want;
         n->cases++;
-        n->differ += tfg_dsp_requant(acc, m, sh, zp, lo, hi) != want;
+        n->differ += tfg_dsp_rq_apply(acc, &q, zp, lo, hi) != want;
     }
 }
 

@@ -154,10 +154,11 @@ static size_t diff_file(const char *path, const void *want, size_t n)
 }
 
 /* Every layer says its kernel: the reference for the host and a core without the DSP
- * extension; on one with it every conv, depthwise and fully connected layer of the
- * models tested here has a DSP variant (their multipliers fit, their filters are 3x3
- * depthwise or any conv), and the call in model.c is that variant's kernel. */
-static void check_variants(const tfg_codegen_out *co, const char *core)
+ * extension; on one with it, when all_dsp, every conv, depthwise and fully connected
+ * layer has a DSP variant (KWS and AD: their multipliers and sums fit, their filters
+ * are 3x3 depthwise or any conv; the tiny model's random bias may not fit); the call in
+ * model.c is the layer's kernel. */
+static void check_variants(const tfg_codegen_out *co, const char *core, bool all_dsp)
 {
     bool dsp = tfg_lower_core_has_dsp(core);
     CHECK(co->n_layers > 0);
@@ -168,9 +169,12 @@ static void check_variants(const tfg_codegen_out *co, const char *core)
         CHECK_MSG(y->variant && y->kernel, "layer %zu has no variant", i);
         if (!y->variant || !y->kernel)
             continue;
-        if (dsp && mac)
+        if (dsp && mac && all_dsp)
             CHECK_MSG(!strncmp(y->variant, "dsp_", 4), "%s: operators[%zu] %s: %s", core,
                       y->op, y->type, y->variant);
+        else if (dsp && mac)
+            CHECK_MSG(!strncmp(y->variant, "dsp_", 4) || !strcmp(y->variant, "reference"),
+                      "%s: operators[%zu] %s: %s", core, y->op, y->type, y->variant);
         else
             CHECK_MSG(!strcmp(y->variant, "reference"), "%s: operators[%zu] %s: %s",
                       core ? core : "host", y->op, y->type, y->variant);
@@ -185,6 +189,7 @@ static void check_variants(const tfg_codegen_out *co, const char *core)
 static void check_generated(const tfg_tflite *m, const char *core, char **ins, char **refs,
                             size_t n)
 {
+    bool all_dsp = refs != NULL; /* the reference models */
     char tmpl[] = "/tmp/tfg_codegen_XXXXXX";
     char *dir = mkdtemp(tmpl);
     CHECK(dir != NULL);
@@ -196,7 +201,7 @@ static void check_generated(const tfg_tflite *m, const char *core, char **ins, c
     tfg_status st = tfg_tflite_runner_new(m, &r, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
     if (!st && emit_into(m, dir, core, &co)) {
-        check_variants(&co, core);
+        check_variants(&co, core, all_dsp);
         char **outs = tfg_xcalloc(n, sizeof *outs);
         for (size_t i = 0; i < n; i++)
             outs[i] = tfg_xasprintf("%s/out%03zu.bin", dir, i);
@@ -500,4 +505,29 @@ static void test_refusals(void)
     }
 }
 
-TFG_TEST_MAIN(test_tiny, test_names, test_header_and_float, test_refusals, test_kws, test_ad)
+/* The chooser's bound: the tiny model's bias (the builder's byte pattern) reaches 1.3e9
+ * in channel 2, so its accumulators could overflow the DSP kernels' short
+ * requantization: the Cortex-M4 keeps the reference for it; without the bias the same
+ * layer gets the DSP kernel. */
+static void test_variant_bound(void)
+{
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+        tb_model bm;
+        tfg_tflite m;
+        tb_fc_softmax_model(&bm, with_bias);
+        if (!parse_built(&bm, &m))
+            return;
+        tfg_codegen_out co;
+        tfg_err err;
+        tfg_codegen_opts o = {.core = "cortex-m4f"};
+        CHECK_INT(tfg_codegen_emit(&m, &o, &co, &err), TFG_OK);
+        CHECK(co.n_layers == 2);
+        if (co.n_layers == 2)
+            CHECK_STR(co.layers[0].variant, with_bias ? "reference" : "dsp_fc");
+        tfg_codegen_out_free(&co);
+        tfg_tflite_free(&m);
+    }
+}
+
+TFG_TEST_MAIN(test_variant_bound, test_tiny, test_names, test_header_and_float, test_refusals,
+              test_kws, test_ad)

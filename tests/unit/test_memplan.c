@@ -479,20 +479,21 @@ static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *s
      * the reference's order): run it at the same overlap against the reference's bytes. */
     int32_t depth = dw ? 9 : c->k * c->k * c->cin;
     int32_t *sums = tfg_xcalloc((size_t)c->cout, sizeof *sums);
-    int8_t *wi = tfg_xmalloc(nw), *col = tfg_xmalloc((size_t)depth);
-    tfg_rt_scratch scr = {col, (size_t)depth};
+    int8_t *wi = tfg_xmalloc(tfg_rt_pad_weight_rows_size(c->cout, depth));
+    size_t ns = tfg_rt_conv2d_s8_dsp_scratch_size(&in, &f) + 64 * (size_t)c->cout;
+    tfg_rt_scratch scr = {tfg_xmalloc(ns), ns};
     memcpy(block + at, x, nx);
     tfg_rt_status ds = TFG_RT_EPARAM;
     if (dw && c->k == 3 && dp.depth_multiplier == 1) {
         tfg_rt_fold_bias(w, c->cout, 9, 1, c->cout, p.input_zero_point, NULL, sums);
         ds = tfg_rt_depthwise_conv2d_3x3_s8_dsp(&dp, &rq, &in, block + at, &f, w, sums, &out,
-                                                block, NULL);
+                                                block, &scr);
     } else if (!dw) {
         tfg_rt_fold_bias(w, c->cout, depth, depth, 1, p.input_zero_point, NULL, sums);
-        tfg_rt_interleave_weights(w, c->cout, depth, wi);
+        tfg_rt_pad_weight_rows(w, c->cout, depth, wi);
         ds = c->k == 1 && ph == 0 && pw == 0
                  ? tfg_rt_conv2d_1x1_s8_dsp(&p, &rq, &in, block + at, &f, wi, sums, &out,
-                                            block, NULL)
+                                            block, &scr)
                  : tfg_rt_conv2d_s8_dsp(&p, &rq, &in, block + at, &f, wi, sums, &out, block,
                                         &scr);
     }
@@ -502,7 +503,7 @@ static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *s
     }
     free(sums);
     free(wi);
-    free(col);
+    free(scr.buf);
     free(x);
     free(w);
     free(y);

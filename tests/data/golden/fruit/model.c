@@ -32,10 +32,13 @@ enum {
 };
 
 /* operators[0] FULLY_CONNECTED: dense_0 */
-static const int8_t dense_0_packed[24] = {
+static const union {
+    int8_t bytes[24];
+    int32_t word; /* aligns bytes for whole-word loads */
+} dense_0_packed = {{
     -127, -12, 21, 95, 127, 62, 64, 127, 91, 94, 41, -127, 127, -90, 57, 65,
     -36, 127, 87, 34, -127, -127, -14, 16
-};
+}};
 static const tfg_rt_fc_params dense_0_params = {.input_zero_point = -69,
     .filter_zero_point = 0, .output_zero_point = -128, .act_min = -128, .act_max = 127};
 static const tfg_rt_fc_dims dense_0_dims = {1, 3, 8};
@@ -52,11 +55,14 @@ static const int32_t dense_0_sums[8] = {
 };
 
 /* operators[1] FULLY_CONNECTED: dense_1 */
-static const int8_t dense_1_packed[40] = {
+static const union {
+    int8_t bytes[40];
+    int32_t word; /* aligns bytes for whole-word loads */
+} dense_1_packed = {{
     -71, 15, -22, 127, 88, 76, 55, 28, 10, 98, 127, 103, 127, 75, 11, 7,
     78, -93, 29, -35, 26, -113, -27, 127, 86, -67, 29, 12, -104, 5, -102, 27,
     73, 9, -42, -3, 98, 76, -71, 127
-};
+}};
 static const tfg_rt_fc_params dense_1_params = {.input_zero_point = -128,
     .filter_zero_point = 0, .output_zero_point = -128, .act_min = -128, .act_max = 127};
 static const tfg_rt_fc_dims dense_1_dims = {1, 8, 5};
@@ -72,9 +78,12 @@ static const int32_t dense_1_sums[5] = {
 };
 
 /* operators[2] FULLY_CONNECTED: dense_2 */
-static const int8_t dense_2_packed[15] = {
+static const union {
+    int8_t bytes[15];
+    int32_t word; /* aligns bytes for whole-word loads */
+} dense_2_packed = {{
     -116, -94, -127, -13, 39, -127, 60, -33, 97, -62, 91, -26, 7, -127, -62
-};
+}};
 static const tfg_rt_fc_params dense_2_params = {.input_zero_point = -128,
     .filter_zero_point = 0, .output_zero_point = 109, .act_min = -128, .act_max = 127};
 static const tfg_rt_fc_dims dense_2_dims = {1, 5, 3};
@@ -97,18 +106,19 @@ static int tfg_model_run(void)
 {
     /* operators[0] FULLY_CONNECTED */
     if (tfg_rt_fully_connected_s8_dsp(&dense_0_params, &dense_0_requant, &dense_0_dims,
-                                      arena.bytes + input_offset, dense_0_packed, dense_0_sums,
-                                      arena.bytes + dense_0_offset, NULL) != TFG_RT_OK)
+                                      arena.bytes + input_offset, dense_0_packed.bytes,
+                                      dense_0_sums, arena.bytes + dense_0_offset,
+                                      NULL) != TFG_RT_OK)
         return 1;
     /* operators[1] FULLY_CONNECTED */
     if (tfg_rt_fully_connected_s8_dsp(&dense_1_params, &dense_1_requant, &dense_1_dims,
-                                      arena.bytes + dense_0_offset, dense_1_packed,
+                                      arena.bytes + dense_0_offset, dense_1_packed.bytes,
                                       dense_1_sums, arena.bytes + dense_1_offset,
                                       NULL) != TFG_RT_OK)
         return 2;
     /* operators[2] FULLY_CONNECTED */
     if (tfg_rt_fully_connected_s8_dsp(&dense_2_params, &dense_2_requant, &dense_2_dims,
-                                      arena.bytes + dense_1_offset, dense_2_packed,
+                                      arena.bytes + dense_1_offset, dense_2_packed.bytes,
                                       dense_2_sums, arena.bytes + dense_2_offset,
                                       NULL) != TFG_RT_OK)
         return 3;
