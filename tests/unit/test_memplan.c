@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/rng.h"
+#include "lower/lower.h"
 #include "tfg_runtime.h"
 
 static tfg_mem_buffer buf(size_t size, int32_t first, int32_t last, int32_t id)
@@ -675,7 +676,56 @@ static void test_shared_models(void)
     check_shared_model("ad/ad01_int8.tflite", 2260, 640 + 128, 0);
 }
 
-TFG_TEST_MAIN(test_chain_reuses_two, test_residual_keeps_three, test_scratch_lifetime,
+/* kws planned with the kernels chosen for the Cortex-M4: the DSP variants' scratch is in
+ * the arena (alive during its layer only), every convolution still streams in place
+ * (they keep the reference's order), the verifier passes, and the arena stays under
+ * 0.7x TFLM's; a step whose variant writes in another order (no_stream) loses its
+ * overlap and the plan is still verified. */
+static void test_chosen_variants(void)
+{
+    char *path = tfg_test_shared_model("kws/kws_ref_model.tflite");
+    if (!path)
+        return;
+    tfg_tflite m;
+    tfg_err err = {0};
+    CHECK_INT(tfg_tflite_read(path, &m, &err), TFG_OK);
+    tfg_lowered l;
+    CHECK_INT(tfg_lower(&m, TFG_LOWER_PREPARE, &l, &err), TFG_OK);
+    tfg_tflite_mem ref, dsp, off;
+    CHECK_INT(tfg_plan_lowered(&l, 0, &ref, &err), TFG_OK);
+    tfg_lower_choose(&l, "cortex-m4f");
+    size_t scratch = 0, dsp_steps = 0;
+    for (size_t i = 0; i < l.n_steps; i++) {
+        scratch += l.steps[i].scratch;
+        dsp_steps += l.steps[i].variant && !strncmp(l.steps[i].variant, "dsp_", 4);
+    }
+    CHECK_INT(dsp_steps, 10); /* 5 conv, 4 depthwise, 1 fully connected */
+    CHECK(scratch > 0);
+    CHECK_INT(tfg_plan_lowered(&l, 0, &dsp, &err), TFG_OK);
+    CHECK_INT(tfg_mem_plan_verify(&dsp.mem, &err), TFG_OK);
+    CHECK_INT(ref.mem.n_scratch, 0);
+    CHECK_INT(dsp.mem.n_scratch, 9);
+    CHECK_INT(dsp.n_in_place, ref.n_in_place);
+    CHECK(dsp.mem.arena_size >= ref.mem.arena_size);
+    CHECK(dsp.mem.arena_size * 10 <= 22772 * 7);
+    printf("kws for the Cortex-M4: arena %zu B (reference kernels %zu B), %zu B of scratch "
+           "over %zu layers\n", dsp.mem.arena_size, ref.mem.arena_size, scratch,
+           dsp.mem.n_scratch);
+    for (size_t i = 0; i < l.n_steps; i++)
+        l.steps[i].no_stream = true;
+    CHECK_INT(tfg_plan_lowered(&l, 0, &off, &err), TFG_OK);
+    CHECK_INT(tfg_mem_plan_verify(&off.mem, &err), TFG_OK);
+    CHECK_INT(off.n_in_place, 0);
+    CHECK(off.mem.arena_size > dsp.mem.arena_size);
+    tfg_tflite_mem_free(&ref);
+    tfg_tflite_mem_free(&dsp);
+    tfg_tflite_mem_free(&off);
+    tfg_lower_free(&l);
+    tfg_tflite_free(&m);
+    free(path);
+}
+
+TFG_TEST_MAIN(test_chosen_variants, test_chain_reuses_two, test_residual_keeps_three, test_scratch_lifetime,
               test_alignment_respected, test_bad_input_refused, test_verifier_catches_errors,
               test_in_place_chain, test_random_problems, test_in_place_kernels,
               test_deterministic, test_adapter_hand_model, test_residual_add_in_place,
