@@ -33,9 +33,10 @@ static uint32_t next(void) /* xorshift32 */
     return g_state;
 }
 
-static int32_t rnd(int32_t lo, int32_t hi) /* inclusive, hi - lo < 2^31 */
+static int32_t rnd(int32_t lo, int32_t hi) /* inclusive; in unsigned, as hi - lo may be 2^31 */
 {
-    return lo + (int32_t)(next() % (uint32_t)(hi - lo + 1));
+    const uint32_t span = (uint32_t)hi - (uint32_t)lo + 1u; /* 0: all 2^32 values */
+    return (int32_t)((uint32_t)lo + (span ? next() % span : next()));
 }
 
 static void fill8(int8_t *p, int32_t n)
