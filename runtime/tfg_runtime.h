@@ -5,7 +5,7 @@
  * are bit-exact with TensorFlow Lite Micro's reference kernels (commit 90b983c2, default
  * double-rounding requantization). The same source is compiled into the firmware that
  * the code generator emits and into the host tool, so the host int8 predictions and the
- * device predictions come from one definition. Any future optimized kernel must agree
+ * device predictions come from one definition. The optimized variants below (*_dsp) agree
  * with these bit for bit.
  *
  * Split like TFLM's prepare/eval: everything computable ahead of time (multipliers,
@@ -143,6 +143,64 @@ tfg_rt_status tfg_rt_depthwise_conv2d_s8(const tfg_rt_dw_params *p, const tfg_rt
                                          const int32_t *bias, const tfg_rt_dims *out,
                                          int8_t *output, const tfg_rt_scratch *scratch);
 
+/* ---- optimized variants for the Armv7E-M DSP extension (gemm_dsp.c, depthwise_dsp.c) --
+ *
+ * For Cortex-M4, M7 and M33 (SMLAD, SXTB16, SMMULR); the code generator picks them per
+ * layer (src/lower/choose.c and each op's file) and passes kernel_sums, the folded
+ * bias - input_zero_point * sum(weights) of each output channel (tfg_rt_fold_bias), in
+ * place of the bias; fully connected reads its weights in the order of
+ * tfg_rt_interleave_weights, the convolutions in that of tfg_rt_pad_weight_rows.
+ * Each gives the same bytes as its reference kernel for every input, for a layer that
+ * passes tfg_rt_dsp_sums_ok (below; the code generator checks it); on a core without
+ * the extension they compile to portable C with the same results. Besides the
+ * reference's checks they refuse (TFG_RT_EPARAM) a multiplier below 0 or a right shift
+ * above 23 (shift < -23), which tfg_rt_quantize_multiplier never makes for a scale above
+ * 2^-24, and each states what else it needs:
+ *   fully_connected: filter zero point 0; no scratch;
+ *   conv2d: groups 1, any stride, dilation, padding; scratch for four windows (im2col);
+ *   conv2d_1x1: a 1x1 filter, groups 1, no padding, any stride; scratch for four pixels;
+ *   depthwise_conv2d_3x3: a 3x3 filter, depth multiplier 1, no dilation, any stride.
+ * All write output pixels in raster order, each block of pixels only after its inputs
+ * are read (the convolutions copy four pixels' windows into the scratch first), so the
+ * planner's in-place lag of the reference holds for them (docs/planner.md). */
+/* The requantization the DSP kernels take: multipliers >= 0 and a right shift of at most
+ * TFG_RT_DSP_MAX_RIGHT_SHIFT (shift >= -23) for every channel of rq (1 when it holds
+ * one multiplier for all, else channels). */
+#define TFG_RT_DSP_MAX_RIGHT_SHIFT 23
+int tfg_rt_dsp_requant_ok(const tfg_rt_requant *rq, int32_t channels);
+
+size_t tfg_rt_fully_connected_s8_dsp_scratch_size(const tfg_rt_fc_dims *dims);
+tfg_rt_status tfg_rt_fully_connected_s8_dsp(const tfg_rt_fc_params *p,
+                                            const tfg_rt_requant *rq,
+                                            const tfg_rt_fc_dims *dims, const int8_t *input,
+                                            const int8_t *weights, const int32_t *kernel_sums,
+                                            int8_t *output, const tfg_rt_scratch *scratch);
+
+size_t tfg_rt_conv2d_s8_dsp_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter);
+tfg_rt_status tfg_rt_conv2d_s8_dsp(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
+                                   const tfg_rt_dims *in, const int8_t *input,
+                                   const tfg_rt_dims *filter, const int8_t *weights,
+                                   const int32_t *kernel_sums, const tfg_rt_dims *out,
+                                   int8_t *output, const tfg_rt_scratch *scratch);
+
+size_t tfg_rt_conv2d_1x1_s8_dsp_scratch_size(const tfg_rt_dims *in, const tfg_rt_dims *filter);
+tfg_rt_status tfg_rt_conv2d_1x1_s8_dsp(const tfg_rt_conv_params *p, const tfg_rt_requant *rq,
+                                       const tfg_rt_dims *in, const int8_t *input,
+                                       const tfg_rt_dims *filter, const int8_t *weights,
+                                       const int32_t *kernel_sums, const tfg_rt_dims *out,
+                                       int8_t *output, const tfg_rt_scratch *scratch);
+
+size_t tfg_rt_depthwise_conv2d_3x3_s8_dsp_scratch_size(const tfg_rt_dims *in,
+                                                       const tfg_rt_dims *filter);
+tfg_rt_status tfg_rt_depthwise_conv2d_3x3_s8_dsp(const tfg_rt_dw_params *p,
+                                                 const tfg_rt_requant *rq,
+                                                 const tfg_rt_dims *in, const int8_t *input,
+                                                 const tfg_rt_dims *filter,
+                                                 const int8_t *weights,
+                                                 const int32_t *kernel_sums,
+                                                 const tfg_rt_dims *out, int8_t *output,
+                                                 const tfg_rt_scratch *scratch);
+
 /* ---- pooling (pool.c) -------------------------------------------------------------- */
 
 /* Input and output share scale and zero point (TFLite requires it), so pooling works
@@ -270,6 +328,38 @@ tfg_rt_status tfg_rt_logistic_prepare(float input_scale, int32_t input_zero_poin
                                       tfg_rt_logistic_params *p);
 tfg_rt_status tfg_rt_tanh_prepare(float input_scale, int32_t input_zero_point,
                                   tfg_rt_tanh_params *p);
+
+/* The kernel sums of the optimized kernels (fold.c): out[c] = bias[c] (0 if bias is NULL)
+ * - input_zero_point * sum over k < depth of weights[c * channel_stride + k * depth_stride],
+ * wrapping mod 2^32 as the kernels' sums do. Conv and fully connected weights are
+ * (channel_stride = depth, depth_stride = 1); depthwise ones (1, channels). */
+tfg_rt_status tfg_rt_fold_bias(const int8_t *weights, int32_t channels, int32_t depth,
+                               int32_t channel_stride, int32_t depth_stride,
+                               int32_t input_zero_point, const int32_t *bias, int32_t *out);
+
+/* The weight order of the optimized fully connected and conv kernels (fold.c): rows of
+ * depth bytes ([out][in], or OHWI with depth = kh * kw * cin) regrouped by four rows, the
+ * four rows' bytes 4q..4q+3 one after another for each q < depth / 4, then the four rows'
+ * last depth % 4 bytes; the last rows % 4 rows unchanged. out holds rows * depth bytes. */
+tfg_rt_status tfg_rt_interleave_weights(const int8_t *weights, int32_t rows, int32_t depth,
+                                        int8_t *out);
+
+/* The weight order of the optimized conv kernels (fold.c): rows of depth bytes, each
+ * padded with zeros to a multiple of 4 bytes, so every row starts on a word and ends on
+ * one. out holds tfg_rt_pad_weight_rows_size(rows, depth) bytes. */
+tfg_rt_status tfg_rt_pad_weight_rows(const int8_t *weights, int32_t rows, int32_t depth,
+                                     int8_t *out);
+size_t tfg_rt_pad_weight_rows_size(int32_t rows, int32_t depth);
+
+/* Whether the DSP kernels may run a layer with these weights (laid out as for
+ * tfg_rt_fold_bias) and kernel sums: its requantization passes tfg_rt_dsp_requant_ok and
+ * every accumulator of channel c, sums[c] + sum_k w[c][k] * x[k] for any int8 x, is
+ * below 2^(30 - left shift of c) in magnitude (then their short requantization is the
+ * reference's exactly, tfg_dsp.h). 1 or 0. Real layers are far inside: a 64-deep
+ * convolution reaches about 2^20. */
+int tfg_rt_dsp_sums_ok(const int8_t *weights, int32_t channels, int32_t depth,
+                       int32_t channel_stride, int32_t depth_stride, const int32_t *sums,
+                       const tfg_rt_requant *rq);
 
 typedef enum { TFG_RT_PAD_VALID = 0, TFG_RT_PAD_SAME } tfg_rt_padding;
 

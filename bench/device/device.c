@@ -43,11 +43,20 @@ static int8_t *read_bins(const char *dir, const char *sub, size_t bytes, size_t 
     return all;
 }
 
-static int emit(const tfg_tflite *m, const char *dir, tfg_err *err)
+/* The board's CPU picks each layer's kernel variant (lower.h tfg_lower_choose); *kernels
+ * gets them, one per layer in execution order, comma-separated (the caller frees). */
+static int emit(const tfg_tflite *m, const char *core, const char *dir, char **kernels,
+                tfg_err *err)
 {
     tfg_codegen_out co;
-    if (tfg_codegen_emit(m, NULL, &co, err))
+    tfg_codegen_opts o = {.core = core};
+    if (tfg_codegen_emit(m, &o, &co, err))
         return 1;
+    tfg_buf k;
+    tfg_buf_init(&k);
+    for (size_t i = 0; i < co.n_layers; i++)
+        tfg_buf_printf(&k, "%s%s", i ? "," : "", co.layers[i].variant);
+    *kernels = tfg_buf_take(&k);
     char *h = tfg_path_join(dir, "model.h"), *c = tfg_path_join(dir, "model.c");
     int bad = tfg_mkdirs(dir, err) || tfg_write_atomic(h, co.model_h, strlen(co.model_h), err) ||
               tfg_write_atomic(c, co.model_c, strlen(co.model_c), err);
@@ -68,7 +77,8 @@ static int bench_one(const tfg_board *b, const char *model_path, const char *wor
     tfg_fw_info info = {0};
     tfg_fw_run_result r = {0};
     int8_t *in = NULL, *want = NULL;
-    int bad = emit(&m, src, err) || tfg_target_for_board(b, &t, err);
+    char *kernels = NULL;
+    int bad = emit(&m, b->core, src, &kernels, err) || tfg_target_for_board(b, &t, err);
     if (!bad) {
         tfg_fw_build_opts bo = {.target = &t, .model_dir = src, .out_dir = out};
         bad = tfg_fw_build(&bo, &info, err) != TFG_OK;
@@ -89,14 +99,16 @@ static int bench_one(const tfg_board *b, const char *model_path, const char *wor
                            info.output_bytes) == 0;
         printf("model=%s board=%s machine=%s n=%zu equal=%zu work=%.0f work_min=%" PRIu64
                " work_max=%" PRIu64 " unit=%s flash=%" PRIu64 " weights=%" PRIu64
-               " code=%" PRIu64 " arena=%" PRIu64 " ram=%" PRIu64 " est_ms=%.3f wall_s=%.2f\n",
+               " code=%" PRIu64 " arena=%" PRIu64 " ram=%" PRIu64 " est_ms=%.3f wall_s=%.2f"
+               " kernels=%s\n",
                model_path, b->id, t.machine, n, same, r.work_mean, r.work_min, r.work_max,
                r.work_unit, info.flash_used, info.weights_bytes, info.code_bytes,
-               info.arena_bytes, info.ram_used, r.est_ms, r.seconds);
+               info.arena_bytes, info.ram_used, r.est_ms, r.seconds, kernels);
     }
     tfg_fw_run_result_free(&r);
     tfg_fw_info_free(&info);
     tfg_target_free(&t);
+    free(kernels);
     free(in);
     free(want);
     free(src);

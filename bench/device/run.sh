@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # bench/device — tinyforge's generated firmware on emulated Cortex-M boards: instructions
-# per inference (QEMU -icount, exact to the CMSDK timer's 40/50-instruction tick), flash
-# and arena bytes, for the MLPerf Tiny KWS and AD models of ../shared/models on
-# mps2-an386 (Cortex-M4) and mps2-an505 (Cortex-M33), beside the TFLM reference and
-# TFLM + CMSIS-NN figures measured the same way on the same emulator (the table in
-# ../shared/models/README.md, Cortex-M4 only), with the ratios. Every output of every
-# input is compared with TFLM's reference bytes; the bench fails if one differs.
+# per inference (QEMU -icount, exact to the CMSDK timer's 40/50-instruction tick; QEMU
+# counts instructions, not cycles), flash and arena bytes, for the MLPerf Tiny KWS and AD
+# models of ../shared/models on mps2-an386 (Cortex-M4) and mps2-an505 (Cortex-M33),
+# beside the TFLM reference and TFLM + CMSIS-NN figures measured the same way on the same
+# emulator (the table in ../shared/models/README.md, Cortex-M4 only), with the ratios.
+# Each layer's kernel is chosen for the board's core (the DSP variants on both), and the
+# bench lists them. Every output of every input is compared with TFLM's reference bytes;
+# the bench fails if one differs.
 # A benchmark, not a test: `make bench-device`, or `bench/device/run.sh [BUILD_DIR]`.
 # Then tinyforge's own examples (fruit, digits, the Fashion CNN; BENCH_SKIP_FASHION=1 skips
 # its 3-minute training): trained, quantized and built here, validated on both machines.
@@ -38,6 +40,7 @@ TFG_SRC=$root "$out/device" qemu_mps2_an386,qemu_mps2_an505 \
   "$models/kws/kws_ref_model.tflite" "$models/ad/ad01_int8.tflite" >"$out/result.txt"
 printf '%-4s %-11s %7s %12s %12s %12s %9s %9s %8s %8s %9s %7s %7s\n' model machine equal \
   instr tflm_ref tflm_cmsis x_ref x_cmsis code tflm_fl x_flash arena x_arena
+declare -A kern=()
 while read -r line; do
   declare -A f=()
   for kv in $line; do f[${kv%%=*}]=${kv#*=}; done
@@ -50,6 +53,7 @@ while read -r line; do
     -v ta="$(tflm "$name" "TFLM reference" 6)" \
     'BEGIN {printf "%-4s %-11s %7s %12d %12d %12d %8.3fx %8.3fx %8d %8d %8.3fx %7d %6.3fx\n",
             n, m, e, w, r, c, w / r, w / c, code, fl, code / fl, a, a / ta}'
+  kern[$name]=${f[kernels]}
   unset f
 done <"$out/result.txt"
 echo "instr = guest instructions per inference inside tfg_model_invoke (mean over every input;"
@@ -58,6 +62,14 @@ echo "inside Invoke() on mps2-an386 (Cortex-M4; the README has no M33 figures, s
 echo "compare with the M4 ones); code = flash minus the model's const data (kernels, board"
 echo "support, C library), tflm_fl = TFLM's flash minus model (it includes ~18 KB of C library"
 echo "and harness); arena = tinyforge's static arena vs TFLM's arena_used_bytes."
+echo "QEMU counts instructions, not cycles: it has no cycle-accurate model of any core, so"
+echo "instructions are the measure here and for the TFLM figures; real cycles differ (load"
+echo "latency, flash wait states, SMLAD and MLA are one cycle each on the M4)."
+echo "kernels, per layer in execution order (chosen for the board's core; in-place overlap"
+echo "kept for every layer: the DSP variants write pixels in the reference's order):"
+for name in "${!kern[@]}"; do
+  echo "  $name: ${kern[$name]}"
+done
 
 # tinyforge's own models: the whole pipeline, then `validate` on each machine (every
 # test sample for fruit and digits; the first 200 Fashion images, the long test does all).

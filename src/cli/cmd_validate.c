@@ -61,6 +61,9 @@ static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
            (long long)v.ram.limit, (long long)v.ram.arena, (long long)v.ram.stack);
     printf("work per inference: %lld %s, about %.3f ms (%s)\n", (long long)v.work_per_inference,
            or_unknown(v.work_unit), v.estimated_ms, or_unknown(v.assumption));
+    if (v.kernels)
+        printf("kernels (chosen for %s), by operator: %s\n",
+               v.kernels_core ? v.kernels_core : "the host", v.kernels);
 }
 
 int tfg_cmd_validate(int argc, char **argv, tfg_cli *c)

@@ -71,7 +71,8 @@ char *tfg_codegen_upper(const char *s)
  * that writes it). A name is taken only if all of them are free. */
 static const char *const sym_suffixes[] = {"", "_offset", "_params", "_dims", "_din",
                                            "_dfilter", "_dout", "_multipliers", "_shifts",
-                                           "_requant", "_bias", NULL};
+                                           "_requant", "_bias", "_sums", "_packed",
+                                           "_scratch", NULL};
 
 /* C99 keywords and the names model.c uses or includes itself. */
 static const char *const sym_reserved[] = {
@@ -183,14 +184,20 @@ static void put_float(tfg_buf *b, float f)
     tfg_buf_printf(b, "%af", (double)f);
 }
 
-static void put_i8_array(gen *g, const char *name, const int8_t *v, size_t n)
+/* n int8 values, 16 a line. */
+static void put_i8_values(gen *g, const int8_t *v, size_t n)
 {
-    tfg_buf_printf(&g->decl, "static const int8_t %s[%zu] = {", name, n);
     for (size_t i = 0; i < n; i++)
         tfg_buf_printf(&g->decl, "%s%d%s", i % 16 ? " " : "\n    ", (int)v[i],
                        i + 1 < n ? "," : "");
-    tfg_buf_printf(&g->decl, "\n};\n");
     g->flash += n;
+}
+
+static void put_i8_array(gen *g, const char *name, const int8_t *v, size_t n)
+{
+    tfg_buf_printf(&g->decl, "static const int8_t %s[%zu] = {", name, n);
+    put_i8_values(g, v, n);
+    tfg_buf_printf(&g->decl, "\n};\n");
 }
 
 /* The C expression of tensor t's bytes: a constant array (emitted on first use) or its
@@ -208,7 +215,36 @@ static char *tensor_expr(gen *g, int32_t t)
     return tfg_xasprintf("arena.bytes + %s_offset", g->sym[t]);
 }
 
-static tfg_status emit_step(gen *g, const tfg_lower_step *s)
+/* "NULL", or &o_scratch: the arena bytes the planner gave the kernel of the step at
+ * position p. */
+static char *put_scratch(gen *g, const char *o, size_t p)
+{
+    const tfg_mem_plan *m = &g->mem.mem;
+    for (size_t i = m->n_bufs - m->n_scratch; i < m->n_bufs; i++)
+        if (m->bufs[i].id == -1 - (int32_t)p) {
+            tfg_buf_printf(&g->decl, "static const tfg_rt_scratch %s_scratch = {arena.bytes + "
+                           "%zu, %zu};\n", o, m->offset[i], m->bufs[i].size);
+            g->flash += sizeof(tfg_rt_scratch);
+            return tfg_xasprintf("&%s_scratch", o);
+        }
+    return tfg_xstrdup("NULL");
+}
+
+/* The weights a kernel variant reads in its own order (lower.h: packed), as o_packed,
+ * word-aligned (C99 has no alignas; a union with an int32_t has int32_t's alignment) so
+ * the DSP kernels may load several words at once; the model's order is emitted only if
+ * another step reads it. */
+static char *put_packed(gen *g, const char *o, const tfg_lower_step *s)
+{
+    tfg_buf_printf(&g->decl, "static const union {\n    int8_t bytes[%zu];\n    int32_t "
+                   "word; /* aligns bytes for whole-word loads */\n} %s_packed = {{",
+                   s->packed_len, o);
+    put_i8_values(g, s->packed, s->packed_len);
+    tfg_buf_printf(&g->decl, "\n}};\n");
+    return tfg_xasprintf("%s_packed.bytes", o);
+}
+
+static tfg_status emit_step(gen *g, const tfg_lower_step *s, size_t p)
 {
     size_t k = s->index;
     if (!tfg_lower_can_emit(s))
@@ -218,11 +254,15 @@ static tfg_status emit_step(gen *g, const tfg_lower_step *s)
                            g->m->name, k, tfg_tflite_op_name(s->builtin));
     tfg_buf_printf(&g->decl, "\n/* operators[%zu] %s: %s */\n", k,
                    tfg_tflite_op_name(s->builtin), g->sym[s->out]);
+    const char *o = g->sym[s->out];
     char *x = tensor_expr(g, s->in[0]);
-    char *w = s->in[1] >= 0 ? tensor_expr(g, s->in[1]) : tfg_xstrdup("NULL");
+    char *w = s->packed ? put_packed(g, o, s)
+              : s->in[1] >= 0 ? tensor_expr(g, s->in[1]) : tfg_xstrdup("NULL");
     char *y = tensor_expr(g, s->out);
-    tfg_lower_emit e = {&g->decl, &g->body, &g->flash, g->sym[s->out], x, w, y};
+    char *scr = put_scratch(g, o, p);
+    tfg_lower_emit e = {&g->decl, &g->body, &g->flash, o, x, w, y, scr};
     tfg_lower_emit_step(s, &e);
+    free(scr);
     free(x);
     free(w);
     free(y);
@@ -461,7 +501,7 @@ static tfg_status emit_all(gen *g, const tfg_lowered *l)
             g->mem.tensor_offset[s->out] == TFG_MEM_NONE)
             return tfg_err_set(g->err, TFG_EINPUT, "%s: operators[%zu]: output tensor %d has "
                                "no place in the memory plan", g->m->name, i, (int)s->out);
-        st = emit_step(g, s);
+        st = emit_step(g, s, i);
     }
     return st;
 }
@@ -482,6 +522,7 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
     tfg_status st = tfg_lower(m, TFG_LOWER_PREPARE, &low, err);
     if (st)
         return st;
+    tfg_lower_choose(&low, o ? o->core : NULL);
     gen g = {.m = m, .prefix = prefix, .err = err};
     g.upper = tfg_codegen_upper(prefix);
     tfg_buf_init(&g.decl);
@@ -494,6 +535,11 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
         out->output_bytes = g.g->tensors[g.g->outputs[0]].bytes;
         out->arena_bytes = g.mem.mem.arena_size;
         out->flash_bytes = g.flash;
+        out->layers = tfg_xcalloc(low.n_steps ? low.n_steps : 1, sizeof *out->layers);
+        for (size_t i = 0; i < low.n_steps; i++)
+            out->layers[out->n_layers++] = (tfg_codegen_layer){
+                low.steps[i].index, tfg_tflite_op_name(low.steps[i].builtin),
+                low.steps[i].variant, low.steps[i].kernel};
     }
     tfg_buf_free(&g.decl);
     tfg_buf_free(&g.body);
@@ -513,5 +559,18 @@ void tfg_codegen_out_free(tfg_codegen_out *out)
         return;
     free(out->model_h);
     free(out->model_c);
+    free(out->layers);
     memset(out, 0, sizeof *out);
+}
+
+json_t *tfg_codegen_layers_json(const tfg_codegen_out *co)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < co->n_layers; i++) {
+        const tfg_codegen_layer *y = &co->layers[i];
+        json_array_append_new(a, json_pack("{s:I, s:s, s:s?, s:s?}", "op", (json_int_t)y->op,
+                                           "type", y->type, "variant", y->variant,
+                                           "kernel", y->kernel));
+    }
+    return a;
 }

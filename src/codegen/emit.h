@@ -24,19 +24,33 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "import/tflite.h"
 
 typedef struct {
     const char *prefix;       /* C identifier for the API; NULL: "tfg_model" */
     const char *header_name;  /* what model.c #includes; NULL: "model.h" */
     unsigned plan_flags;      /* TFG_PLAN_* of memplan.h; 0 = all savings on */
+    const char *core;         /* the board's CPU (boards.json "core"): picks each layer's
+                                 kernel variant (lower.h tfg_lower_choose); NULL: the
+                                 reference kernels */
 } tfg_codegen_opts;
+
+/* The kernel one operator's call uses (static strings). */
+typedef struct {
+    size_t op;                /* operators[op] */
+    const char *type;         /* "CONV_2D" */
+    const char *variant;      /* "reference", "dsp_conv_1x1", ... */
+    const char *kernel;       /* the runtime function called: "tfg_rt_conv2d_1x1_s8_dsp" */
+} tfg_codegen_layer;
 
 typedef struct {
     char *model_h, *model_c;  /* NUL-terminated sources (the caller frees with _out_free) */
     size_t input_bytes, output_bytes;
     size_t arena_bytes;       /* the static arena */
     size_t flash_bytes;       /* weights + biases + prepared parameters */
+    tfg_codegen_layer *layers;/* per step, in execution order */
+    size_t n_layers;
 } tfg_codegen_out;
 
 /* Generates the sources for subgraph 0 of m. o may be NULL (defaults). TFG_EUSAGE for a
@@ -47,6 +61,11 @@ tfg_status tfg_codegen_emit(const tfg_tflite *m, const tfg_codegen_opts *o,
                             tfg_codegen_out *out, tfg_err *err);
 
 void tfg_codegen_out_free(tfg_codegen_out *out);
+
+/* [{"op": k, "type": "CONV_2D", "variant": "dsp_conv_1x1", "kernel": "tfg_rt_..."}, ...]:
+ * the kernel variant of every step in execution order, for the build and validate
+ * reports (a new reference). */
+json_t *tfg_codegen_layers_json(const tfg_codegen_out *co);
 
 /* Names in generated code: true when s is a C identifier; s in upper case (for macros,
  * a new string). Shared by every generator in codegen/. */

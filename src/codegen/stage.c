@@ -137,6 +137,7 @@ typedef struct {
     char *model_path, *in_path, *out_path, *pp_path;
     tfg_tflite model;
     json_t *pp;
+    const char *core;   /* the spec board's CPU: picks each layer's kernel variant */
 } build_in;
 
 static void build_in_free(build_in *b)
@@ -152,6 +153,7 @@ static void build_in_free(build_in *b)
 static tfg_status read_inputs(const tfg_spec *s, const char *out, build_in *b, tfg_err *err)
 {
     memset(b, 0, sizeof *b);
+    b->core = s->board.core;
     b->model_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_MODEL);
     b->in_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_INPUT);
     b->out_path = tfg_rundir_path(out, TFG_ART_QUANTIZE_TEST_OUTPUT);
@@ -216,9 +218,13 @@ static tfg_status add_runtime(file_set *f, tfg_err *err)
     char **names;
     size_t n;
     tfg_status st = tfg_runtime_files_for(srcs, n_src, &names, &n, err);
-    static const char *const headers[] = {"tfg_runtime.h", "tfg_rt_internal.h"};
-    for (size_t i = 0; !st && i < n + 2; i++) {
-        const char *name = i < 2 ? headers[i] : names[i - 2];
+    static const char *const headers[] = {"tfg_runtime.h", "tfg_rt_internal.h", "tfg_dsp.h"};
+    size_t nh = 2; /* the DSP kernels' header only with them */
+    for (size_t i = 0; i < n; i++)
+        if (strstr(names[i], "_dsp.c"))
+            nh = 3;
+    for (size_t i = 0; !st && i < n + nh; i++) {
+        const char *name = i < nh ? headers[i] : names[i - nh];
         char *p = tfg_path_join(tfg_runtime_dir(), name), *text;
         size_t len;
         st = tfg_read_file(p, 1 << 24, &text, &len, err);
@@ -333,13 +339,16 @@ static json_t *make_report(const tfg_codegen_out *co, const build_in *b, const f
                           (json_int_t)co->input_bytes, "output_bytes",
                           (json_int_t)co->output_bytes, "model_sha256", sha, "files", files);
     json_object_set_new(r, "preprocess", pp_note ? json_string(pp_note) : json_true());
+    json_object_set_new(r, "core", b->core ? json_string(b->core) : json_null());
+    json_object_set_new(r, "layers", tfg_codegen_layers_json(co));
     return r;
 }
 
 static tfg_status generate(const build_in *b, file_set *f, tfg_codegen_out *co, char **pp_note,
                            tfg_err *err)
 {
-    tfg_status st = tfg_codegen_emit(&b->model, NULL, co, err);
+    tfg_codegen_opts opts = {.core = b->core};
+    tfg_status st = tfg_codegen_emit(&b->model, &opts, co, err);
     if (st)
         return st;
     add_file(f, "model.h", tfg_xstrdup(co->model_h));
@@ -433,6 +442,8 @@ tfg_status tfg_build_stage(const tfg_spec *s, const tfg_build_stage_opts *o,
                                      err);
     if (!st)
         tfg_manifest_input_text(&m, "tinyforge", TFG_VERSION);
+    if (!st) /* another core may choose other kernels */
+        tfg_manifest_input_text(&m, "core", b.core ? b.core : "");
     if (!st && !o->force && tfg_manifest_up_to_date(&m, r->dir)) {
         r->skipped = true;
         r->report = tfg_stage_report_load(r->dir);

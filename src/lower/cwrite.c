@@ -1,5 +1,5 @@
 /* cwrite.c — how the op emitters write C (op.h): int32 literals and arrays, dims,
- * requantization tables, bias, and the checked kernel call.
+ * requantization tables, bias (or a variant's kernel sums), and the checked kernel call.
  *
  * Every op's emit writes its constants with these, so the generated C looks the same
  * whichever op wrote it, and flash is counted the same way (const bytes added). */
@@ -67,6 +67,11 @@ void tfg_lower_put_requant(const tfg_lower_emit *e, const tfg_lower_step *s)
 
 char *tfg_lower_put_bias(const tfg_lower_emit *e, const tfg_lower_step *s, int32_t channels)
 {
+    if (s->sums) {
+        char *name = tfg_xasprintf("%s_sums", e->name);
+        tfg_lower_put_i32_array(e, name, s->sums, (size_t)channels);
+        return name;
+    }
     if (!s->bias)
         return tfg_xstrdup("NULL");
     char *name = tfg_xasprintf("%s_bias", e->name);

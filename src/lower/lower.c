@@ -217,6 +217,7 @@ tfg_status tfg_lower(const tfg_tflite *m, unsigned flags, tfg_lowered *out, tfg_
             continue;
         s->kernel = s->op->kernel;
         s->scratch = s->op->scratch ? s->op->scratch(g, &g->ops[s->index]) : 0;
+        s->variant = s->kernel ? "reference" : NULL;
     }
     if (!st && (flags & TFG_LOWER_PREPARE))
         st = prepare_all(out, err);
@@ -233,6 +234,8 @@ void tfg_lower_free(tfg_lowered *l)
         free(l->steps[i].multiplier);
         free(l->steps[i].shift);
         free(l->steps[i].bias);
+        free(l->steps[i].sums);
+        free(l->steps[i].packed);
     }
     free(l->steps);
     free(l->life);
@@ -246,7 +249,7 @@ bool tfg_lower_same_bytes(const tfg_lowered *l, const tfg_lower_step *s)
 
 int64_t tfg_lower_stream_lag(const tfg_lowered *l, const tfg_lower_step *s, size_t k)
 {
-    if (!s->op || !s->op->stream_lag)
+    if (!s->op || !s->op->stream_lag || s->no_stream)
         return -1;
     return s->op->stream_lag(l->g, &l->g->ops[s->index], k);
 }

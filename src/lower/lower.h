@@ -62,6 +62,16 @@ typedef struct {
      * every variant must match byte for byte. */
     const char *kernel;        /* NULL: the op has no kernel call (structure only) */
     size_t scratch;
+    /* What the chosen variant needs besides (tfg_lower_choose; NULL / false for the
+     * reference): its name in reports, its kernel sums (bias - input zero point *
+     * sum(weights) per output channel, in place of the bias), its weights in the order it
+     * reads them (in place of input 1), and whether it writes its output in another
+     * order than the reference's raster order (then it may not overlap its input). */
+    const char *variant;       /* "reference", "dsp_conv_1x1", ... */
+    int32_t *sums;
+    int8_t *packed;
+    size_t packed_len;
+    bool no_stream;
 } tfg_lower_step;
 
 /* A tensor's lifetime: the steps (positions in execution order, inclusive) from the one
@@ -95,6 +105,18 @@ typedef struct {
 tfg_status tfg_lower(const tfg_tflite *m, unsigned flags, tfg_lowered *out, tfg_err *err);
 void tfg_lower_free(tfg_lowered *l);
 
+/* Chooses each prepared step's kernel variant for a CPU (boards.json's "core": the
+ * Armv7E-M DSP kernels for "cortex-m4f", "cortex-m7", "cortex-m33f", ...; NULL, the
+ * host, Cortex-M0/M0+, AVR and unknown cores keep the reference). Each op's file decides
+ * for its steps from their shapes and prepared parameters alone, and fills kernel,
+ * scratch, variant and what the variant reads (sums, packed); call it before the memory
+ * is planned. The host interpreter still runs the reference kernel. l must be
+ * prepared. */
+void tfg_lower_choose(tfg_lowered *l, const char *core);
+
+/* Whether a boards.json core has the Armv7E-M DSP extension (SMLAD, SXTB16). */
+bool tfg_lower_core_has_dsp(const char *core);
+
 /* Is tensor t constant data of the model (weights, biases: in flash, not planned)? */
 bool tfg_lower_is_const(const tfg_tflite *m, const tfg_tfl_subgraph *g, int32_t t);
 
@@ -113,12 +135,13 @@ int64_t tfg_lower_stream_lag(const tfg_lowered *l, const tfg_lower_step *s, size
 /* Where one step's C goes. The op writes its constants (params, requant, dims, bias),
  * named after name, into decl, and its kernel call into body; flash grows by the bytes
  * of const data it adds. x, w, y are the C expressions of input 0, input 1 ("NULL" when
- * absent) and the output. */
+ * absent; the step's packed weights when it has them) and the output. */
 typedef struct {
     tfg_buf *decl, *body;
     size_t *flash;
     const char *name;
     const char *x, *w, *y;
+    const char *scratch;       /* the step's planned scratch (&name_scratch), or "NULL" */
 } tfg_lower_emit;
 
 /* Can the emitter write step s (a prepared op with a C form; the float edges QUANTIZE

@@ -18,6 +18,13 @@ typedef struct {
     tfg_err *err;
 } tfg_lower_prep;
 
+/* What a variant chooser works on: the step, its model, and the target's features. */
+typedef struct {
+    const tfg_lowered *l;
+    tfg_lower_step *s;
+    bool dsp;                  /* the core has the Armv7E-M DSP extension */
+} tfg_lower_choice;
+
 struct tfg_lower_op {
     int32_t builtin;
     /* inputs the op must have (data, weights) and whether input 2 is an optional bias */
@@ -34,6 +41,9 @@ struct tfg_lower_op {
     size_t (*scratch)(const tfg_tfl_subgraph *g, const tfg_tfl_op *op);
     int64_t (*stream_lag)(const tfg_tfl_subgraph *g, const tfg_tfl_op *op, size_t k);
     bool same_bytes;           /* the output is its input 0's bytes (RESHAPE) */
+    /* Picks the variant of prepared step s for the target (lower.h tfg_lower_choose);
+     * NULL: the reference everywhere. */
+    void (*choose)(const tfg_lower_choice *c);
 };
 
 /* The op of a builtin code, or NULL when tinyforge does not run it (ops.c). */
@@ -87,6 +97,29 @@ bool tfg_lower_conv_dims(const tfg_tfl_subgraph *g, const tfg_tfl_op *op, tfg_rt
  * and the call (op_conv.c). */
 void tfg_lower_emit_conv_like(const tfg_lower_step *s, const tfg_lower_emit *e, bool dw);
 
+/* ---- the DSP variants' shared part (choose.c) ------------------------------------ */
+
+/* Do the step's multipliers fit the DSP kernels' requantization (tfg_dsp.h: multipliers
+ * >= 0, right shifts <= 23)? */
+bool tfg_lower_dsp_requant_fits(const tfg_lower_step *s);
+/* The bytes of constant tensor t. */
+const int8_t *tfg_lower_const_data(const tfg_lowered *l, int32_t t);
+/* How a variant reads its weights: as the model has them, by groups of four rows
+ * (tfg_rt_interleave_weights), or by rows padded to words (tfg_rt_pad_weight_rows). */
+typedef enum {
+    TFG_LOWER_PACK_NONE,
+    TFG_LOWER_PACK_ROWS4,
+    TFG_LOWER_PACK_PADDED
+} tfg_lower_pack;
+/* Gives s a DSP variant (name, kernel, scratch), with the folded kernel sums of its
+ * weights (channels of depth values, strides as tfg_rt_fold_bias takes them) and its
+ * weights packed as pack says; false, and s unchanged, when the sums fail
+ * tfg_rt_dsp_sums_ok. */
+bool tfg_lower_set_variant(const tfg_lower_choice *c, const char *name, const char *kernel,
+                           size_t scratch, int32_t channels, int32_t depth,
+                           int32_t channel_stride, int32_t depth_stride, int32_t input_zp,
+                           tfg_lower_pack pack);
+
 /* ---- C writing helpers for the op emitters (cwrite.c) ---------------------------- */
 
 /* Generated lines are kept under this many columns (the emitter wraps longer ones). */
@@ -99,7 +132,8 @@ void tfg_lower_put_i32_array(const tfg_lower_emit *e, const char *name, const in
 void tfg_lower_put_dims(const tfg_lower_emit *e, const char *what, const tfg_rt_dims *d);
 /* name_multipliers, name_shifts and name_requant */
 void tfg_lower_put_requant(const tfg_lower_emit *e, const tfg_lower_step *s);
-/* "NULL" or name_bias (emitted here, as prepared); the caller frees. */
+/* "NULL" or name_bias (emitted here, as prepared), or name_sums when the variant takes
+ * kernel sums in place of the bias; the caller frees. */
 char *tfg_lower_put_bias(const tfg_lower_emit *e, const tfg_lower_step *s, int32_t channels);
 /* The kernel call into body, returning 1 + the operator index when it fails. */
 void tfg_lower_put_call(const tfg_lower_emit *e, const tfg_lower_step *s, const char *call);

@@ -3,7 +3,7 @@
  * prepare: the shared conv part (conv_common.c), then the filter's shape against the
  * input and output channels (grouped convolutions included); eval and emit: one call
  * of the kernel the step names (tfg_rt_conv2d_s8 for the reference); planning: the
- * runtime's scratch size and the raster-order in-place lag. */
+ * runtime's scratch size and the raster-order in-place lag; the DSP variants (choose). */
 #include <stdlib.h>
 
 #include "core/alloc.h"
@@ -61,8 +61,8 @@ void tfg_lower_emit_conv_like(const tfg_lower_step *s, const tfg_lower_emit *e, 
     tfg_lower_put_dims(e, "dout", &s->dout);
     char *bias = tfg_lower_put_bias(e, s, s->dout.c);
     char *call = tfg_xasprintf("%s(&%s_params, &%s_requant, &%s_din, %s, &%s_dfilter, %s, "
-                               "%s, &%s_dout, %s, NULL)", s->kernel, o, o, o, e->x, o, e->w,
-                               bias, o, e->y);
+                               "%s, &%s_dout, %s, %s)", s->kernel, o, o, o, e->x, o, e->w,
+                               bias, o, e->y, e->scratch);
     tfg_lower_put_call(e, s, call);
     free(call);
     free(bias);
@@ -79,6 +79,30 @@ static size_t scratch(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
     return tfg_lower_conv_dims(g, op, &in, &f) ? tfg_rt_conv2d_s8_scratch_size(&in, &f) : 0;
 }
 
+/* On a core with the DSP extension, an ungrouped convolution runs the DSP GEMM
+ * (runtime/gemm_dsp.c), four pixels at a time: the pixels themselves for a 1x1 filter
+ * without padding, else their windows (im2col), widened into the scratch. Kernel sums
+ * folded, weight rows padded to words; both write pixels in raster order, each block
+ * after its inputs are read, so the reference's in-place lag stays. */
+static void choose(const tfg_lower_choice *c)
+{
+    tfg_lower_step *s = c->s;
+    const tfg_rt_conv_params *p = &s->p.conv;
+    if (!c->dsp || s->din.c != s->dfilter.c || !tfg_lower_dsp_requant_fits(s))
+        return;
+    int32_t depth = s->dfilter.h * s->dfilter.w * s->dfilter.c;
+    if (s->dfilter.h == 1 && s->dfilter.w == 1 && p->pad_h == 0 && p->pad_w == 0)
+        tfg_lower_set_variant(c, "dsp_conv_1x1", "tfg_rt_conv2d_1x1_s8_dsp",
+                              tfg_rt_conv2d_1x1_s8_dsp_scratch_size(&s->din, &s->dfilter),
+                              s->dout.c, depth, depth, 1, p->input_zero_point,
+                              TFG_LOWER_PACK_PADDED);
+    else
+        tfg_lower_set_variant(c, "dsp_conv_im2col", "tfg_rt_conv2d_s8_dsp",
+                              tfg_rt_conv2d_s8_dsp_scratch_size(&s->din, &s->dfilter),
+                              s->dout.c, depth, depth, 1, p->input_zero_point,
+                              TFG_LOWER_PACK_PADDED);
+}
+
 const tfg_lower_op tfg_lower_op_conv2d = {
     .builtin = TFG_TFL_CONV_2D,
     .n_required = 2,
@@ -89,4 +113,5 @@ const tfg_lower_op tfg_lower_op_conv2d = {
     .emit = emit,
     .scratch = scratch,
     .stream_lag = tfg_lower_conv_lag,
+    .choose = choose,
 };

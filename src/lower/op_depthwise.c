@@ -3,7 +3,8 @@
  * prepare: the shared conv part (conv_common.c, filter quantized along dimension 3),
  * then the depth multiplier against the channels; eval and emit: one call of the
  * kernel the step names (tfg_rt_depthwise_conv2d_s8 for the reference); planning: the
- * runtime's scratch size and the raster-order in-place lag. */
+ * runtime's scratch size and the raster-order in-place lag; the DSP 3x3 variant
+ * (choose). */
 #include "lower/op.h"
 
 static tfg_status prepare(const tfg_lower_prep *c)
@@ -42,6 +43,23 @@ static size_t scratch(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
     return tfg_rt_depthwise_conv2d_s8_scratch_size(&in, &f);
 }
 
+/* On a core with the DSP extension, a 3x3 filter with depth multiplier 1 and no
+ * dilation runs runtime/depthwise_dsp.c: kernel sums folded (taps strided by the
+ * channels), weights as they are, pixels in raster order (the in-place lag stays). */
+static void choose(const tfg_lower_choice *c)
+{
+    tfg_lower_step *s = c->s;
+    const tfg_rt_conv_params *p = &s->p.dw.conv;
+    if (!c->dsp || s->p.dw.depth_multiplier != 1 || s->dfilter.h != 3 || s->dfilter.w != 3 ||
+        p->dilation_h != 1 || p->dilation_w != 1 || !tfg_lower_dsp_requant_fits(s))
+        return;
+    tfg_lower_set_variant(c, "dsp_dw_3x3", "tfg_rt_depthwise_conv2d_3x3_s8_dsp",
+                          tfg_rt_depthwise_conv2d_3x3_s8_dsp_scratch_size(&s->din,
+                                                                          &s->dfilter),
+                          s->dout.c, 9, 1, s->dout.c, p->input_zero_point,
+                          TFG_LOWER_PACK_NONE);
+}
+
 const tfg_lower_op tfg_lower_op_depthwise_conv2d = {
     .builtin = TFG_TFL_DEPTHWISE_CONV_2D,
     .n_required = 2,
@@ -52,4 +70,5 @@ const tfg_lower_op tfg_lower_op_depthwise_conv2d = {
     .emit = emit,
     .scratch = scratch,
     .stream_lag = tfg_lower_conv_lag,
+    .choose = choose,
 };

@@ -4,7 +4,8 @@
  * only changes the recorded output shape, not the computation). The multiplier
  * follows TFLite: per tensor, the float product of the scales then double
  * (GetQuantizedConvolutionMultipler); per channel, the conv formula. Fully connected
- * layers read the whole input for every output, so they never stream in place. */
+ * layers read the whole input for every output, so they never stream in place. On a
+ * core with the DSP extension a symmetric filter runs the DSP GEMM (choose). */
 #include <stdlib.h>
 
 #include "core/alloc.h"
@@ -87,8 +88,8 @@ static void emit(const tfg_lower_step *s, const tfg_lower_emit *e)
     *e->flash += sizeof *p + sizeof s->fc;
     tfg_lower_put_requant(e, s);
     char *bias = tfg_lower_put_bias(e, s, s->fc.out_features);
-    char *call = tfg_xasprintf("%s(&%s_params, &%s_requant, &%s_dims, %s, %s, %s, %s, NULL)",
-                               s->kernel, o, o, o, e->x, e->w, bias, e->y);
+    char *call = tfg_xasprintf("%s(&%s_params, &%s_requant, &%s_dims, %s, %s, %s, %s, %s)",
+                               s->kernel, o, o, o, e->x, e->w, bias, e->y, e->scratch);
     tfg_lower_put_call(e, s, call);
     free(call);
     free(bias);
@@ -107,6 +108,20 @@ static size_t scratch(const tfg_tfl_subgraph *g, const tfg_tfl_op *op)
     return tfg_rt_fully_connected_s8_scratch_size(&d);
 }
 
+/* The DSP GEMM (runtime/gemm_dsp.c) for a symmetric filter: kernel sums folded and the
+ * weights interleaved by four rows. */
+static void choose(const tfg_lower_choice *c)
+{
+    tfg_lower_step *s = c->s;
+    if (!c->dsp || s->p.fc.filter_zero_point != 0 || !tfg_lower_dsp_requant_fits(s))
+        return;
+    int32_t depth = s->fc.in_features;
+    tfg_lower_set_variant(c, "dsp_fc", "tfg_rt_fully_connected_s8_dsp",
+                          tfg_rt_fully_connected_s8_dsp_scratch_size(&s->fc),
+                          s->fc.out_features, depth, depth, 1, s->p.fc.input_zero_point,
+                          TFG_LOWER_PACK_ROWS4);
+}
+
 const tfg_lower_op tfg_lower_op_fully_connected = {
     .builtin = TFG_TFL_FULLY_CONNECTED,
     .n_required = 2,
@@ -116,4 +131,5 @@ const tfg_lower_op tfg_lower_op_fully_connected = {
     .eval = eval,
     .emit = emit,
     .scratch = scratch,
+    .choose = choose,
 };

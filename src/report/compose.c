@@ -737,6 +737,10 @@ static void section_work(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
                   (uint64_t)r->validate.work_per_inference);
     else
         tfg_doc_cell_set(kv(t, "instructions executed on the emulated core"), "not run");
+    if (v && r->validate.kernels)
+        tfg_doc_cell_set(kv(t, "kernel variants, by operator"), "%s (chosen for %s)",
+                         r->validate.kernels,
+                         r->validate.kernels_core ? r->validate.kernels_core : "the host");
     double ms = v ? r->validate.estimated_ms : NAN;
     if (!isnan(ms)) {
         const char *bn = r->validate.board_name ? r->validate.board_name : s->board.name;

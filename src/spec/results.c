@@ -188,6 +188,10 @@ tfg_status tfg_validate_result_read(const json_t *j, const char *file,
     if (!st && w) st = str(&k, w, "work", "unit", false, &r->work_unit);
     if (!st) st = num(&k, j, "", "estimated_ms", false, 0, 1e12, &r->estimated_ms);
     if (!st) st = str(&k, j, "", "assumption", false, &r->assumption);
+    const json_t *kn = NULL;
+    if (!st) st = object(&k, j, "kernels", false, &kn);
+    if (!st && kn) st = str(&k, kn, "kernels", "summary", true, &r->kernels);
+    if (!st && kn) st = str(&k, kn, "kernels", "core", false, &r->kernels_core);
     if (!st) st = num(&k, j, "", "seconds", false, 0, 1e9, &r->seconds);
     return st;
 }

@@ -73,6 +73,9 @@ typedef struct {
     const char *work_unit;             /* "instructions" or "cycles" */
     double estimated_ms;
     const char *assumption;
+    const char *kernels_core;          /* the core the kernel variants were chosen for */
+    const char *kernels;               /* which variant each layer used, by operator
+                                          ("dsp_fc: 0, 1; reference: 2"); NULL: not said */
     double seconds;
 } tfg_validate_result;
 

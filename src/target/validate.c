@@ -149,6 +149,44 @@ static tfg_status check_budgets(const tfg_spec *s, const tfg_fw_info *fw,
     return TFG_OK;
 }
 
+/* Which kernel variant each layer of the firmware used, from the build report (the
+ * variants were chosen there, for the spec board's core): {"core", "summary", "layers"},
+ * the summary grouping operator indexes by variant ("dsp_dw_3x3: 1, 3; reference: 9");
+ * NULL for a build report from before the variants. */
+static json_t *kernels_json(const json_t *build_report)
+{
+    const json_t *layers = json_object_get(build_report, "layers");
+    if (!json_is_array(layers) || !json_array_size(layers))
+        return NULL;
+    tfg_buf sum;
+    tfg_buf_init(&sum);
+    size_t n = json_array_size(layers);
+    bool *done = tfg_xcalloc(n, sizeof *done);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = json_string_value(json_object_get(json_array_get(layers, i),
+                                                          "variant"));
+        if (done[i] || !v)
+            continue;
+        tfg_buf_printf(&sum, "%s%s:", sum.len ? "; " : "", v);
+        for (size_t k = i, first = 1; k < n; k++) {
+            const json_t *l = json_array_get(layers, k);
+            const char *vk = json_string_value(json_object_get(l, "variant"));
+            if (done[k] || !vk || strcmp(vk, v))
+                continue;
+            done[k] = true;
+            tfg_buf_printf(&sum, "%s %lld", first ? "" : ",",
+                           (long long)json_integer_value(json_object_get(l, "op")));
+            first = 0;
+        }
+    }
+    free(done);
+    const json_t *core = json_object_get(build_report, "core");
+    json_t *r = json_pack("{s:O, s:s, s:O}", "core", core ? core : json_null(), "summary",
+                          sum.data ? sum.data : "", "layers", layers);
+    tfg_buf_free(&sum);
+    return r;
+}
+
 static json_t *make_report(const tfg_board *b, const tfg_target *t, const tfg_fw_info *fw,
                            const tfg_fw_run_result *res)
 {
@@ -248,6 +286,9 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
     json_t *report = NULL;
     if (!st) {
         report = make_report(b, &t, &fw, &res);
+        json_t *kernels = kernels_json(v->build_report);
+        if (kernels)
+            json_object_set_new(report, "kernels", kernels);
         json_object_set(report, "sketch_firmware", sketch_note);
         st = compare(v, &res, n, ob, report, err);
     }

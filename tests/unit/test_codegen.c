@@ -22,6 +22,7 @@
 #include "core/proc.h"
 #include "core/rng.h"
 #include "lower/invoke.h"
+#include "lower/lower.h"
 #include "import/tflite.h"
 #include "shared_models.h"
 #include "tflite_builder.h"
@@ -53,11 +54,14 @@ static bool write_str(const char *dir, const char *name, const char *text)
     return st == TFG_OK;
 }
 
-/* Emits m into dir; fills *out (caller frees). */
-static bool emit_into(const tfg_tflite *m, const char *dir, tfg_codegen_out *out)
+/* Emits m into dir with the kernels chosen for core (NULL: the reference); fills *out
+ * (caller frees). */
+static bool emit_into(const tfg_tflite *m, const char *dir, const char *core,
+                      tfg_codegen_out *out)
 {
     tfg_err err;
-    tfg_status st = tfg_codegen_emit(m, NULL, out, &err);
+    tfg_codegen_opts o = {.core = core};
+    tfg_status st = tfg_codegen_emit(m, &o, out, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
     if (st)
         return false;
@@ -149,10 +153,43 @@ static size_t diff_file(const char *path, const void *want, size_t n)
     return d;
 }
 
-/* The whole round: emit, compile with gcc and clang, run every input in ins, and
- * compare with the interpreter and (when refs is not NULL) the reference files. */
-static void check_generated(const tfg_tflite *m, char **ins, char **refs, size_t n)
+/* Every layer says its kernel: the reference for the host and a core without the DSP
+ * extension; on one with it, when all_dsp, every conv, depthwise and fully connected
+ * layer has a DSP variant (KWS and AD: their multipliers and sums fit, their filters
+ * are 3x3 depthwise or any conv; the tiny model's random bias may not fit); the call in
+ * model.c is the layer's kernel. */
+static void check_variants(const tfg_codegen_out *co, const char *core, bool all_dsp)
 {
+    bool dsp = tfg_lower_core_has_dsp(core);
+    CHECK(co->n_layers > 0);
+    for (size_t i = 0; i < co->n_layers; i++) {
+        const tfg_codegen_layer *y = &co->layers[i];
+        bool mac = !strcmp(y->type, "CONV_2D") || !strcmp(y->type, "DEPTHWISE_CONV_2D") ||
+                   !strcmp(y->type, "FULLY_CONNECTED");
+        CHECK_MSG(y->variant && y->kernel, "layer %zu has no variant", i);
+        if (!y->variant || !y->kernel)
+            continue;
+        if (dsp && mac && all_dsp)
+            CHECK_MSG(!strncmp(y->variant, "dsp_", 4), "%s: operators[%zu] %s: %s", core,
+                      y->op, y->type, y->variant);
+        else if (dsp && mac)
+            CHECK_MSG(!strncmp(y->variant, "dsp_", 4) || !strcmp(y->variant, "reference"),
+                      "%s: operators[%zu] %s: %s", core, y->op, y->type, y->variant);
+        else
+            CHECK_MSG(!strcmp(y->variant, "reference"), "%s: operators[%zu] %s: %s",
+                      core ? core : "host", y->op, y->type, y->variant);
+        char *call = tfg_xasprintf("%s(", y->kernel);
+        CHECK_HAS(co->model_c, call);
+        free(call);
+    }
+}
+
+/* The whole round: emit for core, compile with gcc and clang, run every input in ins,
+ * and compare with the interpreter and (when refs is not NULL) the reference files. */
+static void check_generated(const tfg_tflite *m, const char *core, char **ins, char **refs,
+                            size_t n)
+{
+    bool all_dsp = refs != NULL; /* the reference models */
     char tmpl[] = "/tmp/tfg_codegen_XXXXXX";
     char *dir = mkdtemp(tmpl);
     CHECK(dir != NULL);
@@ -163,7 +200,8 @@ static void check_generated(const tfg_tflite *m, char **ins, char **refs, size_t
     tfg_err err;
     tfg_status st = tfg_tflite_runner_new(m, &r, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
-    if (!st && emit_into(m, dir, &co)) {
+    if (!st && emit_into(m, dir, core, &co)) {
+        check_variants(&co, core, all_dsp);
         char **outs = tfg_xcalloc(n, sizeof *outs);
         for (size_t i = 0; i < n; i++)
             outs[i] = tfg_xasprintf("%s/out%03zu.bin", dir, i);
@@ -231,7 +269,8 @@ static void check_reference_model(const char *folder, const char *file)
             ins[i] = tfg_xasprintf("%s/inputs/%s", base, names[i]);
             refs[i] = tfg_xasprintf("%s/outputs/%s", base, names[i]);
         }
-        check_generated(&m, ins, refs, n);
+        check_generated(&m, NULL, ins, refs, n);
+        check_generated(&m, "cortex-m4f", ins, refs, n);
         for (size_t i = 0; i < n; i++) {
             free(ins[i]);
             free(refs[i]);
@@ -301,7 +340,9 @@ static void test_tiny(void)
     CHECK(dir != NULL);
     if (dir) {
         char **ins = random_inputs(dir, 8, 4);
-        check_generated(&m, ins, NULL, 8);
+        check_generated(&m, NULL, ins, NULL, 8);
+        check_generated(&m, "cortex-m4f", ins, NULL, 8);
+        check_generated(&m, "cortex-m0plus", ins, NULL, 8);
         for (size_t i = 0; i < 8; i++)
             free(ins[i]);
         free(ins);
@@ -325,7 +366,8 @@ static void test_depthwise_bias(void)
     CHECK(dir != NULL);
     if (dir) {
         char **ins = random_inputs(dir, 4, 18);
-        check_generated(&m, ins, NULL, 4);
+        check_generated(&m, NULL, ins, NULL, 4);
+        check_generated(&m, "cortex-m4f", ins, NULL, 4);
         for (size_t i = 0; i < 4; i++)
             free(ins[i]);
         free(ins);
@@ -368,7 +410,7 @@ static void test_names(void)
     CHECK(dir != NULL);
     if (dir) {
         char **ins = random_inputs(dir, 4, 4);
-        check_generated(&m, ins, NULL, 4);
+        check_generated(&m, NULL, ins, NULL, 4);
         for (size_t i = 0; i < 4; i++)
             free(ins[i]);
         free(ins);
@@ -419,7 +461,7 @@ static void test_header_and_float(void)
     char *dir = mkdtemp(tmpl);
     CHECK(dir != NULL);
     tfg_tflite_runner *r = NULL;
-    if (dir && emit_into(&m, dir, &co) && !tfg_tflite_runner_new(&m, &r, &err)) {
+    if (dir && emit_into(&m, dir, NULL, &co) && !tfg_tflite_runner_new(&m, &r, &err)) {
         char **ins = random_inputs(dir, 3, 4);
         char *outs[3];
         for (size_t i = 0; i < 3; i++)
@@ -488,4 +530,29 @@ static void test_refusals(void)
     }
 }
 
-TFG_TEST_MAIN(test_tiny, test_depthwise_bias, test_names, test_header_and_float, test_refusals, test_kws, test_ad)
+/* The chooser's bound: the tiny model's bias (the builder's byte pattern) reaches 1.3e9
+ * in channel 2, so its accumulators could overflow the DSP kernels' short
+ * requantization: the Cortex-M4 keeps the reference for it; without the bias the same
+ * layer gets the DSP kernel. */
+static void test_variant_bound(void)
+{
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+        tb_model bm;
+        tfg_tflite m;
+        tb_fc_softmax_model(&bm, with_bias);
+        if (!parse_built(&bm, &m))
+            return;
+        tfg_codegen_out co;
+        tfg_err err;
+        tfg_codegen_opts o = {.core = "cortex-m4f"};
+        CHECK_INT(tfg_codegen_emit(&m, &o, &co, &err), TFG_OK);
+        CHECK(co.n_layers == 2);
+        if (co.n_layers == 2)
+            CHECK_STR(co.layers[0].variant, with_bias ? "reference" : "dsp_fc");
+        tfg_codegen_out_free(&co);
+        tfg_tflite_free(&m);
+    }
+}
+
+TFG_TEST_MAIN(test_variant_bound, test_tiny, test_depthwise_bias, test_names,
+              test_header_and_float, test_refusals, test_kws, test_ad)

@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/rng.h"
+#include "lower/lower.h"
 #include "tfg_runtime.h"
 
 static tfg_mem_buffer buf(size_t size, int32_t first, int32_t last, int32_t id)
@@ -429,9 +430,11 @@ static int64_t planned_lag(const conv_case *c, const int32_t out_hw[2])
     return lag;
 }
 
+static int g_dsp_in_place; /* cases a DSP variant also ran in place */
+
 /* Runs the kernel of case c with y in its own memory and again with x placed lag - less
- * bytes above y in one block (less = 0: as the plan has them); *same says whether the
- * outputs agree. */
+ * bytes above y in one block (less = 0: as the plan has them), then its DSP variant (when
+ * it has one) at that overlap too; *same says whether all the outputs agree. */
 static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *same)
 {
     int dw = c->op == TFG_TFL_DEPTHWISE_CONV_2D;
@@ -473,6 +476,35 @@ static int64_t run_in_place(const conv_case *c, tfg_rng *r, int64_t less, int *s
                   TFG_RT_OK);
     }
     *same = memcmp(y, block, ny) == 0;
+    /* The DSP variant the code generator would choose keeps the same lag (it writes in
+     * the reference's order): run it at the same overlap against the reference's bytes. */
+    int32_t depth = dw ? 9 : c->k * c->k * c->cin;
+    int32_t *sums = tfg_xcalloc((size_t)c->cout, sizeof *sums);
+    int8_t *wi = tfg_xmalloc(tfg_rt_pad_weight_rows_size(c->cout, depth));
+    size_t ns = tfg_rt_conv2d_s8_dsp_scratch_size(&in, &f) + 64 * (size_t)c->cout;
+    tfg_rt_scratch scr = {tfg_xmalloc(ns), ns};
+    memcpy(block + at, x, nx);
+    tfg_rt_status ds = TFG_RT_EPARAM;
+    if (dw && c->k == 3 && dp.depth_multiplier == 1) {
+        tfg_rt_fold_bias(w, c->cout, 9, 1, c->cout, p.input_zero_point, NULL, sums);
+        ds = tfg_rt_depthwise_conv2d_3x3_s8_dsp(&dp, &rq, &in, block + at, &f, w, sums, &out,
+                                                block, &scr);
+    } else if (!dw) {
+        tfg_rt_fold_bias(w, c->cout, depth, depth, 1, p.input_zero_point, NULL, sums);
+        tfg_rt_pad_weight_rows(w, c->cout, depth, wi);
+        ds = c->k == 1 && ph == 0 && pw == 0
+                 ? tfg_rt_conv2d_1x1_s8_dsp(&p, &rq, &in, block + at, &f, wi, sums, &out,
+                                            block, &scr)
+                 : tfg_rt_conv2d_s8_dsp(&p, &rq, &in, block + at, &f, wi, sums, &out, block,
+                                        &scr);
+    }
+    if (ds == TFG_RT_OK) {
+        g_dsp_in_place++;
+        *same &= memcmp(y, block, ny) == 0;
+    }
+    free(sums);
+    free(wi);
+    free(scr.buf);
     free(x);
     free(w);
     free(y);
@@ -515,6 +547,7 @@ static void test_in_place_kernels(void)
         CHECK_MSG(same, "case %zu: the in-place output differs", i);
     }
     CHECK(placed >= 4);
+    CHECK(g_dsp_in_place >= 6);
 }
 
 /* tflm_arena is TFLM's arena_used_bytes (32-bit, reference kernels) from the models'
@@ -643,7 +676,56 @@ static void test_shared_models(void)
     check_shared_model("ad/ad01_int8.tflite", 2260, 640 + 128, 0);
 }
 
-TFG_TEST_MAIN(test_chain_reuses_two, test_residual_keeps_three, test_scratch_lifetime,
+/* kws planned with the kernels chosen for the Cortex-M4: the DSP variants' scratch is in
+ * the arena (alive during its layer only), every convolution still streams in place
+ * (they keep the reference's order), the verifier passes, and the arena stays under
+ * 0.7x TFLM's; a step whose variant writes in another order (no_stream) loses its
+ * overlap and the plan is still verified. */
+static void test_chosen_variants(void)
+{
+    char *path = tfg_test_shared_model("kws/kws_ref_model.tflite");
+    if (!path)
+        return;
+    tfg_tflite m;
+    tfg_err err = {0};
+    CHECK_INT(tfg_tflite_read(path, &m, &err), TFG_OK);
+    tfg_lowered l;
+    CHECK_INT(tfg_lower(&m, TFG_LOWER_PREPARE, &l, &err), TFG_OK);
+    tfg_tflite_mem ref, dsp, off;
+    CHECK_INT(tfg_plan_lowered(&l, 0, &ref, &err), TFG_OK);
+    tfg_lower_choose(&l, "cortex-m4f");
+    size_t scratch = 0, dsp_steps = 0;
+    for (size_t i = 0; i < l.n_steps; i++) {
+        scratch += l.steps[i].scratch;
+        dsp_steps += l.steps[i].variant && !strncmp(l.steps[i].variant, "dsp_", 4);
+    }
+    CHECK_INT(dsp_steps, 10); /* 5 conv, 4 depthwise, 1 fully connected */
+    CHECK(scratch > 0);
+    CHECK_INT(tfg_plan_lowered(&l, 0, &dsp, &err), TFG_OK);
+    CHECK_INT(tfg_mem_plan_verify(&dsp.mem, &err), TFG_OK);
+    CHECK_INT(ref.mem.n_scratch, 0);
+    CHECK_INT(dsp.mem.n_scratch, 9);
+    CHECK_INT(dsp.n_in_place, ref.n_in_place);
+    CHECK(dsp.mem.arena_size >= ref.mem.arena_size);
+    CHECK(dsp.mem.arena_size * 10 <= 22772 * 7);
+    printf("kws for the Cortex-M4: arena %zu B (reference kernels %zu B), %zu B of scratch "
+           "over %zu layers\n", dsp.mem.arena_size, ref.mem.arena_size, scratch,
+           dsp.mem.n_scratch);
+    for (size_t i = 0; i < l.n_steps; i++)
+        l.steps[i].no_stream = true;
+    CHECK_INT(tfg_plan_lowered(&l, 0, &off, &err), TFG_OK);
+    CHECK_INT(tfg_mem_plan_verify(&off.mem, &err), TFG_OK);
+    CHECK_INT(off.n_in_place, 0);
+    CHECK(off.mem.arena_size > dsp.mem.arena_size);
+    tfg_tflite_mem_free(&ref);
+    tfg_tflite_mem_free(&dsp);
+    tfg_tflite_mem_free(&off);
+    tfg_lower_free(&l);
+    tfg_tflite_free(&m);
+    free(path);
+}
+
+TFG_TEST_MAIN(test_chosen_variants, test_chain_reuses_two, test_residual_keeps_three, test_scratch_lifetime,
               test_alignment_respected, test_bad_input_refused, test_verifier_catches_errors,
               test_in_place_chain, test_random_problems, test_in_place_kernels,
               test_deterministic, test_adapter_hand_model, test_residual_add_in_place,

@@ -65,12 +65,15 @@ typedef struct {
     size_t arena, io;       /* RAM: the arena, the input and output buffers */
 } model_sizes;
 
-/* Emits m into <tmp>/<name>/ ; returns that dir (caller frees) or NULL. */
-static char *emit_model(const tfg_tflite *m, const char *name, model_sizes *sz)
+/* Emits m into <tmp>/<name>/ with the kernels chosen for core (NULL: the reference);
+ * returns that dir (caller frees) or NULL. */
+static char *emit_model_for(const tfg_tflite *m, const char *name, const char *core,
+                            model_sizes *sz)
 {
     tfg_codegen_out co;
     tfg_err err;
-    tfg_status st = tfg_codegen_emit(m, NULL, &co, &err);
+    tfg_codegen_opts o = {.core = core};
+    tfg_status st = tfg_codegen_emit(m, &o, &co, &err);
     CHECK_MSG(st == TFG_OK, "%s", err.msg);
     if (st)
         return NULL;
@@ -93,6 +96,11 @@ static char *emit_model(const tfg_tflite *m, const char *name, model_sizes *sz)
         return NULL;
     }
     return dir;
+}
+
+static char *emit_model(const tfg_tflite *m, const char *name, model_sizes *sz)
+{
+    return emit_model_for(m, name, NULL, sz);
 }
 
 static bool build_fw(const tfg_target *t, const char *model_dir, const char *name,
@@ -576,6 +584,35 @@ static void on_microbit(const char *name, const char *model_dir, const model_siz
     tfg_target_free(&t);
 }
 
+/* The same model with the kernels chosen for the Cortex-M4 (the DSP variants, every
+ * layer of KWS and AD has one): TFLM's reference bytes on the M4 and on the M33, whose
+ * DSP extension runs the same instructions. */
+static void mlperf_dsp(const tfg_tflite *m, const char *name, const int8_t *in,
+                       const int8_t *want, size_t n)
+{
+    model_sizes sz = {0};
+    char *dsp_name = tfg_xasprintf("%s_dsp", name);
+    char *dir = emit_model_for(m, dsp_name, "cortex-m4f", &sz);
+    tfg_codegen_out co;
+    tfg_err err;
+    tfg_codegen_opts o = {.core = "cortex-m4f"};
+    if (tfg_codegen_emit(m, &o, &co, &err) == TFG_OK) {
+        size_t dsp = 0;
+        for (size_t i = 0; i < co.n_layers; i++)
+            dsp += !strncmp(co.layers[i].variant, "dsp_", 4);
+        printf("%s for the Cortex-M4: %zu of %zu layers on DSP kernels\n", name, dsp,
+               co.n_layers);
+        CHECK(dsp > 0);
+        tfg_codegen_out_free(&co);
+    }
+    if (dir) {
+        mlperf_on(dsp_name, dir, "qemu_mps2_an386", in, want, n, 1);
+        mlperf_on(dsp_name, dir, "qemu_mps2_an505", in, want, n, 1);
+    }
+    free(dir);
+    free(dsp_name);
+}
+
 static void mlperf_model(const char *name, const char *folder, const char *file)
 {
     char *dir = tfg_test_shared_model(folder);
@@ -600,6 +637,7 @@ static void mlperf_model(const char *name, const char *folder, const char *file)
                 mlperf_on(name, model_dir, "qemu_mps2_an386", in, want, n, 3);
                 mlperf_on(name, model_dir, "qemu_mps2_an505", in, want, n, 1);
                 on_microbit(name, model_dir, &sz, in, want, n);
+                mlperf_dsp(&m, name, in, want, n);
             }
             free(in);
             free(want);

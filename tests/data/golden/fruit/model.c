@@ -32,10 +32,13 @@ enum {
 };
 
 /* operators[0] FULLY_CONNECTED: dense_0 */
-static const int8_t dense_0_weights[24] = {
+static const union {
+    int8_t bytes[24];
+    int32_t word; /* aligns bytes for whole-word loads */
+} dense_0_packed = {{
     -127, -12, 21, 95, 127, 62, 64, 127, 91, 94, 41, -127, 127, -90, 57, 65,
     -36, 127, 87, 34, -127, -127, -14, 16
-};
+}};
 static const tfg_rt_fc_params dense_0_params = {.input_zero_point = -69,
     .filter_zero_point = 0, .output_zero_point = -128, .act_min = -128, .act_max = 127};
 static const tfg_rt_fc_dims dense_0_dims = {1, 3, 8};
@@ -47,16 +50,19 @@ static const int32_t dense_0_shifts[8] = {
     -6, -6, -6, -7, -7, -7, -6, -7
 };
 static const tfg_rt_requant dense_0_requant = {dense_0_multipliers, dense_0_shifts, 8};
-static const int32_t dense_0_bias[8] = {
-    985, 1000, 515, 1561, 1336, 2544, -265, 2092
+static const int32_t dense_0_sums[8] = {
+    -7157, 20596, 19973, 2113, 7822, 13308, -679, -6533
 };
 
 /* operators[1] FULLY_CONNECTED: dense_1 */
-static const int8_t dense_1_weights[40] = {
-    -71, 15, -22, 127, 78, -93, 29, -35, 88, 76, 55, 28, 26, -113, -27, 127,
-    10, 98, 127, 103, 86, -67, 29, 12, 127, 75, 11, 7, -104, 5, -102, 27,
+static const union {
+    int8_t bytes[40];
+    int32_t word; /* aligns bytes for whole-word loads */
+} dense_1_packed = {{
+    -71, 15, -22, 127, 88, 76, 55, 28, 10, 98, 127, 103, 127, 75, 11, 7,
+    78, -93, 29, -35, 26, -113, -27, 127, 86, -67, 29, 12, -104, 5, -102, 27,
     73, 9, -42, -3, 98, 76, -71, 127
-};
+}};
 static const tfg_rt_fc_params dense_1_params = {.input_zero_point = -128,
     .filter_zero_point = 0, .output_zero_point = -128, .act_min = -128, .act_max = 127};
 static const tfg_rt_fc_dims dense_1_dims = {1, 8, 5};
@@ -67,14 +73,17 @@ static const int32_t dense_1_shifts[5] = {
     -8, -7, -8, -8, -7
 };
 static const tfg_rt_requant dense_1_requant = {dense_1_multipliers, dense_1_shifts, 5};
-static const int32_t dense_1_bias[5] = {
-    593, -208, -940, 1792, 2104
+static const int32_t dense_1_sums[5] = {
+    4177, 33072, 50004, 7680, 36280
 };
 
 /* operators[2] FULLY_CONNECTED: dense_2 */
-static const int8_t dense_2_weights[15] = {
+static const union {
+    int8_t bytes[15];
+    int32_t word; /* aligns bytes for whole-word loads */
+} dense_2_packed = {{
     -116, -94, -127, -13, 39, -127, 60, -33, 97, -62, 91, -26, 7, -127, -62
-};
+}};
 static const tfg_rt_fc_params dense_2_params = {.input_zero_point = -128,
     .filter_zero_point = 0, .output_zero_point = 109, .act_min = -128, .act_max = 127};
 static const tfg_rt_fc_dims dense_2_dims = {1, 5, 3};
@@ -85,8 +94,8 @@ static const int32_t dense_2_shifts[3] = {
     -7, -8, -8
 };
 static const tfg_rt_requant dense_2_requant = {dense_2_multipliers, dense_2_shifts, 3};
-static const int32_t dense_2_bias[3] = {
-    684, -647, 52
+static const int32_t dense_2_sums[3] = {
+    -39124, -8967, -14924
 };
 
 /* operators[3] SOFTMAX: softmax_3 */
@@ -96,19 +105,22 @@ static const tfg_rt_softmax_params softmax_3_params = {.input_multiplier = 17294
 static int tfg_model_run(void)
 {
     /* operators[0] FULLY_CONNECTED */
-    if (tfg_rt_fully_connected_s8(&dense_0_params, &dense_0_requant, &dense_0_dims,
-                                  arena.bytes + input_offset, dense_0_weights, dense_0_bias,
-                                  arena.bytes + dense_0_offset, NULL) != TFG_RT_OK)
+    if (tfg_rt_fully_connected_s8_dsp(&dense_0_params, &dense_0_requant, &dense_0_dims,
+                                      arena.bytes + input_offset, dense_0_packed.bytes,
+                                      dense_0_sums, arena.bytes + dense_0_offset,
+                                      NULL) != TFG_RT_OK)
         return 1;
     /* operators[1] FULLY_CONNECTED */
-    if (tfg_rt_fully_connected_s8(&dense_1_params, &dense_1_requant, &dense_1_dims,
-                                  arena.bytes + dense_0_offset, dense_1_weights, dense_1_bias,
-                                  arena.bytes + dense_1_offset, NULL) != TFG_RT_OK)
+    if (tfg_rt_fully_connected_s8_dsp(&dense_1_params, &dense_1_requant, &dense_1_dims,
+                                      arena.bytes + dense_0_offset, dense_1_packed.bytes,
+                                      dense_1_sums, arena.bytes + dense_1_offset,
+                                      NULL) != TFG_RT_OK)
         return 2;
     /* operators[2] FULLY_CONNECTED */
-    if (tfg_rt_fully_connected_s8(&dense_2_params, &dense_2_requant, &dense_2_dims,
-                                  arena.bytes + dense_1_offset, dense_2_weights, dense_2_bias,
-                                  arena.bytes + dense_2_offset, NULL) != TFG_RT_OK)
+    if (tfg_rt_fully_connected_s8_dsp(&dense_2_params, &dense_2_requant, &dense_2_dims,
+                                      arena.bytes + dense_1_offset, dense_2_packed.bytes,
+                                      dense_2_sums, arena.bytes + dense_2_offset,
+                                      NULL) != TFG_RT_OK)
         return 3;
     /* operators[3] SOFTMAX */
     if (tfg_rt_softmax_s8(&softmax_3_params, 1, 3, arena.bytes + dense_2_offset,
