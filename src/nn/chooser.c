@@ -28,9 +28,11 @@
 #define CONV_PARAMS_BYTES 116u /* params, requant, three dims */
 #define POOL_PARAMS_BYTES 64u  /* params, two dims */
 #define OTHER_PARAMS_BYTES 48u /* softmax, add, a standalone activation */
-/* A bigger candidate must beat the best so far by this much validation accuracy to be
- * worth its size; below that, the search stops and keeps the smaller network. */
+/* A bigger candidate must beat the best so far by this much validation accuracy, and by
+ * at least MIN_GAIN_ROWS more validation rows right, to be worth its size: on a small
+ * validation split one row is several points, and one row is noise, not signal. */
 #define MIN_GAIN 0.005
+#define MIN_GAIN_ROWS 2
 /* For regression, the relative drop in validation loss a bigger network must bring. */
 #define MIN_LOSS_GAIN 0.01
 /* The target accuracy counts as reached when the validation accuracy's Wilson lower
@@ -247,14 +249,14 @@ static json_t *arch_of(const tfg_arch_need *need, json_t *layers)
 /* MLPs with two ReLU hidden layers; a rank-3 input is flattened first. */
 static void mlp_candidates(const tfg_arch_need *need, json_t *out)
 {
-    static const uint32_t widths[][2] = {{8, 5},    {16, 8},   {32, 16},
+    static const uint32_t widths[][2] = {{0, 0}, {8, 5},    {16, 8},   {32, 16},
                                          {64, 32},  {128, 64}, {256, 128}};
     for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
         json_t *layers = json_array();
         if (need->input.rank != 1)
             json_array_append_new(layers, json_pack("{s:s}", "type", "flatten"));
-        json_array_append_new(layers, dense(widths[i][0], true));
-        json_array_append_new(layers, dense(widths[i][1], true));
+        for (size_t k = 0; k < 2 && widths[i][k]; k++)
+            json_array_append_new(layers, dense(widths[i][k], true));
         json_array_append_new(out, arch_of(need, layers));
     }
 }
@@ -400,11 +402,15 @@ static tfg_status train_candidate(const json_t *arch, size_t i, const tfg_arch_n
 }
 
 /* Is c enough better than best to be worth being bigger? */
-static bool worth_growing(const tfg_arch_need *need, const tfg_metrics *c,
-                          const tfg_metrics *best)
+bool tfg_arch_worth_growing(bool classification, const tfg_metrics *c,
+                            const tfg_metrics *best, uint32_t val_rows)
 {
-    if (need->classification)
-        return c->accuracy >= best->accuracy + MIN_GAIN;
+    if (classification) {
+        double gain = c->accuracy - best->accuracy;
+        /* rows right: rounded, as accuracies are counts over val_rows */
+        double rows = floor(gain * val_rows + 0.5);
+        return gain >= MIN_GAIN && (val_rows == 0 || rows >= MIN_GAIN_ROWS);
+    }
     return c->loss <= best->loss * (1.0 - MIN_LOSS_GAIN);
 }
 
@@ -419,11 +425,12 @@ static double accuracy_lower_bound(double p, uint32_t n)
     return (centre - spread) / (1 + z2 / nn);
 }
 
-static json_t *log_entry(const json_t *arch, const trained *t)
+static json_t *log_entry(const json_t *arch, const trained *t, const tfg_train_opts *o)
 {
     json_t *e = json_object();
     json_object_set(e, "arch", (json_t *)arch);
     json_object_set_new(e, "params", json_integer((json_int_t)tfg_graph_param_count(&t->g)));
+    json_object_set_new(e, "lr", json_real(tfg_train_lr(&t->g, o)));
     json_object_set_new(e, "val_accuracy",
                         isnan(t->val.accuracy) ? json_null() : json_real(t->val.accuracy));
     json_object_set_new(e, "val_loss", isfinite(t->val.loss) ? json_real(t->val.loss)
@@ -457,8 +464,11 @@ static tfg_status nothing_fits(const tfg_arch_need *need, tfg_err *err)
 
 /* Trains candidates smallest first until one reaches the target, or until GROW_PATIENCE
  * bigger ones in a row were not worth their size; *best gets the one to keep, *best_i
- * its index in cands. One candidate that ties with the best can be validation noise, so
- * the search looks one further before it settles on the smaller network. */
+ * its index in cands. A bigger network replaces the best only when it is worth its size
+ * (worth_growing), also when it reaches the target: one that reaches it by a row or so
+ * more than the smaller best shows the smaller one is as good, and the search stops
+ * with it. One candidate that ties with the best can be validation noise, so the search
+ * looks one further before it settles on the smaller network. */
 static tfg_status search(const json_t *cands, const tfg_arch_need *need,
                          const tfg_split *train, const tfg_split *val,
                          const tfg_train_opts *o, double target, json_t *entries,
@@ -471,10 +481,11 @@ static tfg_status search(const json_t *cands, const tfg_arch_need *need,
         tfg_status st = train_candidate(arch, i, need, train, val, o, &cur, err);
         if (st)
             return st;
-        json_array_append_new(entries, log_entry(arch, &cur));
+        json_array_append_new(entries, log_entry(arch, &cur, o));
         bool reached = need->classification &&
                        accuracy_lower_bound(cur.val.accuracy, val->rows) >= target;
-        bool grow = !best->set || reached || worth_growing(need, &cur.val, &best->val);
+        bool grow = !best->set || tfg_arch_worth_growing(need->classification, &cur.val,
+                                                         &best->val, val->rows);
         if (grow) {
             trained_free(best);
             *best = cur;

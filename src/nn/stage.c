@@ -77,6 +77,7 @@ tfg_status tfg_train_settings(const tfg_spec *s, bool classification, tfg_train_
                                        "min_delta", "target_accuracy", "seed", NULL};
     static const char *const optims[] = {"sgd", "adam", NULL};
     tfg_train_opts_default(o);
+    o->lr_default = true; /* until the spec gives one */
     o->seed = s->seed;
     o->loss = classification ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE;
     *target = 0.95;
@@ -105,6 +106,7 @@ tfg_status tfg_train_settings(const tfg_spec *s, bool classification, tfg_train_
     o->batch = (uint32_t)batch;
     o->optim = optim == 0 ? TFG_OPTIM_SGD : TFG_OPTIM_ADAM;
     o->lr = (float)lr;
+    o->lr_default = !json_object_get(t, "lr");
     o->momentum = (float)mom;
     o->weight_decay = (float)wd;
     o->patience = (uint32_t)patience;
@@ -241,7 +243,9 @@ static json_t *make_report(const tfg_spec *s, const data_in *d, const tfg_graph 
                   (json_int_t)tfg_graph_ram_estimate(g, need), "flash_budget",
                   (json_int_t)s->budget.flash_bytes, "ram_budget",
                   (json_int_t)s->budget.ram_bytes, "board", s->board.id));
-    json_object_set_new(r, "training", tfg_train_settings_json(o, NAN));
+    tfg_train_opts used = *o; /* the rate the kept model trained at */
+    used.lr = tfg_train_lr(g, o);
+    json_object_set_new(r, "training", tfg_train_settings_json(&used, NAN));
     json_object_set_new(r, "epochs_run", json_integer(h->epochs_run));
     json_object_set_new(r, "best_epoch", json_integer(h->best_epoch));
     json_object_set_new(r, "stop", tfg_train_stop_json(h, o));
@@ -483,8 +487,9 @@ tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
         free(p);
     }
     if (!st) {
-        char *opts = tfg_xasprintf("%u %u %d %.9g %.9g %.9g %u %.9g %llu %.9g", to.epochs,
+        char *opts = tfg_xasprintf("%u %u %d %.9g%s %.9g %.9g %u %.9g %llu %.9g", to.epochs,
                                    to.batch, (int)to.optim, (double)to.lr,
+                                   to.lr_default ? " (default)" : "",
                                    (double)to.momentum, (double)to.weight_decay, to.patience,
                                    (double)to.min_delta, (unsigned long long)to.seed, target);
         tfg_manifest_input_text(&m, "training", opts);

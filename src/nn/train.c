@@ -599,10 +599,32 @@ static tfg_status train_loop(trainer *t, tfg_train_history *h, size_t *samples,
     return TFG_OK;
 }
 
+/* The linear model: one dense layer (after any flatten), then softmax or nothing. */
+static bool is_linear(const tfg_graph *g)
+{
+    size_t dense = 0;
+    for (size_t i = 0; i < g->n_layers; i++) {
+        tfg_layer_kind k = g->layers[i].kind;
+        if (k == TFG_LAYER_DENSE)
+            dense++;
+        else if (k != TFG_LAYER_FLATTEN && k != TFG_LAYER_SOFTMAX)
+            return false;
+    }
+    return dense == 1;
+}
+
+float tfg_train_lr(const tfg_graph *g, const tfg_train_opts *o)
+{
+    return o->lr_default && is_linear(g) ? TFG_TRAIN_LINEAR_LR : o->lr;
+}
+
 tfg_status tfg_train(tfg_graph *g, const tfg_split *train, const tfg_split *val,
-                     const tfg_train_opts *o, tfg_train_history *h, tfg_err *err)
+                     const tfg_train_opts *given, tfg_train_history *h, tfg_err *err)
 {
     memset(h, 0, sizeof *h);
+    tfg_train_opts eff = *given;
+    eff.lr = tfg_train_lr(g, given);
+    const tfg_train_opts *o = &eff;
     tfg_status st = tfg_train_opts_check(o, err);
     if (!st) st = check_split(g, train, o->loss, "training", err);
     if (!st && has_val(val)) st = check_split(g, val, o->loss, "validation", err);
