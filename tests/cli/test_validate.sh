@@ -22,10 +22,10 @@ ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit: mismatches repo
 ok; cmp -s "$R/validate/device_output.bin" "$R/quantize/test_output.bin" || fail "fruit: device_output.bin differs from the host int8 outputs"
 ok; [ "$(json_get "$V" "j['emulator']")" = mps2-an386 ] || fail "the Nano 33 BLE should run on mps2-an386"
 ok; [ "$(json_get "$V" "j['device_accuracy'] == json.load(open('$R/quantize/report.json'))['int8_accuracy']")" = True ] || fail "device accuracy differs from the host int8 accuracy"
-# The kernel variant of each layer, chosen for the spec board's core: fruit's three fully
-# connected layers run the DSP GEMM on the Cortex-M4, its softmax the reference, and
-# validate and the report say so.
-want="['cortex-m4f', 'dsp_fc: 0, 1, 2; reference: 3']"
+# The kernel variant of each layer, chosen for the spec board's core: fruit's fully
+# connected layer (the chooser keeps the linear model) runs the DSP GEMM on the
+# Cortex-M4, its softmax the reference, and validate and the report say so.
+want="['cortex-m4f', 'dsp_fc: 0; reference: 1']"
 ok; [ "$(json_get "$V" "[j['kernels']['core'], j['kernels']['summary']]")" = "$want" ] ||
   fail "fruit's kernels: $(json_get "$V" "j.get('kernels')")"
 layers="[l['kernel'] for l in j['layers']]"
@@ -33,7 +33,7 @@ ok; [ "$(json_get "$V" "[l['kernel'] for l in j['kernels']['layers']]")" = \
   "$(json_get "$R/build/report.json" "$layers")" ] || fail "validate's layers are not the build's"
 ok; grep -q "tfg_rt_fully_connected_s8_dsp(" "$R/build/model.c" ||
   fail "model.c does not call the DSP kernel"
-row='| **kernel variants, by operator** | dsp\_fc: 0, 1, 2; reference: 3 (chosen for cortex-m4f) |'
+row='| **kernel variants, by operator** | dsp\_fc: 0; reference: 1 (chosen for cortex-m4f) |'
 ok; grep -qF "$row" "$R/report/report.md" ||
   fail "the report does not say which kernels ran: $(grep -i kernel "$R/report/report.md")"
 ok; [ -s "$R/report/report.html" ] || fail "no report"
@@ -73,7 +73,7 @@ ok; [ "$(json_get "$V" "j['emulator']")" = mps2-an505 ] || fail "--board mps2-an
 ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit differs on mps2-an505"
 run "$TFG_BIN" validate "$SPEC" --out "$R" --board mps2-an505 --force
 expect_rc 0
-expect_out "kernels (chosen for cortex-m4f), by operator: dsp_fc: 0, 1, 2; reference: 3"
+expect_out "kernels (chosen for cortex-m4f), by operator: dsp_fc: 0; reference: 1"
 # The Uno: the fruit model on the ATmega328P under simavr (cycles, not instructions).
 run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board uno
 expect_rc 0
