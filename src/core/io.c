@@ -331,6 +331,29 @@ static char *old_path(const char *out, const char *stage)
     return p;
 }
 
+tfg_status tfg_stage_sweep(const char *out, const char *stage, tfg_err *err)
+{
+    char *final = tfg_path_join(out, stage);
+    char *name = tfg_xasprintf(".%s.tmp", stage);
+    char *dir = tfg_path_join(out, name);
+    free(name);
+    tfg_status st = TFG_OK;
+    /* Finish or undo a swap that a crash interrupted: the old artifacts win. */
+    char *old = old_path(out, stage);
+    if (tfg_exists(old)) {
+        if (!tfg_exists(final) && rename(old, final) != 0)
+            st = sys_err(err, "restore", final);
+        else
+            st = tfg_rmtree(old, err);
+    }
+    if (!st)
+        st = tfg_rmtree(dir, err);
+    free(old);
+    free(dir);
+    free(final);
+    return st;
+}
+
 tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, tfg_err *err)
 {
     s->final = s->dir = NULL;
@@ -341,17 +364,7 @@ tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, 
     char *name = tfg_xasprintf(".%s.tmp", stage);
     s->dir = tfg_path_join(out, name);
     free(name);
-    /* Finish or undo a swap that a crash interrupted: the old artifacts win. */
-    char *old = old_path(out, stage);
-    if (tfg_exists(old)) {
-        if (!tfg_exists(s->final) && rename(old, s->final) != 0)
-            st = sys_err(err, "restore", s->final);
-        else
-            st = tfg_rmtree(old, err);
-    }
-    free(old);
-    if (!st)
-        st = tfg_rmtree(s->dir, err);
+    st = tfg_stage_sweep(out, stage, err);
     if (!st && mkdir(s->dir, 0755) != 0)
         st = sys_err(err, "create directory", s->dir);
     if (st) {

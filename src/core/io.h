@@ -66,6 +66,11 @@ typedef struct {
 /* Creates a fresh staging directory for stage under out (removing a stale one, and
  * restoring "<out>/<stage>" if an earlier swap was interrupted). */
 tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, tfg_err *err);
+/* What a killed run left of stage under out: finishes or undoes an interrupted swap
+ * ("<out>/.<stage>.old": the old artifacts win) and removes "<out>/.<stage>.tmp" with
+ * whatever scratch lives in it. A missing run directory is fine. Called at the start of
+ * every stage of a run, also one skipped as up to date, and by tfg_stage_begin. */
+tfg_status tfg_stage_sweep(const char *out, const char *stage, tfg_err *err);
 /* A new path inside the staging directory. */
 char *tfg_stage_path(const tfg_stagedir *s, const char *name);
 /* Replaces <out>/<stage> with the staging directory. */
