@@ -233,6 +233,11 @@ static tfg_status label_resolve(const tfg_exec *x, label_info *l, tfg_err *err)
     }
     l->kind = TFG_LABEL_CLASS;
     tfg_status st = TFG_OK;
+    if (cat && s->class_names) /* never ignored in silence (issue 22) */
+        return tfg_err_field(err, TFG_EINPUT, s->path ? s->path : "spec", "data.classes",
+                             "names the classes of an integer label, but the label '%s' is "
+                             "categorical: its own values are the class names (sorted); "
+                             "remove data.classes", s->label);
     if (cat)
         classes_cat(x, li, l);
     else

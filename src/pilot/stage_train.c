@@ -294,12 +294,13 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
     tfg_status s = TFG_OK;
     tfg_graph g;
     memset(&g, 0, sizeof g);
-    if (!json_is_object(arch) || !json_is_array(json_object_get(arch, "layers"))) {
+    /* what points at the host is unsafe whatever its shape ({"arch": "/etc/passwd"}) */
+    if (tfg_pilot_scan_unsafe(j, "arch.json", err)) {
+        *cls = TFG_PILOT_UNSAFE;
+    } else if (!json_is_object(arch) || !json_is_array(json_object_get(arch, "layers"))) {
         tfg_err_set(err, TFG_EINPUT,
                     "the reply is not an architecture: expected {\"input\": [...], "
                     "\"layers\": [...]}");
-    } else if (tfg_pilot_scan_unsafe(j, "arch.json", err)) {
-        *cls = TFG_PILOT_UNSAFE;
     } else if ((*cls = check_input(arch, st, err))) {
         /* rejected: misuse */
     } else if (tfg_graph_from_json(arch, "arch.json", &st->need.input, 0, &g, err)) {
