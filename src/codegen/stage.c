@@ -395,10 +395,13 @@ static tfg_status run(const tfg_build_stage_opts *o, const build_in *b, tfg_mani
         st = tfg_write_atomic(p, f.texts[i], strlen(f.texts[i]), err);
         free(p);
     }
-    char tmpl[] = "/tmp/tinyforge-build-XXXXXX";
+    /* The host check's scratch lives in the staging directory, so a killed build leaves
+     * nothing outside the run directory and the next run's sweep removes it. */
     char *tmp = NULL;
-    if (!st && !(tmp = mkdtemp(tmpl)))
-        st = tfg_err_set(err, TFG_EIO, "cannot make a temporary directory for the host check");
+    if (!st) {
+        tmp = tfg_stage_path(&sd, ".host-check");
+        st = tfg_mkdirs(tmp, err);
+    }
     if (!st) {
         if (o->progress)
             tfg_progress_update(o->progress, "host check", 0, 1);
@@ -407,6 +410,7 @@ static tfg_status run(const tfg_build_stage_opts *o, const build_in *b, tfg_mani
     }
     if (tmp)
         tfg_rmtree(tmp, NULL);
+    free(tmp);
     if (!st) {
         json_object_set_new(report, "seconds", json_real(tfg_now() - t0));
         st = tfg_stage_finish(&sd, m, report, err);

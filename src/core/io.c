@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +19,39 @@ static tfg_status sys_err(tfg_err *err, const char *what, const char *path)
     return tfg_err_set(err, TFG_EIO, "%s: cannot %s: %s", path, what, strerror(errno));
 }
 
+static tfg_status too_large(tfg_err *err, const char *path, size_t max)
+{
+    return tfg_err_set(err, TFG_EINPUT, "%s: larger than the %zu MiB limit", path, max >> 20);
+}
+
+/* A plain file's size is what reading it gives; a gzip file's is known only once read. */
+static bool is_gzip(const char *path)
+{
+    unsigned char magic[2] = {0, 0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = fread(magic, 1, 2, f);
+    fclose(f);
+    return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+static tfg_status size_from_stat(const char *path, const struct stat *sb, size_t max,
+                                 tfg_err *err)
+{
+    if (S_ISREG(sb->st_mode) && (uintmax_t)sb->st_size > (uintmax_t)max && !is_gzip(path))
+        return too_large(err, path, max);
+    return TFG_OK;
+}
+
+tfg_status tfg_check_size(const char *path, size_t max, tfg_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return TFG_OK; /* whoever opens it says why it cannot */
+    return size_from_stat(path, &sb, max, err);
+}
+
 tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, tfg_err *err)
 {
     struct stat sb;
@@ -24,6 +59,9 @@ tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, 
         return sys_err(err, "read", path);
     if (S_ISDIR(sb.st_mode))
         return tfg_err_set(err, TFG_EIO, "%s: cannot read: is a directory", path);
+    tfg_status st = size_from_stat(path, &sb, max, err);
+    if (st)
+        return st;
     /* gzopen reads plain files unchanged, so one path serves .csv and .csv.gz alike. */
     gzFile gz = gzopen(path, "rb");
     if (!gz)
@@ -65,8 +103,7 @@ tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, 
         if (n > max) {
             gzclose(gz);
             free(data);
-            return tfg_err_set(err, TFG_EINPUT, "%s: larger than the %zu MiB limit", path,
-                               max >> 20);
+            return too_large(err, path, max);
         }
     }
     gzclose(gz);
@@ -331,6 +368,29 @@ static char *old_path(const char *out, const char *stage)
     return p;
 }
 
+tfg_status tfg_stage_sweep(const char *out, const char *stage, tfg_err *err)
+{
+    char *final = tfg_path_join(out, stage);
+    char *name = tfg_xasprintf(".%s.tmp", stage);
+    char *dir = tfg_path_join(out, name);
+    free(name);
+    tfg_status st = TFG_OK;
+    /* Finish or undo a swap that a crash interrupted: the old artifacts win. */
+    char *old = old_path(out, stage);
+    if (tfg_exists(old)) {
+        if (!tfg_exists(final) && rename(old, final) != 0)
+            st = sys_err(err, "restore", final);
+        else
+            st = tfg_rmtree(old, err);
+    }
+    if (!st)
+        st = tfg_rmtree(dir, err);
+    free(old);
+    free(dir);
+    free(final);
+    return st;
+}
+
 tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, tfg_err *err)
 {
     s->final = s->dir = NULL;
@@ -341,17 +401,7 @@ tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, 
     char *name = tfg_xasprintf(".%s.tmp", stage);
     s->dir = tfg_path_join(out, name);
     free(name);
-    /* Finish or undo a swap that a crash interrupted: the old artifacts win. */
-    char *old = old_path(out, stage);
-    if (tfg_exists(old)) {
-        if (!tfg_exists(s->final) && rename(old, s->final) != 0)
-            st = sys_err(err, "restore", s->final);
-        else
-            st = tfg_rmtree(old, err);
-    }
-    free(old);
-    if (!st)
-        st = tfg_rmtree(s->dir, err);
+    st = tfg_stage_sweep(out, stage, err);
     if (!st && mkdir(s->dir, 0755) != 0)
         st = sys_err(err, "create directory", s->dir);
     if (st) {

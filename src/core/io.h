@@ -19,6 +19,10 @@
 /* Reads a whole file; a gzip file is decompressed. At most max bytes (after
  * decompression) are accepted. *buf is NUL-terminated (not counted in *len). */
 tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, tfg_err *err);
+/* Refuses, from its size alone, a plain file that tfg_read_file(path, max) would refuse,
+ * before anything hashes or reads it (a gzip file is judged when read). A missing path
+ * is TFG_OK here: its reader says what is wrong. */
+tfg_status tfg_check_size(const char *path, size_t max, tfg_err *err);
 
 tfg_status tfg_write_atomic(const char *path, const void *data, size_t len, tfg_err *err);
 /* dst = a copy of src (at most max bytes), written atomically. */
@@ -66,6 +70,11 @@ typedef struct {
 /* Creates a fresh staging directory for stage under out (removing a stale one, and
  * restoring "<out>/<stage>" if an earlier swap was interrupted). */
 tfg_status tfg_stage_begin(tfg_stagedir *s, const char *out, const char *stage, tfg_err *err);
+/* What a killed run left of stage under out: finishes or undoes an interrupted swap
+ * ("<out>/.<stage>.old": the old artifacts win) and removes "<out>/.<stage>.tmp" with
+ * whatever scratch lives in it. A missing run directory is fine. Called at the start of
+ * every stage of a run, also one skipped as up to date, and by tfg_stage_begin. */
+tfg_status tfg_stage_sweep(const char *out, const char *stage, tfg_err *err);
 /* A new path inside the staging directory. */
 char *tfg_stage_path(const tfg_stagedir *s, const char *name);
 /* Replaces <out>/<stage> with the staging directory. */

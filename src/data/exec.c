@@ -233,6 +233,11 @@ static tfg_status label_resolve(const tfg_exec *x, label_info *l, tfg_err *err)
     }
     l->kind = TFG_LABEL_CLASS;
     tfg_status st = TFG_OK;
+    if (cat && s->class_names) /* never ignored in silence (issue 22) */
+        return tfg_err_field(err, TFG_EINPUT, s->path ? s->path : "spec", "data.classes",
+                             "names the classes of an integer label, but the label '%s' is "
+                             "categorical: its own values are the class names (sorted); "
+                             "remove data.classes", s->label);
     if (cat)
         classes_cat(x, li, l);
     else
@@ -386,16 +391,18 @@ static json_t *make_preprocess(const tfg_exec *x, const origin *o, char **names,
                                const label_info *l, const uint32_t *shape, uint32_t rank)
 {
     json_t *inputs = json_array(), *levels = json_object(), *feats = json_array();
+    tfg_strmap used; /* the original columns the features come from */
+    tfg_strmap_init(&used);
+    for (size_t f = 0; f < nf; f++)
+        tfg_strmap_put(&used, tfg_exec_source(x, names[f]), f);
     for (size_t c = 0; c < o->n; c++) {
-        bool used = false;
-        for (size_t f = 0; f < nf && !used; f++)
-            used = !strcmp(tfg_exec_source(x, names[f]), o->names[c]);
-        if (!used)
+        if (!tfg_strmap_get(&used, o->names[c], NULL))
             continue;
         json_array_append_new(inputs, json_string(o->names[c]));
         if (o->cat[c])
             json_object_set(levels, o->names[c], json_object_get(o->levels, o->names[c]));
     }
+    tfg_strmap_free(&used);
     for (size_t f = 0; f < nf; f++)
         json_array_append_new(feats, json_string(names[f]));
     json_t *shp = json_array();

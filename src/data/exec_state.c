@@ -50,10 +50,8 @@ size_t tfg_exec_rows(const tfg_exec *x)
 
 const char *tfg_exec_source(const tfg_exec *x, const char *name)
 {
-    for (size_t i = 0; i < x->n_derived; i++)
-        if (!strcmp(x->derived[i], name))
-            return x->source[i];
-    return name;
+    size_t i;
+    return tfg_strmap_get(&x->derived_ix, name, &i) ? x->source[i] : name;
 }
 
 void tfg_exec_add_derived(tfg_exec *x, const char *derived, const char *source)
@@ -61,7 +59,9 @@ void tfg_exec_add_derived(tfg_exec *x, const char *derived, const char *source)
     x->derived = tfg_xreallocarray(x->derived, x->n_derived + 1, sizeof *x->derived);
     x->source = tfg_xreallocarray(x->source, x->n_derived + 1, sizeof *x->source);
     x->derived[x->n_derived] = tfg_xstrdup(derived);
-    x->source[x->n_derived++] = tfg_xstrdup(source);
+    x->source[x->n_derived] = tfg_xstrdup(source);
+    tfg_strmap_put(&x->derived_ix, x->derived[x->n_derived], x->n_derived);
+    x->n_derived++;
 }
 
 bool tfg_exec_is_label(const tfg_exec *x, const char *name)
@@ -92,6 +92,7 @@ void tfg_exec_free(tfg_exec *x)
     }
     free(x->derived);
     free(x->source);
+    tfg_strmap_free(&x->derived_ix);
     json_decref(x->steps);
 }
 

@@ -204,14 +204,14 @@ tfg_status tfg_op_select_columns(tfg_exec *x, const tfg_plan_op *op, size_t inde
                              "the label column '%s' must stay; add it to the list", label);
     }
     size_t before = x->part[0].n_cols;
+    size_t *keep = tfg_xcalloc(op->n_columns + 1, sizeof *keep);
     for (size_t p = 0; p < x->n_parts; p++) {
         tfg_table *t = &x->part[p];
-        for (size_t c = t->n_cols; c-- > 0;)
-            if (!in_list(op->columns, op->n_columns, t->cols[c].name))
-                tfg_table_remove_col(t, c);
         for (size_t j = 0; j < op->n_columns; j++)
-            tfg_table_move_col(t, (size_t)tfg_table_find(t, op->columns[j]), j);
+            keep[j] = (size_t)tfg_table_find(t, op->columns[j]); /* resolve found them all */
+        tfg_table_keep_cols(t, keep, op->n_columns);
     }
+    free(keep);
     if (x->part[0].n_cols != op->n_columns)
         return post_fail(x, index, op, err, "the table does not have exactly these columns");
     tfg_exec_did(x, "kept %zu of %zu columns", op->n_columns, before);
@@ -234,9 +234,19 @@ tfg_status tfg_op_drop_columns(tfg_exec *x, const tfg_plan_op *op, size_t index,
     free(cs.idx);
     if (st)
         return st;
-    for (size_t p = 0; p < x->n_parts; p++)
+    for (size_t p = 0; p < x->n_parts; p++) {
+        tfg_table *t = &x->part[p];
+        bool *gone = tfg_xcalloc(t->n_cols + 1, sizeof *gone);
         for (size_t j = 0; j < op->n_columns; j++)
-            tfg_table_remove_col(&x->part[p], (size_t)tfg_table_find(&x->part[p], op->columns[j]));
+            gone[tfg_table_find(t, op->columns[j])] = true;
+        size_t *keep = tfg_xcalloc(t->n_cols + 1, sizeof *keep), k = 0;
+        for (size_t c = 0; c < t->n_cols; c++)
+            if (!gone[c])
+                keep[k++] = c;
+        tfg_table_keep_cols(t, keep, k);
+        free(keep);
+        free(gone);
+    }
     for (size_t j = 0; j < op->n_columns; j++)
         if (tfg_table_find(&x->part[0], op->columns[j]) >= 0)
             return post_fail(x, index, op, err, "a dropped column is still there");

@@ -83,14 +83,17 @@ static tfg_status get_columns(const json_t *o, const char *key, bool required, t
     if (op->n_columns == 0)
         return tfg_err_field(err, TFG_EINPUT, c->file, path,
                              "expected at least one column name, got an empty list");
+    tfg_strmap seen;
+    tfg_strmap_init(&seen);
     for (size_t i = 0; i < op->n_columns; i++)
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(op->columns[i], op->columns[j])) {
-                char ip[300];
-                tfg_jpath_index(ip, sizeof ip, path, i);
-                return tfg_err_field(err, TFG_EINPUT, c->file, ip,
-                                     "column '%s' is listed twice", op->columns[i]);
-            }
+        if (!tfg_strmap_put(&seen, op->columns[i], i)) {
+            tfg_strmap_free(&seen);
+            char ip[300];
+            tfg_jpath_index(ip, sizeof ip, path, i);
+            return tfg_err_field(err, TFG_EINPUT, c->file, ip,
+                                 "column '%s' is listed twice", op->columns[i]);
+        }
+    tfg_strmap_free(&seen);
     return TFG_OK;
 }
 

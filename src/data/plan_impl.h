@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/strmap.h"
 #include "data/table.h"
 #include "spec/spec.h"
 
@@ -98,6 +99,7 @@ typedef struct {
     /* derived column -> the original column it came from (one_hot, window) */
     char **derived, **source;
     size_t n_derived;
+    tfg_strmap derived_ix; /* derived[i] -> i */
     json_t *steps;      /* preprocess steps so far (a JSON array) */
     char did[512];      /* what the current op did, for the log */
     /* A row-dropping op: the rows it matched in every part (it removes only part[0]'s;

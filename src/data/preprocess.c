@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/strmap.h"
 
 #define PP_FILE "preprocess.json"
 
@@ -24,6 +25,7 @@ typedef struct {
 typedef struct {
     pp_slot *v;
     size_t n;
+    tfg_strmap by_name; /* name -> slot; emptied when slots move, made again on lookup */
 } pp_row;
 
 static void row_free(pp_row *r)
@@ -31,22 +33,34 @@ static void row_free(pp_row *r)
     for (size_t i = 0; i < r->n; i++)
         free(r->v[i].name);
     free(r->v);
+    tfg_strmap_free(&r->by_name);
+}
+
+static bool row_indexed(const pp_row *r)
+{
+    return r->by_name.n || !r->n;
 }
 
 static pp_slot *row_find(pp_row *r, const char *name)
 {
-    for (size_t i = 0; name && i < r->n; i++)
-        if (!strcmp(r->v[i].name, name))
-            return &r->v[i];
-    return NULL;
+    if (!row_indexed(r))
+        for (size_t i = 0; i < r->n; i++)
+            tfg_strmap_put(&r->by_name, r->v[i].name, i);
+    size_t i;
+    return tfg_strmap_get(&r->by_name, name, &i) ? &r->v[i] : NULL;
 }
 
 static void row_insert(pp_row *r, size_t at, const char *name, float v)
 {
+    bool append = at == r->n && row_indexed(r);
+    if (!append)
+        tfg_strmap_clear(&r->by_name);
     r->v = tfg_xreallocarray(r->v, r->n + 1, sizeof *r->v);
     memmove(&r->v[at + 1], &r->v[at], (r->n - at) * sizeof *r->v);
     r->v[at] = (pp_slot){tfg_xstrdup(name), false, v, NULL};
     r->n++;
+    if (append)
+        tfg_strmap_put(&r->by_name, r->v[at].name, at);
 }
 
 size_t tfg_preprocess_n_inputs(const json_t *pp)
@@ -140,6 +154,7 @@ static tfg_status encode(bool one_hot, const json_t *step, pp_row *r, const char
     }
     size_t at = (size_t)(s - r->v);
     bool missing = !s->s;
+    tfg_strmap_clear(&r->by_name); /* its keys include the name freed here */
     free(s->name);
     memmove(&r->v[at], &r->v[at + 1], (r->n - at - 1) * sizeof *r->v);
     r->n--;
@@ -171,7 +186,7 @@ static tfg_status apply_step(const json_t *step, size_t index, pp_row *r, tfg_er
 tfg_status tfg_preprocess_apply_row(const json_t *pp, const double *raw_inputs, float *out,
                                     tfg_err *err)
 {
-    pp_row r = {NULL, 0};
+    pp_row r = {NULL, 0, {0}};
     tfg_status st = load_inputs(pp, raw_inputs, &r, err);
     size_t i;
     const json_t *step, *f;

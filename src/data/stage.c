@@ -528,7 +528,12 @@ tfg_status tfg_data_stage(const tfg_spec *s, const tfg_data_opts *o, tfg_data_ou
     for (size_t i = 0; !st && i < s->n_sources; i++) {
         char label[64];
         snprintf(label, sizeof label, "source%zu", i);
-        st = tfg_manifest_input_file(&m, label, s->sources[i].path, err);
+        /* a file too large to read is refused before hashing it costs a pass over it */
+        st = tfg_check_size(s->sources[i].path, TFG_READ_MAX_DEFAULT, err);
+        if (!st && s->sources[i].labels)
+            st = tfg_check_size(s->sources[i].labels, TFG_READ_MAX_DEFAULT, err);
+        if (!st)
+            st = tfg_manifest_input_file(&m, label, s->sources[i].path, err);
         snprintf(label, sizeof label, "source%zu.labels", i);
         if (!st && s->sources[i].labels)
             st = tfg_manifest_input_file(&m, label, s->sources[i].labels, err);

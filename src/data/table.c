@@ -2,6 +2,7 @@
 #include "data/table.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,15 +30,31 @@ void tfg_table_free(tfg_table *t)
         col_free(&t->cols[i]);
     free(t->cols);
     free(t->pin);
+    if (t->by_name)
+        tfg_strmap_free(t->by_name);
+    free(t->by_name);
     tfg_table_init(t);
+}
+
+/* The index is current when it holds an entry, or when there are no columns. */
+static bool index_current(const tfg_table *t)
+{
+    return t->by_name && (t->by_name->n || !t->n_cols);
 }
 
 static tfg_column *add_col(tfg_table *t, const char *name, tfg_coltype type)
 {
+    if (!t->by_name) {
+        t->by_name = tfg_xmalloc(sizeof *t->by_name);
+        tfg_strmap_init(t->by_name);
+    }
+    bool current = index_current(t);
     t->cols = tfg_xreallocarray(t->cols, t->n_cols + 1, sizeof *t->cols);
     tfg_column *c = &t->cols[t->n_cols++];
     memset(c, 0, sizeof *c);
     c->name = tfg_xstrdup(name);
+    if (current)
+        tfg_strmap_put(t->by_name, c->name, t->n_cols - 1);
     c->type = type;
     if (type == TFG_COL_NUM) {
         c->num = tfg_xmalloc((t->n_rows ? t->n_rows : 1) * sizeof *c->num);
@@ -63,6 +80,8 @@ tfg_column *tfg_table_add_cat(tfg_table *t, const char *name)
 
 void tfg_table_remove_col(tfg_table *t, size_t index)
 {
+    if (t->by_name)
+        tfg_strmap_clear(t->by_name);
     col_free(&t->cols[index]);
     memmove(&t->cols[index], &t->cols[index + 1], (t->n_cols - index - 1) * sizeof *t->cols);
     t->n_cols--;
@@ -72,6 +91,8 @@ void tfg_table_move_col(tfg_table *t, size_t from, size_t to)
 {
     if (from == to)
         return;
+    if (t->by_name)
+        tfg_strmap_clear(t->by_name);
     tfg_column c = t->cols[from];
     if (from < to)
         memmove(&t->cols[from], &t->cols[from + 1], (to - from) * sizeof c);
@@ -80,12 +101,38 @@ void tfg_table_move_col(tfg_table *t, size_t from, size_t to)
     t->cols[to] = c;
 }
 
+void tfg_table_keep_cols(tfg_table *t, const size_t *keep, size_t k)
+{
+    bool *kept = tfg_xcalloc(t->n_cols + 1, sizeof *kept);
+    tfg_column *cols = tfg_xcalloc(k + 1, sizeof *cols);
+    for (size_t j = 0; j < k; j++) {
+        cols[j] = t->cols[keep[j]];
+        kept[keep[j]] = true;
+    }
+    for (size_t c = 0; c < t->n_cols; c++)
+        if (!kept[c])
+            col_free(&t->cols[c]);
+    free(kept);
+    free(t->cols);
+    t->cols = cols;
+    t->n_cols = k;
+    if (t->by_name)
+        tfg_strmap_clear(t->by_name);
+}
+
 int tfg_table_find(const tfg_table *t, const char *name)
 {
-    for (size_t i = 0; i < t->n_cols; i++)
-        if (!strcmp(t->cols[i].name, name))
-            return (int)i;
-    return -1;
+    if (!t->by_name) { /* a table made by hand, not by add_col: walk it */
+        for (size_t i = 0; i < t->n_cols; i++)
+            if (!strcmp(t->cols[i].name, name))
+                return (int)i;
+        return -1;
+    }
+    if (!index_current(t)) /* t is const; the index it points to is not */
+        for (size_t i = 0; i < t->n_cols; i++)
+            tfg_strmap_put(t->by_name, t->cols[i].name, i);
+    size_t i;
+    return tfg_strmap_get(t->by_name, name, &i) ? (int)i : -1;
 }
 
 const char **tfg_table_names(const tfg_table *t)

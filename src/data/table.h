@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/strmap.h"
 #include "spec/spec.h" /* tfg_split_id */
 
 typedef enum { TFG_COL_NUM = 0, TFG_COL_CAT = 1 } tfg_coltype;
@@ -34,6 +35,9 @@ typedef struct {
     tfg_column *cols;
     uint8_t *pin;      /* per row tfg_split_id, or NULL when no row is pinned */
     uint32_t shape[3]; /* H, W, C when the rows are images (IDX); zeros otherwise */
+    /* private: column name -> index, made with the first column; emptied when columns
+     * are removed or moved and made again by the next lookup */
+    tfg_strmap *by_name;
 } tfg_table;
 
 void tfg_table_init(tfg_table *t);
@@ -44,9 +48,12 @@ void tfg_table_free(tfg_table *t);
 tfg_column *tfg_table_add_num(tfg_table *t, const char *name);
 tfg_column *tfg_table_add_cat(tfg_table *t, const char *name);
 void tfg_table_remove_col(tfg_table *t, size_t index);
+/* Keeps columns keep[0..k) (distinct indexes) in that order and frees the others: one
+ * pass however many go, where removing them one by one would shift the rest each time. */
+void tfg_table_keep_cols(tfg_table *t, const size_t *keep, size_t k);
 /* Moves column `from` to position `to`, shifting the others. */
 void tfg_table_move_col(tfg_table *t, size_t from, size_t to);
-/* Column index by exact name, or -1. */
+/* Column index by exact name (the first, should two share it), or -1; a hash lookup. */
 int tfg_table_find(const tfg_table *t, const char *name);
 /* The names of all columns, NULL-terminated (pointers into t; free the array only). */
 const char **tfg_table_names(const tfg_table *t);

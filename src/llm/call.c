@@ -113,7 +113,18 @@ typedef struct {
     json_t *canonical;
     char *url;
     char *key; /* only between the first attempt and the end of the call */
+    uint64_t t_start; /* when the first attempt began (the run's clock) */
+    int64_t attempt_ms; /* this attempt's timeout: timeout_ms, or less near the deadline */
 } call;
+
+uint64_t tfg_llm_jitter_seed(uint64_t run_seed, uint64_t worker)
+{
+    /* splitmix64's finalizer over both: nearby seeds and workers give unrelated streams */
+    uint64_t z = run_seed ^ (0x9e3779b97f4a7c15ull * (worker + 1));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
 
 static void utc_now(char out[32])
 {
@@ -303,7 +314,7 @@ static void describe(const call *c, const tfg_llm_http_result *h, const char *wh
         snprintf(dst, n, "%s (HTTP %ld from %s)", why, h->status, c->url);
     } else if (h->cls == TFG_LLM_ERR_TIMEOUT && !h->status) {
         snprintf(dst, n, "no reply from %s within %lld ms (%s)", c->url,
-                 (long long)c->b->timeout_ms, h->detail);
+                 (long long)c->attempt_ms, h->detail);
     } else if (!h->body) {
         snprintf(dst, n, "%s: %s", c->url, h->detail);
     } else {
@@ -336,6 +347,22 @@ static bool next_wait(call *c, const tfg_llm_http_result *h, int attempt, uint64
     return true;
 }
 
+static uint64_t elapsed_ms(const call *c)
+{
+    return c->run->clock.now_ms(c->run->clock.user) - c->t_start;
+}
+
+/* False (with why) when waiting `wait` and trying once more would pass the deadline. */
+static bool before_deadline(const call *c, uint64_t wait, char *why, size_t n)
+{
+    uint64_t deadline = (uint64_t)c->b->deadline_ms;
+    if (elapsed_ms(c) + wait < deadline)
+        return true;
+    snprintf(why, n, "; waiting %llu ms more for another attempt would pass the deadline",
+             (unsigned long long)wait);
+    return false;
+}
+
 /* One attempt. Returns 1 to retry, else the call's final status. */
 static int attempt_once(call *c, tfg_llm_reply *r, int attempt, tfg_status *final, tfg_err *err)
 {
@@ -348,8 +375,15 @@ static int attempt_once(call *c, tfg_llm_reply *r, int attempt, tfg_status *fina
     char *body = tfg_llm_http_body(c->b, c->req);
     c->run->used.requests++;
     uint64_t t0 = c->run->clock.now_ms(c->run->clock.user);
+    if (attempt == 1)
+        c->t_start = t0;
+    /* the last attempt before the deadline gets only what is left of it */
+    int64_t left = c->b->deadline_ms - (int64_t)(t0 - c->t_start);
+    c->attempt_ms = left < c->b->timeout_ms ? (left > 1 ? left : 1) : c->b->timeout_ms;
+    int64_t connect_ms = c->b->timeout_connect_ms < c->attempt_ms ? c->b->timeout_connect_ms
+                                                                   : c->attempt_ms;
     tfg_llm_http_result h;
-    tfg_llm_http_post(c->url, body, c->key, c->b->timeout_connect_ms, c->b->timeout_ms, &h);
+    tfg_llm_http_post(c->url, body, c->key, connect_ms, c->attempt_ms, &h);
     free(body);
     r->latency_ms = (double)(c->run->clock.now_ms(c->run->clock.user) - t0);
     r->attempts = attempt;
@@ -365,13 +399,16 @@ static int attempt_once(call *c, tfg_llm_reply *r, int attempt, tfg_status *fina
     h.cls = cls;
     describe(c, &h, why, detail, sizeof detail);
     uint64_t wait = 0;
-    bool again = next_wait(c, &h, attempt, &wait, tail, sizeof tail);
+    bool again = next_wait(c, &h, attempt, &wait, tail, sizeof tail) &&
+                 before_deadline(c, wait, tail, sizeof tail);
     tfg_llm_http_result_free(&h);
     if (!again) {
         size_t n = strlen(detail);
-        if (tfg_llm_retryable(cls))
-            snprintf(detail + n, sizeof detail - n, "%s (attempt %d of %lld)", tail, attempt,
-                     (long long)c->b->retries + 1);
+        if (tfg_llm_retryable(cls)) /* how long the call waited in all, against its cap */
+            snprintf(detail + n, sizeof detail - n,
+                     "%s (attempt %d of %lld; %.1f s in all, deadline_ms %lld)", tail, attempt,
+                     (long long)c->b->retries + 1, (double)elapsed_ms(c) / 1000.0,
+                     (long long)c->b->deadline_ms);
         else /* retrying would get the same answer, and cost again */
             snprintf(detail + n, sizeof detail - n, " (attempt %d; not retried)", attempt);
         *final = fail(c, r, cls, attempt, h.status, detail, err);
@@ -475,7 +512,7 @@ tfg_status tfg_llm_call(tfg_llm_run *run, const char *backend, const tfg_llm_req
     tfg_status st = check_request(req, err);
     if (st)
         return st;
-    call c = {run, b, req, tfg_llm_canonical_request(b, req), NULL, NULL};
+    call c = {run, b, req, tfg_llm_canonical_request(b, req), NULL, NULL, 0, b->timeout_ms};
     tfg_llm_request_hash(c.canonical, reply->hash);
     tfg_err local;
     st = dispatch(&c, reply, err ? err : &local);

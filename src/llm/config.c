@@ -29,6 +29,7 @@ static void backend_init(tfg_llm_backend *b, const char *name, tfg_llm_type type
     b->timeout_connect_ms = TFG_LLM_TIMEOUT_CONNECT_MS;
     b->timeout_ms = TFG_LLM_TIMEOUT_MS;
     b->retries = TFG_LLM_RETRIES;
+    b->deadline_ms = TFG_LLM_DEADLINE_MS;
 }
 
 static void backend_free(tfg_llm_backend *b)
@@ -134,6 +135,8 @@ static tfg_status parse_numbers(const json_t *o, tfg_llm_backend *b, const tfg_j
         st = tfg_jget_int(o, "timeout_ms", false, 1, 3600000, &b->timeout_ms, c, err);
     if (!st)
         st = tfg_jget_int(o, "retries", false, 0, 20, &b->retries, c, err);
+    if (!st)
+        st = tfg_jget_int(o, "deadline_ms", false, 1, 86400000, &b->deadline_ms, c, err);
     if (st)
         return st;
     b->has_temperature = json_object_get(o, "temperature") != NULL;
@@ -152,7 +155,8 @@ static tfg_status parse_backend(const json_t *o, const char *name, const tfg_jct
 {
     static const char *const keys[] = {"type", "base_url", "model", "key_env",
                                        "timeout_connect_ms", "timeout_ms", "retries",
-                                       "temperature", "max_tokens", "seed", NULL};
+                                       "deadline_ms", "temperature", "max_tokens", "seed",
+                                       NULL};
     if (!json_is_object(o))
         return tfg_err_field(err, TFG_EINPUT, c->file, c->path, "expected an object, got %s",
                              tfg_json_type_name(o));

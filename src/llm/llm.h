@@ -44,6 +44,7 @@ typedef struct {
     int64_t timeout_connect_ms;
     int64_t timeout_ms;      /* one attempt, connect included */
     int64_t retries;         /* extra attempts after the first */
+    int64_t deadline_ms;     /* the whole call: attempts and the waits between them */
     bool has_temperature, has_max_tokens, has_seed;
     double temperature;
     int64_t max_tokens;
@@ -58,6 +59,9 @@ typedef struct {
 #define TFG_LLM_TIMEOUT_CONNECT_MS 10000
 #define TFG_LLM_TIMEOUT_MS 120000
 #define TFG_LLM_RETRIES 3
+/* With the defaults above a call could take (3 + 1) x 120 s plus the waits, about 8 min;
+ * the deadline caps it. */
+#define TFG_LLM_DEADLINE_MS 300000
 
 /* Reads {"NAME": {"type": ..., ...}, ...} (file names the source in messages). A
  * backend named "builtin" of type builtin is always present. */
@@ -199,13 +203,18 @@ typedef struct {
     bool offline;                  /* answer only from the cache (builtin still runs) */
     bool no_cache_read;            /* always ask the backend (still writes the cache) */
     const tfg_llm_clock *clock;    /* NULL: the real monotonic clock and nanosleep */
-    uint64_t jitter_seed;          /* seeds the backoff jitter */
+    uint64_t jitter_seed;          /* seeds the backoff jitter: tfg_llm_jitter_seed() */
     uint64_t retry_after_max_ms;   /* a longer Retry-After fails at once; 0: 60 s */
     uint64_t backoff_base_ms;      /* first backoff; 0: 500 ms */
     uint64_t backoff_max_ms;       /* cap of one backoff; 0: 20 s */
 } tfg_llm_run_opts;
 
 typedef struct tfg_llm_run tfg_llm_run;
+
+/* The jitter seed of one process: the run's seed mixed with the worker's index (0 for a
+ * process of its own), so parallel workers do not retry in lock-step against a
+ * rate-limited server, and a run with the same seed and worker waits the same. */
+uint64_t tfg_llm_jitter_seed(uint64_t run_seed, uint64_t worker);
 
 /* Creates <dir>/llm/ (when dir is set). */
 tfg_status tfg_llm_run_open(tfg_llm_run **out, const tfg_llm_run_opts *opts, tfg_err *err);

@@ -93,8 +93,8 @@ static tfg_status between(const tfg_spec *s, const char *dir, tfg_stage_id from,
 
 /* One run: the stages of `stages` in order in dir; one row each (after the first
  * failure of a chain, the later stages are not run and count as failed). */
-static json_t *one_run(const bench_ctx *b, const char *dir, const tfg_stage_id *stages,
-                       size_t n_stages, int run)
+static json_t *one_run(const bench_ctx *b, int worker, const char *dir,
+                       const tfg_stage_id *stages, size_t n_stages, int run)
 {
     json_t *rows = json_array();
     tfg_err err;
@@ -108,7 +108,8 @@ static json_t *one_run(const bench_ctx *b, const char *dir, const tfg_stage_id *
                          .test_labels_file = b->test ? b->test->labels : NULL,
                          .spec_out = spec_out, .epochs = b->o->epochs,
                          .train_cache = b->train_cache,
-                         .sketch_samples = b->o->sketch_samples};
+                         .sketch_samples = b->o->sketch_samples,
+                         .worker = (uint64_t)worker};
     tfg_status st = tfg_pilot_open(&p, &po, &err);
     for (size_t i = 0; i < n_stages; i++) {
         const char *name = tfg_stage_name(stages[i]);
@@ -144,7 +145,7 @@ static size_t chain(tfg_stage_id *out)
     return n;
 }
 
-static tfg_status job_run(const bench_ctx *b, const job *jb, tfg_err *err)
+static tfg_status job_run(const bench_ctx *b, int worker, const job *jb, tfg_err *err)
 {
     tfg_status st = tfg_rmtree(jb->dir, err);
     if (!st) st = tfg_mkdirs(jb->dir, err);
@@ -162,7 +163,7 @@ static tfg_status job_run(const bench_ctx *b, const job *jb, tfg_err *err)
             st = link_prereq(b, jb->dir, pre[i], err);
     if (st)
         return st;
-    json_t *rows = one_run(b, jb->dir, stages, n, jb->run);
+    json_t *rows = one_run(b, worker, jb->dir, stages, n, jb->run);
     char *path = tfg_path_join(jb->dir, "bench-run.json");
     st = tfg_json_write_file(path, rows, err);
     free(path);
@@ -176,7 +177,7 @@ static tfg_status run_jobs(const bench_ctx *b, const job *v, size_t n, int jobs,
 {
     if (jobs <= 1) {
         for (size_t i = 0; i < n; i++) {
-            tfg_status st = job_run(b, &v[i], err);
+            tfg_status st = job_run(b, 0, &v[i], err);
             if (st)
                 return st;
             tfg_progress_update(progress, "bench", i + 1, n);
@@ -190,7 +191,7 @@ static tfg_status run_jobs(const bench_ctx *b, const job *v, size_t n, int jobs,
         if (pids[w] == 0) {
             tfg_err e;
             for (size_t i = (size_t)w; i < n; i += (size_t)jobs)
-                if (job_run(b, &v[i], &e))
+                if (job_run(b, w, &v[i], &e))
                     _exit(1);
             _exit(0);
         }

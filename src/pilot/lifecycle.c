@@ -255,6 +255,11 @@ tfg_status tfg_lifecycle_run(const tfg_stage_desc *d, const tfg_spec *s,
 {
     memset(r, 0, sizeof *r);
     r->stage = d->id;
+    /* A killed run's staging (and the scratch inside it) goes now, also when the stage
+     * turns out to be up to date and never stages again. */
+    tfg_status swept = tfg_stage_sweep(o->out, tfg_stage_name(d->id), err);
+    if (swept)
+        return swept;
     if (d->applies && !d->applies(s, o->out, r->note, sizeof r->note)) {
         r->not_applicable = true;
         return TFG_OK;

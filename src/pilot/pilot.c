@@ -82,6 +82,9 @@ tfg_status tfg_pilot_open(tfg_pilot **out, const tfg_pilot_opts *opts, tfg_err *
     p->log_path = tfg_pilot_log_path(opts->out);
     tfg_llm_run_opts ro = {.dir = opts->out, .config = opts->config, .prices = opts->prices,
                            .budget = opts->budget, .offline = opts->offline};
+    /* per process, yet reproducible: parallel workers do not retry in lock-step */
+    ro.jitter_seed = tfg_llm_jitter_seed(opts->spec ? (uint64_t)opts->spec->seed : 0,
+                                         opts->worker);
     tfg_status st = tfg_mkdirs(opts->out, err);
     if (!st)
         st = tfg_llm_run_open(&p->run, &ro, err);

@@ -43,6 +43,8 @@ typedef struct {
     tfg_llm_budget budget;
     bool offline;                   /* answer only from the LLM cache (builtin still runs) */
     const char *prompts_dir;        /* NULL: tfg_pilot_prompts_default_dir() */
+    uint64_t worker;                /* the worker process's index (bench -j), else 0: with
+                                       the spec's seed it seeds the LLM retry jitter */
     /* spec stage */
     const char *request;            /* the request in plain words */
     const char *data_file;          /* the data the spec must read: a CSV or IDX images */

@@ -23,6 +23,7 @@ void tfg_pilot_policy_default(tfg_pilot_policy *p)
     memset(p, 0, sizeof *p);
     p->attempts = TFG_PILOT_ATTEMPTS;
     p->llm_data = TFG_LLM_DATA_PROFILE;
+    p->builtin_margin = TFG_PILOT_BUILTIN_MARGIN;
 }
 
 void tfg_pilot_policy_free(tfg_pilot_policy *p)
@@ -93,7 +94,7 @@ tfg_status tfg_pilot_policy_parse(const json_t *routing, const char *file,
                                   tfg_err *err)
 {
     /* the routed stages (those with a pilot entry), the old name of one, the settings */
-    const char *keys[TFG_STAGE_COUNT + 5];
+    const char *keys[TFG_STAGE_COUNT + 6];
     size_t nk = 0;
     for (int i = 0; i < TFG_STAGE_COUNT; i++)
         if (tfg_pilot_stage_for((tfg_stage_id)i))
@@ -103,6 +104,7 @@ tfg_status tfg_pilot_policy_parse(const json_t *routing, const char *file,
     keys[nk++] = "attempts";
     keys[nk++] = "llm_data";
     keys[nk++] = "min_accuracy";
+    keys[nk++] = "builtin_margin";
     keys[nk] = NULL;
     tfg_pilot_policy_default(p);
     if (!routing)
@@ -116,6 +118,8 @@ tfg_status tfg_pilot_policy_parse(const json_t *routing, const char *file,
     if (!st) st = tfg_jget_int(routing, "attempts", false, 1, 50, &attempts, &c, err);
     if (!st) st = tfg_jget_enum(routing, "llm_data", false, llm_data_names, &llm_data, &c, err);
     if (!st) st = tfg_jget_num(routing, "min_accuracy", false, 0, 1, &p->min_accuracy, &c, err);
+    if (!st)
+        st = tfg_jget_num(routing, "builtin_margin", false, 0, 1, &p->builtin_margin, &c, err);
     if (!st && json_object_get(routing, "train") && json_object_get(routing, "model"))
         st = tfg_err_field(err, TFG_EINPUT, file, "routing.model",
                            "\"model\" is the old name of \"train\"; give one of them");

@@ -29,7 +29,14 @@ typedef struct {
     tfg_llm_data llm_data;   /* what data context prompts may carry (default profile) */
     double min_accuracy;     /* train stage floor on the validation split (0: none beyond
                                 beating the most common class) */
+    double builtin_margin;   /* and a proposal's floor is the builtin chooser's validation
+                                accuracy minus this (default TFG_PILOT_BUILTIN_MARGIN;
+                                1 turns it off) */
 } tfg_pilot_policy;
+
+/* 5 points: a proposal may be smaller or faster than the builtin's network, not much
+ * worse (issue 22: 68 % was accepted where the builtin reaches 100 %). */
+#define TFG_PILOT_BUILTIN_MARGIN 0.05
 
 /* "routing": {"spec": ["cheap", "builtin"], "data": [...], "train": [...],
  * "quantize": [...], "sketch": [...], "attempts": 5, "llm_data": "profile",

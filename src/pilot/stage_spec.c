@@ -871,14 +871,31 @@ static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
 
 /* ---- the validator ------------------------------------------------------------------- */
 
-static bool host_path(const char *path)
+/* A name that reaches past the project: a URL ("https://...", "file:..."), a system or
+ * home folder, a parent reference, or an absolute path outside the folder of the spec
+ * being written (file). */
+static bool host_path(const char *path, const char *file)
 {
     static const char *const roots[] = {"/etc/", "/proc/", "/sys/", "/dev/", "/root/", "/boot/",
                                         "/var/", "/home/", "~", NULL};
     for (size_t i = 0; roots[i]; i++)
         if (!strncmp(path, roots[i], strlen(roots[i])))
             return true;
-    return strstr(path, "..") != NULL;
+    size_t scheme = 0;
+    while (isalpha((unsigned char)path[scheme]) || path[scheme] == '+' || path[scheme] == '-')
+        scheme++;
+    if (scheme > 1 && path[scheme] == ':')
+        return true; /* "https:", "file:", "ftp:" (one letter would be a DOS drive) */
+    if (strstr(path, ".."))
+        return true;
+    if (path[0] != '/')
+        return false;
+    char *abs_file = tfg_path_absolute(file), *dir = tfg_path_dirname(abs_file);
+    size_t n = strlen(dir);
+    bool inside = !strncmp(path, dir, n) && (path[n] == '/' || !strcmp(dir, "/"));
+    free(dir);
+    free(abs_file);
+    return !inside;
 }
 
 /* The role of the file a proposal names (resolved beside the proposal, as the spec
@@ -923,10 +940,10 @@ static tfg_pilot_class check_paths(const json_t *sources, const spec_state *st,
             char fp[64];
             snprintf(fp, sizeof fp, "data.sources[%zu].%s", i, keys[k]);
             char *given = given_text(st);
-            if (host_path(path)) {
+            if (host_path(path, file)) {
                 tfg_err_field(err, TFG_ECHECK, file, fp,
-                              "'%s' is a host path the user did not give; the spec may read "
-                              "only %s",
+                              "'%s' reaches past the project (a host path or a URL); the "
+                              "spec may read only %s",
                               path, given);
                 free(given);
                 return TFG_PILOT_UNSAFE;
@@ -1075,6 +1092,26 @@ static tfg_pilot_class check_sources(const json_t *j, const spec_state *st, cons
     return cls;
 }
 
+/* The architecture is the train stage's to propose, inline: a proposed spec naming an
+ * architecture file reads a file the user did not give (unsafe when it reaches past the
+ * project, as "/etc/passwd" does). */
+static tfg_pilot_class check_model(const json_t *j, const char *file, tfg_err *err)
+{
+    const char *arch = json_string_value(json_object_get(json_object_get(j, "model"), "arch"));
+    if (!arch)
+        return TFG_PILOT_OK;
+    if (host_path(arch, file)) {
+        tfg_err_field(err, TFG_ECHECK, file, "model.arch",
+                      "'%s' is a host path: a proposal may not point outside the project",
+                      arch);
+        return TFG_PILOT_UNSAFE;
+    }
+    tfg_err_field(err, TFG_EINPUT, file, "model.arch",
+                  "'%s' is not a file the user gave; give the architecture inline or leave "
+                  "model out (the train stage chooses one)", arch);
+    return TFG_PILOT_SPEC;
+}
+
 /* Budgets over the board's flash or RAM are a budget failure, not a schema one. */
 static tfg_pilot_class check_budgets(const json_t *j, const tfg_boards *bs, const char *file,
                                      tfg_err *err)
@@ -1108,6 +1145,13 @@ static tfg_pilot_class check_label(const tfg_spec *s, const tfg_table *t, tfg_er
     if (s->task != TFG_TASK_CLASSIFICATION || !s->label)
         return TFG_PILOT_OK;
     int i = tfg_table_find(t, s->label);
+    if (i >= 0 && t->cols[i].type == TFG_COL_CAT && s->class_names) {
+        tfg_err_field(err, TFG_EINPUT, s->path, "data.classes",
+                      "names the classes of an integer label, but the label '%s' is "
+                      "categorical: its own values are the class names; remove data.classes",
+                      s->label);
+        return TFG_PILOT_SPEC;
+    }
     if (i < 0 || t->cols[i].type != TFG_COL_NUM)
         return TFG_PILOT_OK;
     const tfg_column *c = &t->cols[i];
@@ -1132,7 +1176,7 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
     if (tfg_pilot_extract_json(reply, &j, err))
         return TFG_OK;
     const char *file = o->spec_out;
-    if ((*cls = check_sources(j, st, file, err)) ||
+    if ((*cls = check_sources(j, st, file, err)) || (*cls = check_model(j, file, err)) ||
         (*cls = check_budgets(j, o->boards, file, err))) {
         json_decref(j);
         return TFG_OK;

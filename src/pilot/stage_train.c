@@ -32,6 +32,11 @@ typedef struct {
     json_t *summary;
     tfg_arch_need need;
     double majority; /* the most common class's share of the validation split */
+    /* the builtin chooser's network and its validation accuracy, once trained: the
+     * default floor of a proposal (routing.builtin_margin below it) */
+    char *builtin_text; /* arch.json as the chooser wrote it: the builtin's reply */
+    json_t *builtin_arch;
+    double builtin_acc;
 } train_state;
 
 static tfg_status read_need(train_state *st, const tfg_spec *s, tfg_err *err)
@@ -107,13 +112,18 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
 static void done(void *state)
 {
     train_state *st = state;
-    if (st)
+    if (st) {
         json_decref(st->summary);
+        json_decref(st->builtin_arch);
+        free(st->builtin_text);
+    }
     free(st);
 }
 
+static double val_accuracy(const json_t *report);
+
 /* The chooser trains in <out>/llm/builtin-train, whose data/ is the run's. */
-static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
+static tfg_status builtin_train(tfg_pilot *p, train_state *ts, tfg_err *err)
 {
     const tfg_pilot_opts *o = tfg_pilot_options(p);
     char *scratch = tfg_xasprintf("%s/llm/builtin-train", o->out);
@@ -134,9 +144,16 @@ static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
     }
     if (!st) {
         char *arch = tfg_path_join(r.dir, "arch.json");
+        json_decref(ts->builtin_arch);
+        free(ts->builtin_text);
+        ts->builtin_arch = NULL;
+        ts->builtin_text = NULL;
         size_t len;
-        st = tfg_read_file(arch, (size_t)1 << 24, reply, &len, err);
+        st = tfg_read_file(arch, (size_t)1 << 24, &ts->builtin_text, &len, err);
+        if (!st)
+            st = tfg_json_load_buf(ts->builtin_text, len, arch, &ts->builtin_arch, err);
         free(arch);
+        ts->builtin_acc = val_accuracy(r.report);
     }
     tfg_train_outcome_free(&r);
     tfg_err e2;
@@ -144,7 +161,15 @@ static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
     free(scratch);
     free(data);
     free(link);
-    (void)state;
+    return st;
+}
+
+static tfg_status builtin(tfg_pilot *p, void *state, char **reply, tfg_err *err)
+{
+    train_state *ts = state;
+    tfg_status st = builtin_train(p, ts, err);
+    if (!st)
+        *reply = tfg_xstrdup(ts->builtin_text);
     return st;
 }
 
@@ -230,7 +255,7 @@ static double val_accuracy(const json_t *report)
 }
 
 static tfg_pilot_class check_accuracy(const json_t *report, const train_state *st,
-                                      double floor_, tfg_err *err)
+                                      double floor_, double builtin_floor, tfg_err *err)
 {
     if (!st->need.classification)
         return TFG_PILOT_OK;
@@ -249,15 +274,47 @@ static tfg_pilot_class check_accuracy(const json_t *report, const train_state *s
                     100 * acc, 100 * floor_);
         return TFG_PILOT_SILENT;
     }
+    if (acc < builtin_floor - 1e-9) {
+        tfg_err_set(err, TFG_ECHECK,
+                    "the network trains to %.2f %% on the validation split, below the floor "
+                    "of %.2f %%: the builtin chooser's network reaches %.2f %%, and a "
+                    "proposal may fall short of it by routing.builtin_margin (%.2f points) "
+                    "at most",
+                    100 * acc, 100 * builtin_floor, 100 * st->builtin_acc,
+                    100 * (st->builtin_acc - builtin_floor));
+        return TFG_PILOT_SILENT;
+    }
     return TFG_PILOT_OK;
 }
 
-static tfg_status train(tfg_pilot *p, const json_t *arch, const train_state *st,
+/* The floor a proposal's validation accuracy must reach besides min_accuracy: the
+ * builtin chooser's minus routing.builtin_margin (the builtin's training is cached, so
+ * this costs one training per data set); none for the builtin's own network. */
+static tfg_status builtin_floor(tfg_pilot *p, const json_t *arch, train_state *st,
+                                double *floor_, tfg_err *err)
+{
+    const tfg_pilot_opts *o = tfg_pilot_options(p);
+    *floor_ = 0;
+    if (!st->need.classification || o->policy->builtin_margin >= 1)
+        return TFG_OK;
+    tfg_status s = st->builtin_arch ? TFG_OK : builtin_train(p, st, err);
+    if (s)
+        return tfg_err_prefix(err, "training the builtin chooser's network for the floor");
+    if (!json_equal((json_t *)arch, st->builtin_arch))
+        *floor_ = st->builtin_acc - o->policy->builtin_margin;
+    return TFG_OK;
+}
+
+static tfg_status train(tfg_pilot *p, const json_t *arch, train_state *st,
                         tfg_pilot_class *cls, tfg_err *err)
 {
     const tfg_pilot_opts *o = tfg_pilot_options(p);
+    double bfloor = 0;
+    tfg_status s = builtin_floor(p, arch, st, &bfloor, err);
+    if (s)
+        return s;
     char *af = tfg_pilot_proposal_path(p, "train");
-    tfg_status s = tfg_json_write_file(af, arch, err);
+    s = tfg_json_write_file(af, arch, err);
     tfg_train_outcome r;
     memset(&r, 0, sizeof r);
     if (!s) {
@@ -269,7 +326,7 @@ static tfg_status train(tfg_pilot *p, const json_t *arch, const train_state *st,
         } else if (s == TFG_ECHECK) {
             *cls = TFG_PILOT_SILENT, s = TFG_OK;
         } else if (!s) {
-            *cls = check_accuracy(r.report, st, o->policy->min_accuracy, err);
+            *cls = check_accuracy(r.report, st, o->policy->min_accuracy, bfloor, err);
             if (*cls) {
                 tfg_err e2;
                 tfg_rmtree(r.dir, &e2);
@@ -294,12 +351,13 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
     tfg_status s = TFG_OK;
     tfg_graph g;
     memset(&g, 0, sizeof g);
-    if (!json_is_object(arch) || !json_is_array(json_object_get(arch, "layers"))) {
+    /* what points at the host is unsafe whatever its shape ({"arch": "/etc/passwd"}) */
+    if (tfg_pilot_scan_unsafe(j, "arch.json", err)) {
+        *cls = TFG_PILOT_UNSAFE;
+    } else if (!json_is_object(arch) || !json_is_array(json_object_get(arch, "layers"))) {
         tfg_err_set(err, TFG_EINPUT,
                     "the reply is not an architecture: expected {\"input\": [...], "
                     "\"layers\": [...]}");
-    } else if (tfg_pilot_scan_unsafe(j, "arch.json", err)) {
-        *cls = TFG_PILOT_UNSAFE;
     } else if ((*cls = check_input(arch, st, err))) {
         /* rejected: misuse */
     } else if (tfg_graph_from_json(arch, "arch.json", &st->need.input, 0, &g, err)) {

@@ -436,10 +436,37 @@ static tfg_status publish_failed(const char *out, const json_t *report, tfg_err 
     return st;
 }
 
+/* int8 softmax (TFLite's reference kernel, which the device runs too) sums the exps of a
+ * row in Q12.19 and needs that sum below 2^9: each exp is at most 1, so 511 classes
+ * always fit, and more fail on any input whose scores are close (the kernel refuses it,
+ * TFLite aborts). Refused here, up front, with the class count as the cause. */
+#define SOFTMAX_MAX_DEPTH 511
+
+static tfg_status check_softmax(const tfg_graph *g, tfg_err *err)
+{
+    for (size_t i = 0; i < g->n_layers; i++) {
+        const tfg_layer *L = &g->layers[i];
+        size_t depth = 0;
+        if (L->kind == TFG_LAYER_SOFTMAX && g->tensors[L->out].rank > 0)
+            depth = g->tensors[L->out].dim[g->tensors[L->out].rank - 1];
+        if (depth > SOFTMAX_MAX_DEPTH)
+            return tfg_err_set(err, TFG_EINPUT,
+                               "the model's softmax '%s' spreads over %zu classes, more than "
+                               "the %d an int8 softmax can sum (TFLite's kernel, which the "
+                               "device runs, overflows on close scores past that); merge "
+                               "classes to at most %d", L->name, depth, SOFTMAX_MAX_DEPTH,
+                               SOFTMAX_MAX_DEPTH);
+    }
+    return TFG_OK;
+}
+
 static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, inputs *in,
                       const qopts *q, tfg_manifest *m, tfg_quantize_outcome *r, tfg_err *err)
 {
     double t0 = tfg_now();
+    tfg_status sm = check_softmax(&in->g, err);
+    if (sm)
+        return sm;
     size_t n = (size_t)q->samples < in->train.rows ? (size_t)q->samples : in->train.rows;
     if (n == 0)
         return tfg_err_set(err, TFG_EINPUT, "the training split is empty: nothing to "

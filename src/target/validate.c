@@ -279,7 +279,8 @@ static tfg_status run(const tfg_spec *s, const tfg_validate_opts *o, const tfg_b
             tfg_progress_update(o->progress, "emulated run", 0, 1);
         tfg_fw_run_opts ro = {.target = &t, .elf = fw.elf, .link = fw.link,
                               .inputs = (const int8_t *)v->inputs, .n = n, .input_bytes = ib,
-                              .output_bytes = ob};
+                              .output_bytes = ob, .work_dir = sd.dir};
+        /* the request file in the staging directory: a kill leaves nothing in /tmp */
         st = tfg_fw_run(&ro, &res, err);
     }
     tfg_progress_finish(o->progress);

@@ -37,10 +37,29 @@ newcase inf;        { good_rows; printf '1,Inf,x\n'; } >"$D/data.csv"; expect_ba
 newcase longline
 { printf 'a,b,y\n1,2,'; head -c 1048576 /dev/zero | tr '\0' 'x'; printf '\n'; } >"$D/data.csv"
 expect_bad 3 "data.csv:2" "limit"
+# A 3 GB file (sparse: no disk) is refused by its size before it is hashed or read: the
+# run's peak memory stays far below the file (reading it first took 4.4 GB; issue 22).
+newcase huge;       good_rows >"$D/data.csv"; truncate -s 3G "$D/data.csv"
+run python3 -c 'import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:]).returncode
+kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+open(sys.argv[-1] + ".rss", "w").write(str(kb))
+sys.exit(rc)' "$TFG_BIN" data "$D/spec.json" --out "$D/run"
+expect_rc 3
+expect_one_error
+expect_err "data.csv: larger than the 2048 MiB limit"
+ok; rss=$(cat "$D/run.rss")
+[ "$rss" -lt 1048576 ] || fail "peak memory $rss KiB: the file was read"
+ok; [ ! -e "$D/run/data" ] || fail "$D: artifacts left behind"
+rm -f "$D/data.csv"
 # invalid UTF-8 is an error when the source says UTF-8 (else it is read as Windows-1252)
 newcase utf8;       { good_rows; printf '1,2,\xc3\x28\n'; } >"$D/data.csv"
 sed -i 's/"data.csv"}/"data.csv", "encoding": "utf-8"}/' "$D/spec.json"; expect_bad 3 "data.csv:12" "UTF-8"
 newcase quote;      { good_rows; printf '1,2,"open\n'; } >"$D/data.csv"; expect_bad 3 "data.csv:12"
+# data.classes names integer classes: with a categorical label it is refused, not ignored
+newcase classescat; good_rows >"$D/data.csv"
+sed -i 's/"features"/"classes": ["z", "x"], "features"/' "$D/spec.json"
+expect_bad 3 "data.classes" "the label 'y' is categorical"
 newcase nolabel;    { good_rows; } | sed 's/^a,b,y$/a,b,why/' >"$D/data.csv"; expect_bad 3 "data.label" "no column 'y'"
 newcase onefeature; good_rows >"$D/data.csv"; sed -i 's/"b"\]/"bb"]/' "$D/spec.json"; expect_bad 3 "data.features[1]" "did you mean 'b'"
 newcase oneclass;   good_rows | sed 's/,z$/,x/' >"$D/data.csv";      expect_bad 3 "only one class"

@@ -140,4 +140,31 @@ expect_rc 0
 ok; [ "$(json_get "$R/quantize/report.json" "j['result']")" = passed ] && \
   [ -f "$R/quantize/model.tflite" ] && [ -f "$R/quantize/manifest.json" ] ||
   fail "a passing gate did not publish the stage"
+
+# 1,000 classes: int8 softmax sums at most 511 scores, so quantize refuses the model up
+# front and names the class count as the cause (issue 22), not a kernel's "parameter
+# out of range" on some row.
+K=$T/k1000
+mkdir -p "$K"
+python3 - "$K/d.csv" <<'PY'
+import random, sys
+r = random.Random(1)
+with open(sys.argv[1], "w") as f:
+    f.write("a,b,y\n")
+    for i in range(3000):
+        f.write("%f,%f,%d\n" % (i % 1000 + r.random() * 0.1, r.random(), i % 1000))
+PY
+cat >"$K/spec.json" <<'JSON'
+{"name": "k1000", "task": "classification", "board": "arduino_nano_33_ble_sense",
+ "data": {"sources": [{"path": "d.csv"}], "label": "y"}, "training": {"epochs": 1},
+ "seed": 1}
+JSON
+run "$TFG_BIN" -q data "$K/spec.json" --out "$K/run"
+expect_rc 0
+run "$TFG_BIN" -q train "$K/spec.json" --out "$K/run"
+expect_rc 0
+run "$TFG_BIN" quantize "$K/spec.json" --out "$K/run"
+expect_rc 3
+expect_one_error
+expect_err "spreads over 1000 classes, more than the 511 an int8 softmax can sum"
 finish

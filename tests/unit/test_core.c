@@ -24,6 +24,7 @@
 #include "core/progress.h"
 #include "core/resource.h"
 #include "core/rng.h"
+#include "core/strmap.h"
 #include "core/strutil.h"
 
 static char tmpdir[64];
@@ -828,6 +829,33 @@ static void setup(void)
     }
 }
 
+/* The string map: every key found with its value after growing, the first of two equal
+ * keys kept, absent keys and NULL not found, a cleared map empty and usable again. */
+static void test_strmap(void)
+{
+    enum { N = 5000 };
+    static char keys[N][16];
+    tfg_strmap m;
+    tfg_strmap_init(&m);
+    CHECK(!tfg_strmap_get(&m, "a", NULL));
+    for (size_t i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%zu", i);
+        CHECK(tfg_strmap_put(&m, keys[i], i));
+    }
+    CHECK_INT((int)m.n, N);
+    CHECK(!tfg_strmap_put(&m, "k17", 99)); /* a copy of a key: the first value stays */
+    size_t bad = 0, v = 0;
+    for (size_t i = 0; i < N; i++)
+        bad += !tfg_strmap_get(&m, keys[i], &v) || v != i;
+    CHECK_MSG(bad == 0, "%zu keys lost or wrong", bad);
+    CHECK(!tfg_strmap_get(&m, "k5000", NULL));
+    CHECK(!tfg_strmap_get(&m, NULL, NULL));
+    tfg_strmap_clear(&m);
+    CHECK(m.n == 0 && !tfg_strmap_get(&m, "k1", NULL));
+    CHECK(tfg_strmap_put(&m, "k1", 7) && tfg_strmap_get(&m, "k1", &v) && v == 7);
+    tfg_strmap_free(&m);
+}
+
 static void cleanup(void)
 {
     tfg_rmtree(tmpdir, NULL);
@@ -836,4 +864,4 @@ static void cleanup(void)
 TFG_TEST_MAIN(setup, test_error, test_error_truncation, test_strutil, test_json_load,
               test_json_getters, test_json_keys, test_io_read, test_io_atomic, test_paths,
               test_stagedir, test_hash, test_rng, test_proc_basic, test_proc_limits, test_resource,
-              cleanup)
+              test_strmap, cleanup)

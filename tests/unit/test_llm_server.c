@@ -613,8 +613,104 @@ static void setup(void)
     setenv("TFG_TEST_LLM_KEY", FAKE_KEY, 1);
 }
 
+/* The backend "srv" of the env's config. */
+static tfg_llm_backend *backend_srv(env *e)
+{
+    for (size_t i = 0; i < e->cfg.n; i++)
+        if (!strcmp(e->cfg.v[i].name, "srv"))
+            return &e->cfg.v[i];
+    CHECK(!"no backend srv");
+    return &e->cfg.v[0];
+}
+
+/* deadline_ms caps a call (issue 22): with 10 retries against a server that keeps
+ * answering 500, the call stops once the next wait would pass the deadline, and says how
+ * long it waited in all. The default is known and documented in llm.h. */
+static void test_deadline_retries(void)
+{
+    env e;
+    env_open(&e, "{\"steps\": [{\"fault\": \"status\", \"status\": 500, "
+                 "\"repeat\": 11}]}", 3000, 10);
+    CHECK_INT(backend_srv(&e)->deadline_ms, TFG_LLM_DEADLINE_MS);
+    /* the config (and so a spec's backends section) knows the key */
+    json_t *j = json_loads("{\"x\": {\"type\": \"openai\", \"base_url\": \"http://h:1\", "
+                           "\"model\": \"m\", \"deadline_ms\": 2500}}", 0, NULL);
+    tfg_llm_config cfg;
+    tfg_err perr;
+    CHECK_MSG(tfg_llm_config_parse(j, "c.json", &cfg, &perr) == TFG_OK, "%s", perr.msg);
+    for (size_t i = 0; i < cfg.n; i++)
+        if (!strcmp(cfg.v[i].name, "x"))
+            CHECK_INT(cfg.v[i].deadline_ms, 2500);
+    tfg_llm_config_free(&cfg);
+    json_object_set_new(json_object_get(j, "x"), "deadline_ms", json_integer(0));
+    CHECK(tfg_llm_config_parse(j, "c.json", &cfg, &perr) == TFG_EINPUT);
+    CHECK_HAS(perr.msg, "x.deadline_ms");
+    tfg_llm_config_free(&cfg);
+    json_decref(j);
+    backend_srv(&e)->deadline_ms = 2500;
+    tfg_llm_reply r;
+    tfg_err err;
+    CHECK(ask(&e, "srv", "hello", &r, &err) == TFG_EPROC);
+    CHECK_INT(r.error_class, TFG_LLM_ERR_SERVER);
+    /* waits [250,500] + [500,1000] + [1000,2000]: the third always passes 2.5 s */
+    CHECK_MSG(r.attempts >= 2 && r.attempts <= 3, "%d attempts", r.attempts);
+    uint64_t slept = 0;
+    for (int i = 0; i < e.clk.n; i++)
+        slept += e.clk.sleeps[i];
+    CHECK_MSG(slept < 2500, "slept %llu ms, past the deadline", (unsigned long long)slept);
+    CHECK_HAS(err.msg, "would pass the deadline");
+    CHECK_HAS(err.msg, "s in all, deadline_ms 2500)");
+    CHECK_HAS(err.msg, "of 11;");
+    env_close(&e);
+}
+
+/* A stalled server: the last attempt gets only what is left of the deadline, and the
+ * error says so (timeout_ms is 10 s; the deadline 600 ms). */
+static void test_deadline_stall(void)
+{
+    env e;
+    env_open(&e, "{\"steps\": [{\"fault\": \"stall\", \"seconds\": 4, \"repeat\": 3}]}",
+             10000, 2);
+    backend_srv(&e)->deadline_ms = 600;
+    tfg_llm_reply r;
+    tfg_err err;
+    CHECK(ask(&e, "srv", "hello", &r, &err) == TFG_ETIMEOUT);
+    CHECK_INT(r.error_class, TFG_LLM_ERR_TIMEOUT);
+    CHECK_INT(r.attempts, 1);
+    CHECK_HAS(err.msg, "within 600 ms");
+    CHECK_HAS(err.msg, "deadline_ms 600)");
+    env_close(&e);
+}
+
+/* The retry jitter is seeded per process (issue 22): the same run seed and worker wait
+ * the same, another worker waits otherwise. */
+static void test_jitter_per_worker(void)
+{
+    CHECK(tfg_llm_jitter_seed(42, 0) == tfg_llm_jitter_seed(42, 0));
+    CHECK(tfg_llm_jitter_seed(42, 0) != tfg_llm_jitter_seed(42, 1));
+    CHECK(tfg_llm_jitter_seed(42, 1) != tfg_llm_jitter_seed(43, 1));
+    uint64_t waits[3][3];
+    const uint64_t workers[3] = {0, 0, 1};
+    for (int k = 0; k < 3; k++) {
+        env e;
+        env_open(&e, "{\"steps\": [{\"fault\": \"status\", \"status\": 500, "
+                     "\"repeat\": 4}]}", 3000, 3);
+        e.opts.jitter_seed = tfg_llm_jitter_seed(42, workers[k]);
+        tfg_llm_reply r;
+        tfg_err err;
+        CHECK(ask(&e, "srv", "hello", &r, &err) == TFG_EPROC);
+        CHECK_INT(e.clk.n, 3);
+        for (int i = 0; i < 3; i++)
+            waits[k][i] = e.clk.sleeps[i];
+        env_close(&e);
+    }
+    CHECK(!memcmp(waits[0], waits[1], sizeof waits[0]));
+    CHECK(memcmp(waits[0], waits[2], sizeof waits[0]) != 0);
+}
+
 TFG_TEST_MAIN(setup, test_ok_tokens_cost, test_429_then_ok, test_503_retry_after,
               test_retry_after_too_long, test_500_exhausted, test_faults_not_retried,
               test_transient_then_ok, test_stall_timeout, test_no_usage_estimated, test_ollama,
               test_budget, test_cache_replay, test_retry_after_real, test_key_hygiene,
-              test_key_echo_in_reply, test_trace_summary)
+              test_key_echo_in_reply, test_trace_summary, test_deadline_retries,
+              test_deadline_stall, test_jitter_per_worker)

@@ -408,6 +408,52 @@ static void test_escalation(void)
     env_close(&e);
 }
 
+/* The default floor of a proposal (issue 22): the builtin chooser's validation accuracy
+ * minus routing.builtin_margin. On fruit the builtin reaches 100 %; with a margin of 2
+ * points a network squeezed through two one-unit ReLU layers (about 96 %) is refused as
+ * silent, naming the builtin's figure, and the 3-8-3 MLP after it is accepted. */
+static void test_builtin_floor(void)
+{
+    env e;
+    env_open(&e);
+    prerequisites(&e, "train");
+    static const char weak[] =
+        "```json\n{\"input\": [3], \"layers\": [{\"type\": \"dense\", \"units\": 1, "
+        "\"activation\": \"relu\"}, {\"type\": \"dense\", \"units\": 1, \"activation\": "
+        "\"relu\"}, {\"type\": \"dense\", \"units\": 3}, {\"type\": \"softmax\"}]}\n```\n";
+    json_t *corpus = load_corpus("train");
+    json_t *steps = json_pack("[{s:s, s:[i,i]}, {s:s, s:[i,i]}]", "content", weak, "usage",
+                              100, 20, "content",
+                              json_string_value(json_object_get(corpus, "correct")), "usage",
+                              100, 20);
+    json_t *sj = json_pack("{s:o}", "steps", steps);
+    char *script = json_dumps(sj, 0);
+    json_decref(sj);
+    env_server(&e, script, "train", 2);
+    free(script);
+    CHECK(e.pol.builtin_margin == TFG_PILOT_BUILTIN_MARGIN);
+    e.pol.builtin_margin = 0.02;
+    tfg_pilot_result r;
+    tfg_err err;
+    CHECK_MSG(run_stage(&e, "train", false, &r, &err) == TFG_OK, "%s", err.msg);
+    CHECK_MSG(r.ok && !strcmp(r.backend, "srv"), "accepted by '%s'", r.backend);
+    CHECK_INT(r.attempts, 2);
+    CHECK_INT(r.classes[TFG_PILOT_SILENT], 1);
+    json_t *log = read_log(e.run);
+    const char *msg = NULL;
+    size_t i;
+    const json_t *rec;
+    json_array_foreach(log, i, rec)
+        if (!msg && !strcmp(json_string_value(json_object_get(rec, "stage")), "train"))
+            msg = json_string_value(json_object_get(rec, "message"));
+    CHECK_HAS(msg ? msg : "", "the builtin chooser's network reaches 100.00 %");
+    CHECK_HAS(msg ? msg : "", "below the floor of 98.00 %");
+    json_decref(log);
+    json_decref(corpus);
+    fx_server_stop(&e.srv);
+    env_close(&e);
+}
+
 static void hash_of(const char *run, const char *name, char out[TFG_SHA256_HEX])
 {
     char *p = tfg_path_join(run, name);
@@ -452,5 +498,6 @@ static void test_replay(void)
     env_close(&e);
 }
 
-TFG_TEST_MAIN(test_corpus_spec, test_corpus_data, test_corpus_train, test_corpus_quantize,
-              test_corpus_sketch, test_sketch_escalation, test_escalation, test_replay)
+TFG_TEST_MAIN(test_builtin_floor, test_corpus_spec, test_corpus_data, test_corpus_train,
+              test_corpus_quantize, test_corpus_sketch, test_sketch_escalation, test_escalation,
+              test_replay)

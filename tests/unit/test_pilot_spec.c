@@ -297,53 +297,72 @@ typedef struct {
     const char *cls, *field, *what;
     const char *sources; /* JSON text with @I@ @L@ @TI@ @TL@ @X@ for the files */
     const char *label;
+    const char *extra; /* more of the spec (", \"model\": ..."), or NULL */
 } fault;
 
 static const fault faults[] = {
     {"spec", "data.sources[0].images", "images and labels swapped",
      "[{\"format\": \"idx\", \"images\": \"@L@\", \"labels\": \"@I@\"}, {\"format\": \"idx\", "
      "\"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
-     "label"},
+     "label", NULL},
     {"unsafe", "data.sources[0].labels", "labels from /etc/passwd",
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"/etc/passwd\"}, {\"format\": "
      "\"idx\", \"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
-     "label"},
+     "label", NULL},
     {"spec", "data.sources[1].labels", "test images with the training labels",
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
      "\"images\": \"@TI@\", \"labels\": \"@L@\", \"split\": \"test\"}]",
-     "label"},
+     "label", NULL},
     {"spec", "data.sources[1].split", "test images not pinned to the test split",
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
      "\"images\": \"@TI@\", \"labels\": \"@TL@\"}]",
-     "label"},
+     "label", NULL},
     {"spec", "data.sources[0].split", "training images as the test split",
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\", \"split\": \"test\"}, "
      "{\"format\": \"idx\", \"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
-     "label"},
+     "label", NULL},
     {"spec", "data.sources", "the test data left out",
-     "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}]", "label"},
+     "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}]", "label", NULL},
     {"spec", "data.sources[0].path", "images read as a CSV",
      "[{\"path\": \"@I@\"}, {\"format\": \"idx\", \"images\": \"@TI@\", \"labels\": \"@TL@\", "
      "\"split\": \"test\"}]",
-     "label"},
+     "label", NULL},
     {"spec", "data.sources[1]", "the training images read twice",
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
      "\"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", \"images\": \"@TI@\", "
      "\"labels\": \"@TL@\", \"split\": \"test\"}]",
-     "label"},
+     "label", NULL},
     {"spec", "data.sources[0].images", "a file the user did not give",
      "[{\"format\": \"idx\", \"images\": \"@X@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
      "\"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
-     "label"},
+     "label", NULL},
     {"spec", "data.label", "a label column images do not have",
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
      "\"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
-     "kind"},
+     "kind", NULL},
+    /* issue 22: what reaches past the project is unsafe, not a mere spec fault */
+    {"unsafe", "data.sources[0].images", "images from a URL",
+     "[{\"format\": \"idx\", \"images\": \"https://example.com/x.gz\", \"labels\": \"@L@\"}, "
+     "{\"format\": \"idx\", \"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
+     "label", NULL},
+    {"unsafe", "data.sources[0].labels", "labels from an absolute path outside the project",
+     "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"/opt/labels.gz\"}, "
+     "{\"format\": \"idx\", \"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
+     "label", NULL},
+    {"unsafe", "model.arch", "the architecture read from /etc/passwd",
+     "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
+     "\"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
+     "label", ", \"model\": {\"arch\": \"/etc/passwd\"}"},
+    {"spec", "model.arch", "an architecture file the user did not give",
+     "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
+     "\"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
+     "label", ", \"model\": {\"arch\": \"arch.json\"}"},
 };
 #define N_FAULTS (sizeof faults / sizeof *faults)
 
 /* A reply proposing a spec with these sources and label, in prose and a fence. */
-static json_t *reply_step(const env *e, const char *sources, const char *label, int tokens)
+static json_t *reply_step(const env *e, const char *sources, const char *label,
+                          const char *extra, int tokens)
 {
     const char *keys[] = {"@TI@", "@TL@", "@I@", "@L@", "@X@"};
     char *other = tfg_xasprintf("%s/other-images.gz", e->dir);
@@ -357,8 +376,8 @@ static json_t *reply_step(const env *e, const char *sources, const char *label, 
     char *content = tfg_xasprintf(
         "Here is the spec:\n```json\n{\"name\": \"clothes\", \"task\": \"classification\", "
         "\"data\": {\"sources\": %s, \"label\": \"%s\"}, \"board\": \"nucleo_l4r5zi\", "
-        "\"seed\": 42}\n```\n",
-        s, label);
+        "\"seed\": 42%s}\n```\n",
+        s, label, extra ? extra : "");
     json_t *step = json_pack("{s:s, s:[i,i]}", "content", content, "usage", tokens, 20);
     free(content);
     free(s);
@@ -434,14 +453,15 @@ static void test_server_faults(void)
     json_t *steps = json_array();
     for (size_t i = 0; i < N_FAULTS; i++)
         json_array_append_new(steps,
-                              reply_step(&e, faults[i].sources, faults[i].label, 100 + (int)i));
+                              reply_step(&e, faults[i].sources, faults[i].label,
+                                         faults[i].extra, 100 + (int)i));
     /* The correct reply: each file in its role. */
     json_array_append_new(
         steps, reply_step(&e,
                           "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, "
                           "{\"format\": \"idx\", \"images\": \"@TI@\", \"labels\": \"@TL@\", "
                           "\"split\": \"test\"}]",
-                          "label", 300));
+                          "label", NULL, 300));
     start_server(&e, steps, "sample_rows");
     tfg_pilot_result r;
     tfg_err err;
@@ -489,7 +509,7 @@ static void test_prompt_none(void)
     json_array_append_new(steps, reply_step(&e,
                                             "[{\"format\": \"idx\", \"images\": \"@I@\", "
                                             "\"labels\": \"@L@\"}]",
-                                            "label", 100));
+                                            "label", NULL, 100));
     start_server(&e, steps, "none");
     tfg_pilot_result r;
     tfg_err err;

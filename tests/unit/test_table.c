@@ -2,6 +2,7 @@
  * unpinned when a pinned source follows (a training file, then a test file), and the
  * other way round. (ASan fills new memory with 0xbe, so the sanitizer build sees a pin
  * left uninitialised even where the plain build's fresh pages happen to be zero.) */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,4 +45,42 @@ static void test_append_pins(void)
     }
 }
 
-TFG_TEST_MAIN(test_append_pins)
+/* The name index (issue 22) answers as a walk from the first column would, after every
+ * kind of change: adds, removals, moves, a kept subset, and a name given twice. */
+static void test_find_by_name(void)
+{
+    tfg_table t;
+    tfg_table_init(&t);
+    t.n_rows = 2;
+    char name[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        tfg_table_add_num(&t, name);
+    }
+    CHECK_INT(tfg_table_find(&t, "c0"), 0);
+    CHECK_INT(tfg_table_find(&t, "c999"), 999);
+    CHECK_INT(tfg_table_find(&t, "c1000"), -1);
+    tfg_table_add_cat(&t, "c5"); /* a second c5: the first stays the answer */
+    CHECK_INT(tfg_table_find(&t, "c5"), 5);
+    tfg_table_remove_col(&t, 5);
+    CHECK_INT(tfg_table_find(&t, "c5"), 999); /* now the cat column, last */
+    CHECK_INT(tfg_table_find(&t, "c6"), 5);
+    tfg_table_move_col(&t, 999, 0);
+    CHECK_INT(tfg_table_find(&t, "c5"), 0);
+    CHECK_INT(tfg_table_find(&t, "c6"), 6);
+    tfg_table_add_num(&t, "new");
+    CHECK_INT(tfg_table_find(&t, "new"), 1000);
+    size_t keep[] = {1000, 3, 0};
+    tfg_table_keep_cols(&t, keep, 3);
+    CHECK_INT((int)t.n_cols, 3);
+    CHECK_INT(tfg_table_find(&t, "new"), 0);
+    CHECK_INT(tfg_table_find(&t, "c2"), 1);
+    CHECK_INT(tfg_table_find(&t, "c5"), 2);
+    CHECK(t.cols[2].type == TFG_COL_CAT);
+    CHECK_INT(tfg_table_find(&t, "c6"), -1);
+    tfg_table_free(&t);
+    tfg_table hand = {.n_cols = 0}; /* made by hand: no index, still answers */
+    CHECK_INT(tfg_table_find(&hand, "x"), -1);
+}
+
+TFG_TEST_MAIN(test_append_pins, test_find_by_name)
