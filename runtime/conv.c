@@ -51,7 +51,7 @@ static int32_t conv_cell(const tfg_rt_conv_params *p, const tfg_rt_dims *in, con
             px = input + tfg_rt_offset(in, b, y, x, in_c0);
             pw = weights + tfg_rt_offset(f, oc, ky, kx, 0);
             for (ic = 0; ic < f->c; ic++)
-                acc += pw[ic] * (px[ic] - p->input_zero_point);
+                acc = tfg_rt_add_wrap(acc, pw[ic] * (px[ic] - p->input_zero_point));
         }
     }
     return acc;
@@ -80,8 +80,8 @@ tfg_rt_status tfg_rt_conv2d_s8(const tfg_rt_conv_params *p, const tfg_rt_requant
                                             oy * p->stride_h - p->pad_h,
                                             ox * p->stride_w - p->pad_w, oc, in_c0);
                     if (bias)
-                        acc += bias[oc];
-                    acc = tfg_rt_rq_apply(rq, oc, acc) + p->output_zero_point;
+                        acc = tfg_rt_add_wrap(acc, bias[oc]);
+                    acc = tfg_rt_add_wrap(tfg_rt_rq_apply(rq, oc, acc), p->output_zero_point);
                     output[tfg_rt_offset(out, b, oy, ox, oc)] =
                         (int8_t)tfg_rt_clamp(acc, p->act_min, p->act_max);
                 }

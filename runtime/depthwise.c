@@ -37,8 +37,9 @@ static int32_t dw_cell(const tfg_rt_conv_params *p, const tfg_rt_dims *in, const
             const int32_t x = x0 + p->dilation_w * kx;
             if (x < 0 || x >= in->w)
                 continue;
-            acc += weights[tfg_rt_offset(f, 0, ky, kx, oc)] *
-                   (input[tfg_rt_offset(in, b, y, x, ic)] - p->input_zero_point);
+            acc = tfg_rt_add_wrap(acc, weights[tfg_rt_offset(f, 0, ky, kx, oc)] *
+                                           (input[tfg_rt_offset(in, b, y, x, ic)] -
+                                            p->input_zero_point));
         }
     }
     return acc;
@@ -69,8 +70,8 @@ tfg_rt_status tfg_rt_depthwise_conv2d_s8(const tfg_rt_dw_params *dp, const tfg_r
                                           ox * p->stride_w - p->pad_w,
                                           oc / dp->depth_multiplier, oc);
                     if (bias)
-                        acc += bias[oc];
-                    acc = tfg_rt_rq_apply(rq, oc, acc) + p->output_zero_point;
+                        acc = tfg_rt_add_wrap(acc, bias[oc]);
+                    acc = tfg_rt_add_wrap(tfg_rt_rq_apply(rq, oc, acc), p->output_zero_point);
                     output[tfg_rt_offset(out, b, oy, ox, oc)] =
                         (int8_t)tfg_rt_clamp(acc, p->act_min, p->act_max);
                 }

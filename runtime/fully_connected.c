@@ -48,10 +48,11 @@ tfg_rt_status tfg_rt_fully_connected_s8(const tfg_rt_fc_params *p, const tfg_rt_
             const int8_t *w = weights + o * dims->in_features;
             int32_t acc = 0;
             for (i = 0; i < dims->in_features; i++)
-                acc += (w[i] - p->filter_zero_point) * (x[i] - p->input_zero_point);
+                acc = tfg_rt_add_wrap(acc, (w[i] - p->filter_zero_point) *
+                                               (x[i] - p->input_zero_point));
             if (bias)
-                acc += bias[o];
-            acc = tfg_rt_rq_apply(rq, o, acc) + p->output_zero_point;
+                acc = tfg_rt_add_wrap(acc, bias[o]);
+            acc = tfg_rt_add_wrap(tfg_rt_rq_apply(rq, o, acc), p->output_zero_point);
             output[b * dims->out_features + o] =
                 (int8_t)tfg_rt_clamp(acc, p->act_min, p->act_max);
         }

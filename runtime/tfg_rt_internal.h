@@ -14,6 +14,17 @@ static inline int32_t tfg_rt_clamp(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* a + b as the 32-bit adder of a Cortex-M gives it, wrapping on overflow. An int8
+ * model's accumulator overflows only for parameters no converter writes (an int32 bias
+ * near INT32_MIN, say), which TFLM's int32 `acc += bias` then meets as undefined
+ * behaviour; here the sum is defined, the same on the host and every core, and an
+ * optimised kernel (SMLAD, ADD) wraps the same way. */
+static inline int32_t tfg_rt_add_wrap(int32_t a, int32_t b)
+{
+    uint32_t u = (uint32_t)a + (uint32_t)b;
+    return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
 /* The fused-activation clamp must be a non-empty sub-range of int8. */
 static inline int tfg_rt_act_ok(int32_t act_min, int32_t act_max)
 {

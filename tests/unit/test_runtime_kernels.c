@@ -557,6 +557,34 @@ static void test_reshape(void)
     CHECK_INT(tfg_rt_reshape_s8(a, b, -1), TFG_RT_EPARAM);
 }
 
-TFG_TEST_MAIN(test_fc_hand, test_fc_random, test_conv_hand, test_conv_random,
+/* An accumulator past int32 wraps as the core's adder does, defined on the host too (the
+ * TFLite fuzzer found a bias of INT32_MIN: undefined behaviour in TFLM's int32 sum, a
+ * sanitizer abort here before). -2 + INT32_MIN wraps to INT32_MAX - 1: * 0.5 clamps to
+ * 127 in every kernel. */
+static void test_accumulator_wraps(void)
+{
+    const int8_t x[3] = {1, 2, 3}, w[3] = {1, 0, -1}, one[1] = {-2};
+    const int32_t bias[1] = {INT32_MIN}, m_half = 1 << 30, s_zero = 0;
+    tfg_rt_requant rq = {&m_half, &s_zero, 1};
+    tfg_rt_fc_params p = {.input_zero_point = -1, .act_min = -128, .act_max = 127};
+    tfg_rt_fc_dims d = {1, 3, 1};
+    int8_t y[1] = {0};
+    CHECK_INT(tfg_rt_fully_connected_s8(&p, &rq, &d, x, w, bias, y, NULL), TFG_RT_OK);
+    CHECK_INT(y[0], 127);
+    /* a 1x1 convolution and a depthwise one of the input 1 (zero point 0) by -2 */
+    tfg_rt_dims d1 = {1, 1, 1, 1};
+    tfg_rt_conv_params cp = {.stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+                             .act_min = -128, .act_max = 127};
+    y[0] = 0;
+    CHECK_INT(tfg_rt_conv2d_s8(&cp, &rq, &d1, x, &d1, one, bias, &d1, y, NULL), TFG_RT_OK);
+    CHECK_INT(y[0], 127);
+    tfg_rt_dw_params dp = {.conv = cp, .depth_multiplier = 1};
+    y[0] = 0;
+    CHECK_INT(tfg_rt_depthwise_conv2d_s8(&dp, &rq, &d1, x, &d1, one, bias, &d1, y, NULL),
+              TFG_RT_OK);
+    CHECK_INT(y[0], 127);
+}
+
+TFG_TEST_MAIN(test_accumulator_wraps, test_fc_hand, test_fc_random, test_conv_hand, test_conv_random,
               test_depthwise_hand, test_depthwise_random, test_pool_hand, test_pool_random,
               test_add_hand, test_add_random, test_reshape)
