@@ -17,6 +17,14 @@
     "supported: int8 activations and weights, int32 bias, float32 only into QUANTIZE and " \
     "out of DEQUANTIZE"
 
+/* Constant data lives in the model's buffers (its bytes stay in flash); the one place
+ * that says so, for prepare's checks here and the lifetimes of lower.c. */
+bool tfg_lower_is_const(const tfg_tflite *m, const tfg_tfl_subgraph *g, int32_t t)
+{
+    uint32_t b = g->tensors[t].buffer;
+    return b != 0 && b < m->n_buffers && m->buffers[b].len > 0;
+}
+
 tfg_status tfg_lower_fail(const tfg_lower_prep *c, const char *fmt, ...)
 {
     char what[TFG_ERR_MSG_MAX];

@@ -13,12 +13,6 @@
 #include "core/alloc.h"
 #include "lower/op.h"
 
-bool tfg_lower_is_const(const tfg_tflite *m, const tfg_tfl_subgraph *g, int32_t t)
-{
-    uint32_t b = g->tensors[t].buffer;
-    return b != 0 && b < m->n_buffers && m->buffers[b].len > 0;
-}
-
 static const char *name_of(const tfg_tflite *m)
 {
     return m->name ? m->name : "model";
