@@ -375,7 +375,8 @@ tfg_status tfg_stage_sweep(const char *out, const char *stage, tfg_err *err)
     char *dir = tfg_path_join(out, name);
     free(name);
     tfg_status st = TFG_OK;
-    /* Finish or undo a swap that a crash interrupted: the old artifacts win. */
+    /* Finish or undo a swap that a crash interrupted: the old directory goes back when
+     * the new one was not published yet, and is removed when it was. */
     char *old = old_path(out, stage);
     if (tfg_exists(old)) {
         if (!tfg_exists(final) && rename(old, final) != 0)
