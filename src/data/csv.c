@@ -1165,34 +1165,66 @@ static int cell_kind(csv_reader *r, const csv_field *f)
     return k == NUM_OK || k == NUM_UNIT ? CELL_NUMBER : CELL_TEXT;
 }
 
-/* A header when a cell of the first record is text over a numeric column, or when all
- * its cells are text (csv.h). */
-static bool detect_header(csv_reader *r)
+/* The first record from r->start, beside the SAMPLE_RECORDS records after it. */
+typedef struct {
+    size_t nf;             /* its fields */
+    int *kind;             /* CELL_* of each */
+    double *value;         /* of each CELL_NUMBER */
+    bool all_text;         /* every cell is text */
+    bool text_over_num;    /* a text cell over a column the sample holds as numbers */
+    size_t next, next_line; /* where the record after it starts */
+    size_t pos, line;       /* where the sample ended */
+    size_t sampled;         /* records in the sample */
+} first_record;
+
+static bool read_first(csv_reader *r, first_record *f)
 {
+    memset(f, 0, sizeof *f);
     size_t pos = r->start, line = r->first_line;
     if (!sample_record(r, &pos, &line))
-        return true;
+        return false;
     size_t nf = r->nf;
-    int *first = tfg_xmalloc(nf * sizeof *first);
-    size_t *num = tfg_xcalloc(nf, sizeof *num), *present = tfg_xcalloc(nf, sizeof *present);
-    bool all_text = true;
+    f->nf = nf, f->next = pos, f->next_line = line, f->all_text = true;
+    f->kind = tfg_xmalloc(nf * sizeof *f->kind);
+    f->value = tfg_xcalloc(nf, sizeof *f->value);
     for (size_t j = 0; j < nf; j++) {
-        first[j] = cell_kind(r, &r->f[j]);
-        all_text &= first[j] == CELL_TEXT;
+        f->kind[j] = cell_kind(r, &r->f[j]);
+        f->all_text &= f->kind[j] == CELL_TEXT;
+        cell u;
+        if (f->kind[j] == CELL_NUMBER)
+            parse_number(cell_text(r, &r->f[j]), r->decimal, &f->value[j], &u);
     }
-    for (size_t i = 0; i < SAMPLE_RECORDS && sample_record(r, &pos, &line); i++)
+    size_t *num = tfg_xcalloc(nf, sizeof *num), *present = tfg_xcalloc(nf, sizeof *present);
+    for (; f->sampled < SAMPLE_RECORDS && sample_record(r, &pos, &line); f->sampled++)
         for (size_t j = 0; j < nf && j < r->nf; j++) {
             int k = cell_kind(r, &r->f[j]);
             present[j] += k != CELL_MISSING;
             num[j] += k == CELL_NUMBER;
         }
-    bool text_over_num = false;
     for (size_t j = 0; j < nf; j++)
-        text_over_num |= first[j] == CELL_TEXT && num[j] && num[j] * 10 >= present[j] * 9;
-    free(first);
+        f->text_over_num |= f->kind[j] == CELL_TEXT && num[j] && num[j] * 10 >= present[j] * 9;
+    f->pos = pos, f->line = line;
     free(num);
     free(present);
-    return text_over_num || all_text;
+    return true;
+}
+
+static void first_record_free(first_record *f)
+{
+    free(f->kind);
+    free(f->value);
+}
+
+/* A header when a cell of the first record is text over a numeric column, or when all
+ * its cells are text (csv.h). */
+static bool detect_header(csv_reader *r)
+{
+    first_record f;
+    if (!read_first(r, &f))
+        return true;
+    bool header = f.text_over_num || f.all_text;
+    first_record_free(&f);
+    return header;
 }
 
 /* Is the first record a preamble with the data's own field count (so detect_layout did
@@ -1202,53 +1234,30 @@ static bool detect_header(csv_reader *r)
  * 150,4,setosa,versicolor,virginica over 150 rows): counts and names, not a header. */
 static bool count_preamble(csv_reader *r)
 {
-    size_t pos = r->start, line = r->first_line;
-    if (!sample_record(r, &pos, &line))
+    first_record f;
+    if (!read_first(r, &f))
         return false;
-    size_t nf = r->nf, next = pos, next_line = line;
-    int *first = tfg_xmalloc(nf * sizeof *first);
-    double *value = tfg_xcalloc(nf, sizeof *value);
-    bool all_text = true, pre = false;
-    for (size_t j = 0; j < nf; j++) {
-        first[j] = cell_kind(r, &r->f[j]);
-        all_text &= first[j] == CELL_TEXT;
-        cell u;
-        if (first[j] == CELL_NUMBER)
-            parse_number(cell_text(r, &r->f[j]), r->decimal, &value[j], &u);
-    }
-    if (!all_text) {
-        size_t start = r->start, first_line = r->first_line;
-        r->start = next, r->first_line = next_line;
-        pre = detect_header(r) && sample_record(r, &pos, &line) && r->nf == nf;
+    bool pre = false;
+    if (!f.all_text) {
+        size_t start = r->start, first_line = r->first_line, pos = f.next, line = f.next_line;
+        r->start = f.next, r->first_line = f.next_line;
+        pre = detect_header(r) && sample_record(r, &pos, &line) && r->nf == f.nf;
         r->start = start, r->first_line = first_line;
-        for (size_t j = 0; pre && j < nf; j++)
+        for (size_t j = 0; pre && j < f.nf; j++)
             pre = cell_kind(r, &r->f[j]) == CELL_TEXT;
     }
-    if (!pre && !all_text) {
-        size_t *num = tfg_xcalloc(nf, sizeof *num), *present = tfg_xcalloc(nf, sizeof *num);
-        size_t records = 0;
-        for (pos = next; records < SAMPLE_RECORDS && sample_record(r, &pos, &line); records++)
-            for (size_t j = 0; j < nf && j < r->nf; j++) {
-                int k = cell_kind(r, &r->f[j]);
-                present[j] += k != CELL_MISSING;
-                num[j] += k == CELL_NUMBER;
-            }
-        bool text_over_num = false;
-        for (size_t j = 0; j < nf; j++)
-            text_over_num |= first[j] == CELL_TEXT && num[j] && num[j] * 10 >= present[j] * 9;
-        while (text_over_num && sample_record(r, &pos, &line)) /* only then count them all */
+    if (!pre && !f.all_text && f.text_over_num) {
+        size_t records = f.sampled, pos = f.pos, line = f.line;
+        while (sample_record(r, &pos, &line)) /* only now count them all */
             records++;
-        for (size_t j = 0; text_over_num && j < nf; j++)
-            pre |= first[j] == CELL_NUMBER && records > 1 && value[j] == (double)records;
-        free(num);
-        free(present);
+        for (size_t j = 0; j < f.nf; j++)
+            pre |= f.kind[j] == CELL_NUMBER && records > 1 && f.value[j] == (double)records;
     }
-    free(first);
-    free(value);
     if (pre) {
-        r->first_line = next_line;
-        r->start = next;
+        r->first_line = f.next_line;
+        r->start = f.next;
     }
+    first_record_free(&f);
     return pre;
 }
 
