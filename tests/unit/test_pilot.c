@@ -197,55 +197,81 @@ static void test_builtin_chain(void)
     free(spec_out);
 }
 
+/* The spec stage of fruit routed to one HTTP backend "cheap" (backend: its config
+ * fields), asked up to 3 times, then to builtin. */
+typedef struct {
+    char *dir, *run, *spec_out, *log;
+    tfg_boards boards;
+    tfg_llm_config cfg;
+    tfg_pilot_policy pol;
+} cheap_route;
+
+static void cheap_open(cheap_route *c, const char *backend)
+{
+    tfg_err err;
+    c->dir = fx_tmpdir();
+    c->run = tfg_xasprintf("%s/run", c->dir);
+    c->spec_out = tfg_xasprintf("%s/spec.json", c->dir);
+    c->log = tfg_pilot_log_path(c->run);
+    CHECK(tfg_boards_load(tfg_boards_default_path(), &c->boards, &err) == TFG_OK);
+    char *text = tfg_xasprintf("{\"cheap\": {\"type\": \"openai\", \"base_url\": "
+                               "\"http://127.0.0.1:1\", \"model\": \"m\", %s}}", backend);
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    CHECK(tfg_llm_config_parse(j, "cfg", &c->cfg, &err) == TFG_OK);
+    json_decref(j);
+    j = json_loads("{\"spec\": [\"cheap\"], \"attempts\": 3}", 0, NULL);
+    CHECK(tfg_pilot_policy_parse(j, "s.json", &c->cfg, &c->pol, &err) == TFG_OK);
+    json_decref(j);
+}
+
+static tfg_pilot_result cheap_run(cheap_route *c, bool offline, tfg_llm_budget budget)
+{
+    tfg_pilot_opts po = {.out = c->run, .boards = &c->boards, .config = &c->cfg,
+                         .policy = &c->pol, .offline = offline, .budget = budget,
+                         .request = "tell apple, banana and orange apart by their colour",
+                         .data_file = TFG_SOURCE_DIR "/examples/fruit/fruit.csv",
+                         .spec_out = c->spec_out};
+    tfg_pilot *p;
+    tfg_pilot_result res;
+    tfg_err err;
+    memset(&res, 0, sizeof res);
+    CHECK(tfg_pilot_open(&p, &po, &err) == TFG_OK);
+    CHECK_MSG(tfg_pilot_run_stage(p, "spec", &res, &err) == TFG_OK, "%s", err.msg);
+    tfg_pilot_close(p);
+    return res;
+}
+
+static void cheap_close(cheap_route *c)
+{
+    tfg_pilot_policy_free(&c->pol);
+    tfg_llm_config_free(&c->cfg);
+    tfg_boards_free(&c->boards);
+    fx_rmtree(c->dir);
+    free(c->dir);
+    free(c->run);
+    free(c->spec_out);
+    free(c->log);
+}
+
 /* A backend that asking again cannot repair (its key unset; offline with nothing cached)
  * is asked once, not `attempts` times, and the route escalates to builtin at once. */
 static void test_hopeless_escalates(void)
 {
-    char *dir = fx_tmpdir(), *run = tfg_xasprintf("%s/run", dir),
-         *spec_out = tfg_xasprintf("%s/spec.json", dir);
-    tfg_boards boards;
-    tfg_err err;
-    CHECK(tfg_boards_load(tfg_boards_default_path(), &boards, &err) == TFG_OK);
     unsetenv("TFG_TEST_PILOT_NO_KEY");
-    json_t *c = json_loads("{\"cheap\": {\"type\": \"openai\", \"base_url\": "
-                           "\"http://127.0.0.1:1\", \"model\": \"m\", "
-                           "\"key_env\": \"TFG_TEST_PILOT_NO_KEY\"}}",
-                           0, NULL);
-    tfg_llm_config cfg;
-    CHECK(tfg_llm_config_parse(c, "cfg", &cfg, &err) == TFG_OK);
-    json_decref(c);
-    json_t *r = json_loads("{\"spec\": [\"cheap\"], \"attempts\": 3}", 0, NULL);
-    tfg_pilot_policy pol;
-    CHECK(tfg_pilot_policy_parse(r, "s.json", &cfg, &pol, &err) == TFG_OK);
-    json_decref(r);
-    tfg_pilot_opts po = {.out = run, .boards = &boards, .config = &cfg, .policy = &pol,
-                         .request = "tell apple, banana and orange apart by their colour",
-                         .data_file = TFG_SOURCE_DIR "/examples/fruit/fruit.csv",
-                         .spec_out = spec_out};
-    char *log = tfg_pilot_log_path(run);
+    cheap_route c;
+    cheap_open(&c, "\"key_env\": \"TFG_TEST_PILOT_NO_KEY\"");
     for (int offline = 0; offline <= 1; offline++) {
-        po.offline = offline;
-        tfg_pilot *p;
-        tfg_pilot_result res;
-        CHECK(tfg_pilot_open(&p, &po, &err) == TFG_OK);
-        CHECK_MSG(tfg_pilot_run_stage(p, "spec", &res, &err) == TFG_OK, "%s", err.msg);
-        tfg_pilot_close(p);
+        tfg_pilot_result res = cheap_run(&c, offline, (tfg_llm_budget){0});
         /* one call to cheap, then builtin's accepted proposal */
         CHECK_MSG(res.attempts == 2, "%s: %d attempts", offline ? "offline" : "no key",
                   res.attempts);
         CHECK(res.ok && !strcmp(res.backend, "builtin") && res.escalations == 1);
         CHECK_INT(res.classes[TFG_PILOT_BACKEND], 1);
-        CHECK_INT(fx_count_lines(log, "\"outcome\":\"backend_error\""), offline + 1);
-        CHECK_INT(fx_count_lines(log, offline ? "offline" : "TFG_TEST_PILOT_NO_KEY"), 1);
+        CHECK_INT(fx_count_lines(c.log, "\"outcome\":\"backend_error\""), offline + 1);
+        CHECK_INT(fx_count_lines(c.log, offline ? "offline" : "TFG_TEST_PILOT_NO_KEY"), 1);
     }
-    free(log);
-    tfg_pilot_policy_free(&pol);
-    tfg_llm_config_free(&cfg);
-    tfg_boards_free(&boards);
-    fx_rmtree(dir);
-    free(dir);
-    free(run);
-    free(spec_out);
+    cheap_close(&c);
 }
 
 /* A spent budget cannot be repaired by asking again either: with max_requests 1 and a
@@ -254,48 +280,18 @@ static void test_hopeless_escalates(void)
  * and the route escalates at once instead of spending its third attempt. */
 static void test_budget_escalates(void)
 {
-    char *dir = fx_tmpdir(), *run = tfg_xasprintf("%s/run", dir),
-         *spec_out = tfg_xasprintf("%s/spec.json", dir);
-    tfg_boards boards;
-    tfg_err err;
-    CHECK(tfg_boards_load(tfg_boards_default_path(), &boards, &err) == TFG_OK);
     setenv("TFG_TEST_PILOT_KEY", "k", 1);
-    json_t *c = json_loads("{\"cheap\": {\"type\": \"openai\", \"base_url\": "
-                           "\"http://127.0.0.1:1\", \"model\": \"m\", \"retries\": 0, "
-                           "\"key_env\": \"TFG_TEST_PILOT_KEY\"}}",
-                           0, NULL);
-    tfg_llm_config cfg;
-    CHECK(tfg_llm_config_parse(c, "cfg", &cfg, &err) == TFG_OK);
-    json_decref(c);
-    json_t *r = json_loads("{\"spec\": [\"cheap\"], \"attempts\": 3}", 0, NULL);
-    tfg_pilot_policy pol;
-    CHECK(tfg_pilot_policy_parse(r, "s.json", &cfg, &pol, &err) == TFG_OK);
-    json_decref(r);
-    tfg_pilot_opts po = {.out = run, .boards = &boards, .config = &cfg, .policy = &pol,
-                         .request = "tell apple, banana and orange apart by their colour",
-                         .data_file = TFG_SOURCE_DIR "/examples/fruit/fruit.csv",
-                         .spec_out = spec_out, .budget = {.max_requests = 1}};
-    tfg_pilot *p;
-    tfg_pilot_result res;
-    CHECK(tfg_pilot_open(&p, &po, &err) == TFG_OK);
-    CHECK_MSG(tfg_pilot_run_stage(p, "spec", &res, &err) == TFG_OK, "%s", err.msg);
-    tfg_pilot_close(p);
+    cheap_route c;
+    cheap_open(&c, "\"retries\": 0, \"key_env\": \"TFG_TEST_PILOT_KEY\"");
+    tfg_pilot_result res = cheap_run(&c, false, (tfg_llm_budget){.max_requests = 1});
     /* two calls to cheap (connect, then budget), then builtin's accepted proposal */
     CHECK_MSG(res.attempts == 3, "%d attempts", res.attempts);
     CHECK(res.ok && !strcmp(res.backend, "builtin") && res.escalations == 1);
     CHECK_INT(res.classes[TFG_PILOT_BACKEND], 2);
-    char *log = tfg_pilot_log_path(run);
-    CHECK_INT(fx_count_lines(log, "\"outcome\":\"backend_error\""), 2);
-    CHECK_INT(fx_count_lines(log, "budget is used up"), 1);
-    free(log);
+    CHECK_INT(fx_count_lines(c.log, "\"outcome\":\"backend_error\""), 2);
+    CHECK_INT(fx_count_lines(c.log, "budget is used up"), 1);
     unsetenv("TFG_TEST_PILOT_KEY");
-    tfg_pilot_policy_free(&pol);
-    tfg_llm_config_free(&cfg);
-    tfg_boards_free(&boards);
-    fx_rmtree(dir);
-    free(dir);
-    free(run);
-    free(spec_out);
+    cheap_close(&c);
 }
 
 TFG_TEST_MAIN(test_extract_json, test_unsafe, test_render, test_policy, test_builtin_chain,
