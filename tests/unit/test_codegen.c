@@ -328,22 +328,22 @@ static char **random_inputs(const char *dir, size_t n, size_t bytes)
     return ins;
 }
 
-static void test_tiny(void)
+/* The round (check_generated) for a built model on n random inputs of in_bytes, for
+ * each of the cores (NULL: the host's reference kernels). */
+static void check_built(const tb_model *bm, size_t n, size_t in_bytes,
+                        const char *const *cores, size_t n_cores)
 {
-    tb_model bm;
     tfg_tflite m;
-    tb_fc_softmax_model(&bm, 1);
-    if (!parse_built(&bm, &m))
+    if (!parse_built(bm, &m))
         return;
     char tmpl[] = "/tmp/tfg_codegen_in_XXXXXX";
     char *dir = mkdtemp(tmpl);
     CHECK(dir != NULL);
     if (dir) {
-        char **ins = random_inputs(dir, 8, 4);
-        check_generated(&m, NULL, ins, NULL, 8);
-        check_generated(&m, "cortex-m4f", ins, NULL, 8);
-        check_generated(&m, "cortex-m0plus", ins, NULL, 8);
-        for (size_t i = 0; i < 8; i++)
+        char **ins = random_inputs(dir, n, in_bytes);
+        for (size_t c = 0; c < n_cores; c++)
+            check_generated(&m, cores[c], ins, NULL, n);
+        for (size_t i = 0; i < n; i++)
             free(ins[i]);
         free(ins);
         tfg_err err;
@@ -352,29 +352,22 @@ static void test_tiny(void)
     tfg_tflite_free(&m);
 }
 
+static void test_tiny(void)
+{
+    static const char *const cores[] = {NULL, "cortex-m4f", "cortex-m0plus"};
+    tb_model bm;
+    tb_fc_softmax_model(&bm, 1);
+    check_built(&bm, 8, 4, cores, 3);
+}
+
 /* A depthwise convolution with a bias: the emitted call must pass the bias (the
  * interpreter's bytes differ without it, tb_depthwise_bias_model). */
 static void test_depthwise_bias(void)
 {
+    static const char *const cores[] = {NULL, "cortex-m4f"};
     tb_model bm;
-    tfg_tflite m;
     tb_depthwise_bias_model(&bm);
-    if (!parse_built(&bm, &m))
-        return;
-    char tmpl[] = "/tmp/tfg_codegen_in_XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    CHECK(dir != NULL);
-    if (dir) {
-        char **ins = random_inputs(dir, 4, 18);
-        check_generated(&m, NULL, ins, NULL, 4);
-        check_generated(&m, "cortex-m4f", ins, NULL, 4);
-        for (size_t i = 0; i < 4; i++)
-            free(ins[i]);
-        free(ins);
-        tfg_err err;
-        tfg_rmtree(dir, &err);
-    }
-    tfg_tflite_free(&m);
+    check_built(&bm, 4, 18, cores, 2);
 }
 
 /* Symbols come from the tensor names, made into valid, unique C identifiers; the code
