@@ -52,8 +52,14 @@ bool tfg_tool_on_path(const char *prog)
     return found;
 }
 
-static bool reports_problem(const char *line)
+/* A line that says what went wrong: a compiler's or the linker's error ("region `ram'
+ * overflowed" has no "error" in it). Warnings count only when there is nothing else
+ * (under quiet_or_fail they are the refusal): a warning the sources always draw must
+ * not hide the error that failed the build. */
+static bool reports_problem(const char *line, bool warnings)
 {
+    if (strstr(line, "warning:"))
+        return warnings;
     return strstr(line, "error") || strstr(line, "overflow") ||
            strstr(line, "undefined reference") || strstr(line, "/ld: ");
 }
@@ -63,14 +69,16 @@ char *tfg_tool_first_errors(const char *text)
     tfg_buf b;
     tfg_buf_init(&b);
     int k = 0;
-    for (const char *p = text; *p && k < 3;) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char line[304];
-        snprintf(line, sizeof line, "%.*s", (int)(len > 300 ? 300 : len), p);
-        if (reports_problem(line))
-            tfg_buf_printf(&b, "%s%s", k++ ? " | " : "", line);
-        p += len + (e ? 1 : 0);
+    for (int warnings = 0; warnings < 2 && k == 0; warnings++) {
+        for (const char *p = text; *p && k < 3;) {
+            const char *e = strchr(p, '\n');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            char line[304];
+            snprintf(line, sizeof line, "%.*s", (int)(len > 300 ? 300 : len), p);
+            if (reports_problem(line, warnings))
+                tfg_buf_printf(&b, "%s%s", k++ ? " | " : "", line);
+            p += len + (e ? 1 : 0);
+        }
     }
     if (k == 0)
         tfg_buf_printf(&b, "%.300s", text);
