@@ -280,6 +280,12 @@ static tfg_status link_firmware(build_ctx *c, const char *obj, const char *sketc
             tfg_argv_own(&a, tfg_xasprintf("-L%s", c->bsp_dir));
             tfg_argv_own(&a, tfg_xasprintf("-T%s", c->m->ldscript));
         }
+        /* avr-ld holds .data + .bss to the device's RAM and fails with "not within
+         * region `data'". Lifted to the whole data space below the EEPROM (0x810000)
+         * so a firmware too big still links, and tfg_fw_fit, the one rule, refuses it
+         * with the bytes needed and the largest part. */
+        if (avr(c))
+            tfg_argv_add(&a, "-Wl,--defsym=__DATA_REGION_LENGTH__=0xff00");
         tfg_argv_add(&a, "-Wl,--gc-sections");
         tfg_argv_own(&a, tfg_xasprintf("-Wl,-Map=%s", info->map));
         tfg_argv_add(&a, "-o");
