@@ -246,12 +246,19 @@ static json_t *arch_of(const tfg_arch_need *need, json_t *layers)
     return a;
 }
 
-/* MLPs with two ReLU hidden layers; a rank-3 input is flattened first. */
+/* MLPs with one or two ReLU hidden layers, and the linear model (no hidden layer); a
+ * rank-3 input is flattened first. A hidden layer narrower than the number of classes
+ * is a bottleneck the head cannot undo (8-5 for 10 digits is worse than linear), so
+ * such a network is no candidate. */
 static void mlp_candidates(const tfg_arch_need *need, json_t *out)
 {
-    static const uint32_t widths[][2] = {{0, 0}, {8, 5},    {16, 8},   {32, 16},
-                                         {64, 32},  {128, 64}, {256, 128}};
+    static const uint32_t widths[][2] = {
+        {0, 0},   {8, 0},   {16, 0},  {32, 0},    {64, 0},   {128, 0},
+        {8, 5},   {16, 8},  {32, 16}, {64, 32},   {128, 64}, {256, 128}};
+    uint32_t least = need->classification ? need->n_outputs : 1;
     for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        if ((widths[i][0] && widths[i][0] < least) || (widths[i][1] && widths[i][1] < least))
+            continue;
         json_t *layers = json_array();
         if (need->input.rank != 1)
             json_array_append_new(layers, json_pack("{s:s}", "type", "flatten"));
@@ -462,8 +469,8 @@ static tfg_status nothing_fits(const tfg_arch_need *need, tfg_err *err)
     return tfg_err_prefix(err, "choosing an architecture");
 }
 
-/* Trains candidates smallest first until one reaches the target, or until GROW_PATIENCE
- * bigger ones in a row were not worth their size; *best gets the one to keep, *best_i
+/* Trains candidates smallest first until one reaches the target (when the spec sets one;
+ * NAN: none), or until GROW_PATIENCE bigger ones in a row were not worth their size; *best gets the one to keep, *best_i
  * its index in cands. A bigger network replaces the best only when it is worth its size
  * (worth_growing), also when it reaches the target: one that reaches it by a row or so
  * more than the smaller best shows the smaller one is as good, and the search stops
@@ -482,7 +489,7 @@ static tfg_status search(const json_t *cands, const tfg_arch_need *need,
         if (st)
             return st;
         json_array_append_new(entries, log_entry(arch, &cur, o));
-        bool reached = need->classification &&
+        bool reached = need->classification && /* never when target is NAN */
                        accuracy_lower_bound(cur.val.accuracy, val->rows) >= target;
         bool grow = !best->set || tfg_arch_worth_growing(need->classification, &cur.val,
                                                          &best->val, val->rows);

@@ -47,25 +47,27 @@ tfg_status tfg_graph_check_budget(const tfg_graph *g, const tfg_arch_need *need,
 
 /* Candidate architectures (JSON array, smallest first) that fit the budget: for flat
  * inputs the linear model (dense + softmax: multinomial logistic regression, 3 -> 3 for 3
- * inputs and 3 classes) and MLPs with two hidden layers (3 -> 8 -> 5 -> 3, ...), small
- * CNNs for images. Empty when nothing fits. */
+ * inputs and 3 classes) and MLPs with one or two hidden layers no narrower than the
+ * class count (3 -> 8 -> 3, 3 -> 8 -> 5 -> 3, ...), small CNNs for images. Empty when
+ * nothing fits. */
 json_t *tfg_arch_candidates(const tfg_arch_need *need);
 
-/* Trains candidates in order and keeps the smallest that reaches target_accuracy on the
- * validation split (its Wilson lower bound at one standard error does, so one lucky
- * validation sample does not count), stopping early when two bigger networks in a row
- * are not worth their size. A bigger network is worth it only when it is right on at
- * least 0.5 points and two rows more of the validation split than the best so far (one
- * row is noise); one that reaches the target by less than that leaves the smaller best
- * chosen, and the search stops. *g receives the chosen trained
- * graph, *h its history; `log` (if non-NULL) receives one JSON object per candidate
- * tried (arch, params, val accuracy, chosen). */
 /* Is candidate c worth its size over the smaller best (both measured on the validation
  * split of val_rows rows)? Classification: at least 0.5 points and two rows more right;
  * regression: a validation loss at least 1 % lower. */
 bool tfg_arch_worth_growing(bool classification, const tfg_metrics *c,
                             const tfg_metrics *best, uint32_t val_rows);
 
+/* Trains candidates in order and keeps the smallest that is as good as the bigger ones
+ * tried, stopping when two bigger networks in a row are not worth their size, or, when
+ * target_accuracy is a number (NAN: no target), at the first that reaches it on the
+ * validation split (its Wilson lower bound at one standard error does, so one lucky
+ * validation sample does not count). A bigger network is worth it only when it is right
+ * on at least 0.5 points and two rows more of the validation split than the best so far
+ * (one row is noise); one that reaches the target by less than that leaves the smaller
+ * best chosen, and the search stops. *g receives the chosen trained graph, *h its
+ * history; `log` (if non-NULL) receives one JSON object per candidate tried (arch,
+ * params, val accuracy, chosen). */
 tfg_status tfg_arch_choose(const tfg_arch_need *need, const tfg_split *train,
                            const tfg_split *val, const tfg_train_opts *o,
                            double target_accuracy, tfg_graph *g, tfg_train_history *h,

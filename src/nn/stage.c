@@ -80,7 +80,7 @@ tfg_status tfg_train_settings(const tfg_spec *s, bool classification, tfg_train_
     o->lr_default = true; /* until the spec gives one */
     o->seed = s->seed;
     o->loss = classification ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE;
-    *target = 0.95;
+    *target = NAN; /* none: the chooser grows while growing is worth it */
     const json_t *t = json_object_get(s->json, "training");
     if (!t)
         return TFG_OK;

@@ -34,7 +34,7 @@ void tfg_train_opts_default(tfg_train_opts *o)
     o->beta1 = 0.9f;
     o->beta2 = 0.999f;
     o->eps = 1e-7f;
-    o->weight_decay = 0.0f;
+    o->weight_decay = 1e-4f; /* L2 on the kernels: small nets on small data sets overfit */
     o->patience = TFG_TRAIN_PATIENCE_DEFAULT;
     o->min_delta = 1e-3f;
     o->loss = TFG_LOSS_CROSS_ENTROPY;
