@@ -69,7 +69,10 @@ static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
                (long long)q.test_samples, 100 * q.float_accuracy, 100 * q.int8_accuracy,
                q.drop_points);
     else
-        printf("test mean squared error: float %.6g, int8 %.6g\n", q.float_mse, q.int8_mse);
+        printf("test (%lld rows): mean squared error float %.6g, int8 %.6g; mean absolute "
+               "error float %.6g, int8 %.6g; R2 float %.4f, int8 %.4f\n",
+               (long long)q.test_samples, q.float_mse, q.int8_mse, q.float_mae, q.int8_mae,
+               q.float_r2, q.int8_r2);
 }
 
 int tfg_cmd_quantize(int argc, char **argv, tfg_cli *c)

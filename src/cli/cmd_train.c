@@ -95,6 +95,8 @@ static void print_report(const tfg_stage_outcome *o, const tfg_cli_run *run,
     if (!isnan(f.test_accuracy))
         printf("test accuracy: %.2f %%\n", 100 * f.test_accuracy);
     printf("test loss: %.4f\n", f.test_loss);
+    if (!isnan(f.test_mae))
+        printf("test mean absolute error: %.6g; R2: %.4f\n", f.test_mae, f.test_r2);
     const json_t *cm = json_object_get(r, "confusion"), *cls = json_object_get(r, "classes");
     if (cm && json_array_size(cm) <= 12) {
         printf("confusion (rows: true class, columns: predicted):\n");

@@ -17,6 +17,7 @@
 #include "data/splitfile.h"
 #include "nn/chooser.h"
 #include "nn/graph.h"
+#include "nn/regress.h"
 #include "nn/train.h"
 #include "spec/rundir.h"
 
@@ -329,6 +330,14 @@ static tfg_status run(const tfg_spec *s, const tfg_train_stage_opts *o, data_in 
     tfg_progress_finish(o->progress);
     if (!st) {
         json_t *report = make_report(s, d, &g, &need, &h, &test, cm, candidates, to);
+        if (!need.classification && d->test.rows) {
+            float *pred = tfg_xmalloc(d->test.rows * sizeof *pred);
+            tfg_predict(&g, &d->test, d->test.rows, pred);
+            tfg_reg_metrics rm;
+            tfg_reg_metrics_of(d->test.y_value, pred, d->test.rows, &rm);
+            free(pred);
+            tfg_reg_metrics_json(report, "test_", &rm);
+        }
         if (cache_key)
             json_object_set_new(report, "cache", json_pack("{s:s, s:b}", "key", cache_key,
                                                            "hit", 0));

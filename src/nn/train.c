@@ -414,6 +414,18 @@ tfg_status tfg_evaluate(tfg_graph *g, const tfg_split *s, tfg_loss_kind loss, tf
     return TFG_OK;
 }
 
+void tfg_predict(tfg_graph *g, const tfg_split *s, size_t rows, float *out)
+{
+    size_t n_out = tfg_shape_size(&g->tensors[g->n_tensors - 1]);
+    tfg_net *net = tfg_net_new(g, EVAL_BATCH);
+    for (size_t start = 0; start < rows; start += EVAL_BATCH) {
+        size_t bn = rows - start < EVAL_BATCH ? rows - start : EVAL_BATCH;
+        const float *o = tfg_net_forward(net, s->x + start * (size_t)s->features, bn, false);
+        memcpy(out + start * n_out, o, bn * n_out * sizeof *out);
+    }
+    tfg_net_free(net);
+}
+
 /* ---- the loop ----------------------------------------------------------------------- */
 
 typedef struct {

@@ -91,6 +91,10 @@ void tfg_train_history_free(tfg_train_history *h);
 tfg_status tfg_evaluate(tfg_graph *g, const tfg_split *s, tfg_loss_kind loss, tfg_metrics *m,
                         uint32_t *confusion, tfg_err *err);
 
+/* The float model's outputs for the first `rows` rows of s: rows times its output size
+ * values, row after row (the softmax's probabilities, or the regression's values). */
+void tfg_predict(tfg_graph *g, const tfg_split *s, size_t rows, float *out);
+
 /* The trained model on disk: model.json (architecture, shapes, parameter count) and
  * weights.bin (magic "TFGWEIGH", version, count, then every parameter array as float32
  * little-endian in layer order; batchnorm adds mean and var). Atomic. */

@@ -79,6 +79,9 @@ static tfg_status run_train(const tfg_spec *s, const tfg_stage_opts *so, tfg_sta
     if (!st && r->has_result && !isnan(r->result.train.test_accuracy))
         snprintf(r->note, sizeof r->note, "float test accuracy %.2f %%",
                  100 * r->result.train.test_accuracy);
+    else if (!st && r->has_result && !isnan(r->result.train.test_mae))
+        snprintf(r->note, sizeof r->note, "float test MAE %.4g, R2 %.3f",
+                 r->result.train.test_mae, r->result.train.test_r2);
     return st;
 }
 
@@ -94,6 +97,9 @@ static tfg_status run_quantize(const tfg_spec *s, const tfg_stage_opts *so,
     if (!st && r->has_result && !isnan(r->result.quantize.int8_accuracy))
         snprintf(r->note, sizeof r->note, "int8 test accuracy %.2f %%",
                  100 * r->result.quantize.int8_accuracy);
+    else if (!st && r->has_result && !isnan(r->result.quantize.int8_mae))
+        snprintf(r->note, sizeof r->note, "int8 test MAE %.4g, R2 %.3f",
+                 r->result.quantize.int8_mae, r->result.quantize.int8_r2);
     return st;
 }
 

@@ -61,7 +61,9 @@ static tfg_status prepare(tfg_pilot *p, void **state, json_t *ctx, json_t *sent,
         tfg_pilot_ctx_set(ctx, "float_result", "float test accuracy %.2f %%",
                           100 * tr.test_accuracy);
     else
-        tfg_pilot_ctx_set(ctx, "float_result", "float test loss %.6g", tr.test_loss);
+        tfg_pilot_ctx_set(ctx, "float_result", "float test mean squared error %.6g, mean "
+                          "absolute error %.6g, R2 %.4f", tr.test_loss, tr.test_mae,
+                          tr.test_r2);
     tfg_pilot_ctx_set(ctx, "params", "%lld", (long long)tr.params);
     char *text = q ? tfg_pilot_json_text(q, 2000) : tfg_xstrdup("{}");
     tfg_pilot_ctx_set(ctx, "settings", "%s", text);

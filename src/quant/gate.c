@@ -40,3 +40,27 @@ void tfg_quant_gate_judge(tfg_quant_gate *g, double max_drop)
     g->over_drop = g->drop_points > max_drop;
     g->failed = g->over_drop && g->p_value < TFG_QUANT_GATE_ALPHA;
 }
+
+void tfg_quant_reg_gate_add(tfg_quant_reg_gate *g, const float *y, const float *pf,
+                            const float *pq, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double ef = fabs((double)pf[i] - y[i]), eq = fabs((double)pq[i] - y[i]);
+        g->rows++;
+        g->float_abs += ef;
+        g->int8_abs += eq;
+        g->worse += eq > ef;
+        g->better += eq < ef;
+    }
+}
+
+void tfg_quant_reg_gate_judge(tfg_quant_reg_gate *g, double max_increase)
+{
+    g->float_mae = g->rows ? g->float_abs / (double)g->rows : 0.0;
+    g->int8_mae = g->rows ? g->int8_abs / (double)g->rows : 0.0;
+    double d = g->int8_mae - g->float_mae;
+    g->increase_pct = g->float_mae > 0 ? 100.0 * d / g->float_mae : (d > 0 ? INFINITY : 0.0);
+    g->p_value = tfg_quant_sign_test(g->worse, g->worse + g->better);
+    g->over = g->increase_pct > max_increase;
+    g->failed = g->over && g->p_value < TFG_QUANT_GATE_ALPHA;
+}

@@ -1,5 +1,5 @@
 /* gate.h — the int8 gate: is the accuracy int8 loses against float real, and more than
- * the spec allows?
+ * the spec allows? (For regression: the mean absolute error it adds, below.)
  *
  * The drop is judged on rows neither model was fitted to: the test split and the
  * validation rows (up to 2000) that also chose the calibration method. On a small data
@@ -37,6 +37,28 @@ typedef struct {
     bool over_drop;                /* drop_points > max_drop */
     bool failed;                   /* over_drop and p_value < TFG_QUANT_GATE_ALPHA */
 } tfg_quant_gate;
+
+/* The same gate for regression, on the same rows. The drop is the int8 model's mean
+ * absolute error over float's, in percent of float's; a row is *worse* when int8's
+ * absolute error there is larger than float's, *better* when smaller. The gate fails
+ * only when the increase is more than quantization.max_mae_increase (percent) and int8
+ * is worse on more rows than chance (the sign test of worse against better, p < alpha):
+ * rounding the output to int8 moves every value a little, half of them towards the
+ * truth, and only a skew to one side is evidence. */
+typedef struct {
+    size_t rows;
+    double float_abs, int8_abs;    /* sums of the absolute errors */
+    size_t worse, better;
+    double float_mae, int8_mae;
+    double increase_pct;           /* 100 * (int8_mae - float_mae) / float_mae */
+    double p_value;
+    bool over;                     /* increase_pct > max_mae_increase */
+    bool failed;                   /* over and p_value < TFG_QUANT_GATE_ALPHA */
+} tfg_quant_reg_gate;
+
+void tfg_quant_reg_gate_add(tfg_quant_reg_gate *g, const float *y, const float *pf,
+                            const float *pq, size_t n);
+void tfg_quant_reg_gate_judge(tfg_quant_reg_gate *g, double max_increase);
 
 /* Adds n rows: true classes y, float predictions pf, int8 predictions pq. */
 void tfg_quant_gate_add(tfg_quant_gate *g, const int32_t *y, const uint32_t *pf,

@@ -14,6 +14,7 @@
 #include "data/splitfile.h"
 #include "lower/invoke.h"
 #include "import/tflite_write.h"
+#include "nn/regress.h"
 #include "nn/train.h"
 #include "quant/gate.h"
 #include "quant/quant.h"
@@ -28,14 +29,15 @@ typedef struct {
     int method;          /* 0 auto, 1 minmax, 2 percentile */
     double percentile;
     double max_drop;     /* percentage points */
+    double max_mae_increase; /* percent of float's mean absolute error (regression) */
 } qopts;
 
 static tfg_status read_options(const tfg_spec *s, qopts *q, tfg_err *err)
 {
     static const char *const keys[] = {"calibration_samples", "method", "percentile",
-                                       "max_drop", NULL};
+                                       "max_drop", "max_mae_increase", NULL};
     static const char *const methods[] = {"auto", "minmax", "percentile", NULL};
-    *q = (qopts){500, 0, 99.99, 1.0};
+    *q = (qopts){500, 0, 99.99, 1.0, 10.0};
     const json_t *j = json_object_get(s->json, "quantization");
     if (!j)
         return TFG_OK;
@@ -45,6 +47,8 @@ static tfg_status read_options(const tfg_spec *s, qopts *q, tfg_err *err)
     if (!st) st = tfg_jget_enum(j, "method", false, methods, &q->method, &c, err);
     if (!st) st = tfg_jget_num(j, "percentile", false, 50.000001, 100, &q->percentile, &c, err);
     if (!st) st = tfg_jget_num(j, "max_drop", false, 0, 100, &q->max_drop, &c, err);
+    if (!st)
+        st = tfg_jget_num(j, "max_mae_increase", false, 0, 1e6, &q->max_mae_increase, &c, err);
     return st;
 }
 
@@ -139,8 +143,10 @@ static size_t argmax_s8(const int8_t *v, size_t n)
     return best;
 }
 
+/* pred (classes) or values (regression, dequantized), when non-NULL, get each row's. */
 static tfg_status eval_int8(const tfg_tflite *m, const tfg_split *s, bool keep, uint32_t *pred,
-                            int8_eval *e, tfg_progress *progress, tfg_err *err)
+                            float *values, int8_eval *e, tfg_progress *progress,
+                            tfg_err *err)
 {
     memset(e, 0, sizeof *e);
     tfg_tflite_runner *run;
@@ -178,7 +184,10 @@ static tfg_status eval_int8(const tfg_tflite *m, const tfg_split *s, bool keep, 
             if (y < nc && p < nc)
                 e->confusion[y * nc + p]++;
         } else if (s->label_kind == TFG_LABEL_VALUE) {
-            double d = to->scale[0] * (qo[0] - to->zero_point[0]) - s->y_value[i];
+            float v = to->scale[0] * (float)(qo[0] - to->zero_point[0]);
+            if (values)
+                values[i] = v;
+            double d = (double)v - s->y_value[i];
             se += d * d;
         }
         if (progress && (i % 256 == 255 || i + 1 == s->rows))
@@ -211,6 +220,7 @@ typedef struct {
     tfg_tflite model;
     double val_score;
     uint32_t *val_pred; /* its class for each validation row it was chosen on, or NULL */
+    float *val_values;  /* its value there (regression), or NULL */
     size_t val_rows;
 } candidate;
 
@@ -231,12 +241,15 @@ static tfg_status try_candidate(inputs *in, const float *rep, size_t n, candidat
         sel.rows = SELECT_ROWS; /* enough to tell methods apart, and 5x faster on images */
     /* The validation rows' predictions are kept for the gate (gate.h); training rows
      * are no evidence there, the model was fitted and calibrated on them. */
-    if (in->val.rows && sel.label_kind == TFG_LABEL_CLASS) {
+    if (in->val.rows) {
         c->val_rows = sel.rows;
-        c->val_pred = tfg_xmalloc(sel.rows * sizeof *c->val_pred);
+        if (sel.label_kind == TFG_LABEL_CLASS)
+            c->val_pred = tfg_xmalloc(sel.rows * sizeof *c->val_pred);
+        else
+            c->val_values = tfg_xmalloc(sel.rows * sizeof *c->val_values);
     }
     int8_eval e;
-    st = eval_int8(&c->model, &sel, false, c->val_pred, &e, progress, err);
+    st = eval_int8(&c->model, &sel, false, c->val_pred, c->val_values, &e, progress, err);
     c->val_score = score(&e);
     eval_free(&e);
     return st;
@@ -250,7 +263,7 @@ static const char *method_name(const tfg_calib_opts *c)
 static json_t *make_report(const tfg_spec *s, const inputs *in, const candidate *best,
                            const candidate *cands, size_t n_cands, size_t n_rep,
                            const tfg_metrics *fm, const uint32_t *fcm, const int8_eval *q,
-                           double seconds)
+                           const tfg_reg_metrics *rm, double seconds)
 {
     json_t *r = json_object();
     bool cls = in->test.label_kind == TFG_LABEL_CLASS;
@@ -265,9 +278,9 @@ static json_t *make_report(const tfg_spec *s, const inputs *in, const candidate 
         size_t nc = in->test.n_classes;
         json_object_set_new(r, "confusion_float", tfg_json_matrix_u32(fcm, nc, nc));
         json_object_set_new(r, "confusion_int8", tfg_json_matrix_u32(q->confusion, nc, nc));
-    } else {
-        json_object_set_new(r, "float_mse", json_real(fm->loss));
-        json_object_set_new(r, "int8_mse", json_real(q->mse));
+    } else { /* rm: float's, then int8's */
+        tfg_reg_metrics_json(r, "float_", &rm[0]);
+        tfg_reg_metrics_json(r, "int8_", &rm[1]);
     }
     json_t *cal = json_pack("{s:I, s:s}", "samples", (json_int_t)n_rep, "method",
                             method_name(&best->calib));
@@ -335,22 +348,18 @@ static size_t candidates_of(const qopts *q, candidate *c)
  * output, as the int8 argmax). */
 static void float_predict(tfg_graph *g, const tfg_split *s, size_t rows, uint32_t *pred)
 {
-    enum { BATCH = 64 };
-    tfg_net *net = tfg_net_new(g, BATCH);
     size_t nc = s->n_classes;
-    for (size_t start = 0; start < rows; start += BATCH) {
-        size_t bn = rows - start < BATCH ? rows - start : BATCH;
-        const float *out = tfg_net_forward(net, s->x + start * s->features, bn, false);
-        for (size_t r = 0; r < bn; r++) {
-            const float *v = out + r * nc;
-            size_t best = 0;
-            for (size_t k = 1; k < nc; k++)
-                if (v[k] > v[best])
-                    best = k;
-            pred[start + r] = (uint32_t)best;
-        }
+    float *out = tfg_xmalloc((rows ? rows : 1) * nc * sizeof *out);
+    tfg_predict(g, s, rows, out);
+    for (size_t r = 0; r < rows; r++) {
+        const float *v = out + r * nc;
+        size_t best = 0;
+        for (size_t k = 1; k < nc; k++)
+            if (v[k] > v[best])
+                best = k;
+        pred[r] = (uint32_t)best;
     }
-    tfg_net_free(net);
+    free(out);
 }
 
 /* The gate's rows (gate.h): the whole test split and the validation rows the chosen
@@ -373,6 +382,38 @@ static tfg_quant_gate judge(inputs *in, const candidate *best, const uint32_t *t
     return g;
 }
 
+/* The same for regression: test_values are int8's on the test split, float_test the
+ * float model's there. */
+static tfg_quant_reg_gate judge_reg(inputs *in, const candidate *best, const float *float_test,
+                                    const float *test_values, double max_increase)
+{
+    tfg_quant_reg_gate g;
+    memset(&g, 0, sizeof g);
+    tfg_quant_reg_gate_add(&g, in->test.y_value, float_test, test_values, in->test.rows);
+    if (best->val_values) {
+        float *pf = tfg_xmalloc(best->val_rows * sizeof *pf);
+        tfg_predict(&in->g, &in->val, best->val_rows, pf);
+        tfg_quant_reg_gate_add(&g, in->val.y_value, pf, best->val_values, best->val_rows);
+        free(pf);
+    }
+    tfg_quant_reg_gate_judge(&g, max_increase);
+    return g;
+}
+
+static json_t *reg_gate_json(const tfg_quant_reg_gate *g, size_t test_rows, double max_inc)
+{
+    json_t *j = json_pack("{s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:s}",
+                          "rows", (json_int_t)g->rows, "test_rows", (json_int_t)test_rows,
+                          "val_rows", (json_int_t)(g->rows - test_rows), "float_mae",
+                          g->float_mae, "int8_mae", g->int8_mae, "worse",
+                          (json_int_t)g->worse, "better", (json_int_t)g->better, "p_value",
+                          g->p_value, "alpha", TFG_QUANT_GATE_ALPHA, "max_mae_increase",
+                          max_inc, "result", g->failed ? "failed" : "passed");
+    if (isfinite(g->increase_pct)) /* not when float's error is 0 */
+        json_object_set_new(j, "mae_increase_pct", json_real(g->increase_pct));
+    return j;
+}
+
 static json_t *gate_json(const tfg_quant_gate *g, size_t test_rows, double max_drop)
 {
     return json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:f, s:f, s:f, s:s}",
@@ -384,6 +425,25 @@ static json_t *gate_json(const tfg_quant_gate *g, size_t test_rows, double max_d
                      "lost", (json_int_t)g->lost, "gained", (json_int_t)g->gained,
                      "p_value", g->p_value, "alpha", TFG_QUANT_GATE_ALPHA,
                      "max_drop", max_drop, "result", g->failed ? "failed" : "passed");
+}
+
+/* What retrying could change, said after either gate's numbers. */
+static void gate_advice(tfg_buf *b, const qopts *q, size_t n_rep, size_t train_rows)
+{
+    if (q->method == 0)
+        tfg_buf_printf(b, "method auto already tried min/max and percentiles 99.99 and 99.9");
+    else
+        tfg_buf_printf(b, "try quantization.method \"auto\" (it tries %s)",
+                       q->method == 1 ? "percentiles 99.99 and 99.9 too"
+                                      : "min/max and percentiles 99.99 and 99.9 too");
+    if (n_rep < train_rows)
+        tfg_buf_printf(b, "%s more quantization.calibration_samples (%zu of the %zu "
+                       "training rows were used)", q->method == 0 ? "; try" : ", or",
+                       n_rep, train_rows);
+    else if (q->method == 0)
+        tfg_buf_printf(b, " on all %zu training rows", train_rows);
+    tfg_buf_printf(b, "; or retrain: a model whose activations need a narrower int8 range "
+                   "(e.g. training.weight_decay)");
 }
 
 /* What a failed gate says: the numbers, and only what was not tried yet. */
@@ -399,20 +459,24 @@ static void gate_error(const tfg_quant_gate *g, size_t test_rows, const qopts *q
                    100.0 * g->int8_right / g->rows, g->drop_points,
                    100.0 * g->float_right / g->rows, g->rows, test_rows, g->rows - test_rows,
                    g->flipped, g->lost, g->gained, q->max_drop, g->p_value);
-    if (q->method == 0)
-        tfg_buf_printf(&b, "method auto already tried min/max and percentiles 99.99 and 99.9");
-    else
-        tfg_buf_printf(&b, "try quantization.method \"auto\" (it tries %s)",
-                       q->method == 1 ? "percentiles 99.99 and 99.9 too"
-                                      : "min/max and percentiles 99.99 and 99.9 too");
-    if (n_rep < train_rows)
-        tfg_buf_printf(&b, "%s more quantization.calibration_samples (%zu of the %zu "
-                       "training rows were used)", q->method == 0 ? "; try" : ", or",
-                       n_rep, train_rows);
-    else if (q->method == 0)
-        tfg_buf_printf(&b, " on all %zu training rows", train_rows);
-    tfg_buf_printf(&b, "; or retrain: a model whose activations need a narrower int8 range "
-                   "(e.g. training.weight_decay)");
+    gate_advice(&b, q, n_rep, train_rows);
+    char *msg = tfg_buf_take(&b);
+    tfg_err_set(err, TFG_ECHECK, "%s", msg);
+    free(msg);
+}
+
+static void reg_gate_error(const tfg_quant_reg_gate *g, size_t test_rows, const qopts *q,
+                           size_t n_rep, size_t train_rows, tfg_err *err)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    tfg_buf_printf(&b, "int8 mean absolute error %.6g is %.1f %% above float's %.6g on %zu "
+                   "rows (test %zu + validation %zu): int8 is worse on %zu rows and better "
+                   "on %zu, more than quantization.max_mae_increase %.1f %% and more than "
+                   "chance (sign test p = %.2g); ", g->int8_mae, g->increase_pct,
+                   g->float_mae, g->rows, test_rows, g->rows - test_rows, g->worse, g->better,
+                   q->max_mae_increase, g->p_value);
+    gate_advice(&b, q, n_rep, train_rows);
     char *msg = tfg_buf_take(&b);
     tfg_err_set(err, TFG_ECHECK, "%s", msg);
     free(msg);
@@ -484,33 +548,55 @@ static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, input
     free(desc);
     tfg_metrics fm = {NAN, NAN};
     uint32_t *fcm = NULL, *test_pred = NULL;
+    float *float_test = NULL, *test_values = NULL; /* regression: each test row's value */
+    tfg_reg_metrics rm[2];
+    memset(rm, 0, sizeof rm);
     int8_eval qe;
     memset(&qe, 0, sizeof qe);
     bool cls = in->test.label_kind == TFG_LABEL_CLASS;
     if (!st) {
+        size_t rows = in->test.rows ? in->test.rows : 1;
         if (cls) {
             fcm = tfg_xcalloc((size_t)in->test.n_classes * in->test.n_classes, sizeof *fcm);
-            test_pred = tfg_xmalloc((in->test.rows ? in->test.rows : 1) * sizeof *test_pred);
+            test_pred = tfg_xmalloc(rows * sizeof *test_pred);
+        } else {
+            float_test = tfg_xmalloc(rows * sizeof *float_test);
+            test_values = tfg_xmalloc(rows * sizeof *test_values);
         }
         st = tfg_evaluate(&in->g, &in->test,
                           cls ? TFG_LOSS_CROSS_ENTROPY : TFG_LOSS_MSE, &fm, fcm, err);
     }
     if (!st)
-        st = eval_int8(&cands[best].model, &in->test, true, test_pred, &qe, o->progress, err);
+        st = eval_int8(&cands[best].model, &in->test, true, test_pred, test_values, &qe,
+                       o->progress, err);
     tfg_progress_finish(o->progress);
     tfg_quant_gate g;
+    tfg_quant_reg_gate rg;
     memset(&g, 0, sizeof g);
-    bool gated = !st && cls && in->test.rows;
-    if (gated)
+    memset(&rg, 0, sizeof rg);
+    bool gated = !st && in->test.rows;
+    if (gated && cls) {
         g = judge(in, &cands[best], test_pred, q->max_drop);
+    } else if (gated) {
+        tfg_predict(&in->g, &in->test, in->test.rows, float_test);
+        tfg_reg_metrics_of(in->test.y_value, float_test, in->test.rows, &rm[0]);
+        tfg_reg_metrics_of(in->test.y_value, test_values, in->test.rows, &rm[1]);
+        rg = judge_reg(in, &cands[best], float_test, test_values, q->max_mae_increase);
+    }
+    bool failed = cls ? g.failed : rg.failed;
     if (!st) {
-        json_t *report = make_report(s, in, &cands[best], cands, nc, n, &fm, fcm, &qe,
+        json_t *report = make_report(s, in, &cands[best], cands, nc, n, &fm, fcm, &qe, rm,
                                      tfg_now() - t0);
         if (gated)
-            json_object_set_new(report, "gate", gate_json(&g, in->test.rows, q->max_drop));
-        json_object_set_new(report, "result", json_string(g.failed ? "failed" : "passed"));
-        if (g.failed) {
-            gate_error(&g, in->test.rows, q, n, in->train.rows, err);
+            json_object_set_new(report, "gate",
+                                cls ? gate_json(&g, in->test.rows, q->max_drop)
+                                    : reg_gate_json(&rg, in->test.rows, q->max_mae_increase));
+        json_object_set_new(report, "result", json_string(failed ? "failed" : "passed"));
+        if (failed) {
+            if (cls)
+                gate_error(&g, in->test.rows, q, n, in->train.rows, err);
+            else
+                reg_gate_error(&rg, in->test.rows, q, n, in->train.rows, err);
             json_object_set_new(report, "error", json_string(err->msg));
             tfg_err keep = *err;
             st = publish_failed(o->out, report, err);
@@ -528,9 +614,12 @@ static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, input
     for (size_t k = 0; k < nc; k++) {
         tfg_tflite_free(&cands[k].model);
         free(cands[k].val_pred);
+        free(cands[k].val_values);
     }
     eval_free(&qe);
     free(test_pred);
+    free(float_test);
+    free(test_values);
     free(fcm);
     free(rep);
     return st;

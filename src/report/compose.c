@@ -148,9 +148,20 @@ static void section_result(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
     }
     sketch_result(r, d);
     tfg_doc_block *t = kv_table(d, "key-figures", "Key figures");
-    set_pct(kv(t, "accuracy, float model (host)"), r->acc_float);
-    set_pct(kv(t, "accuracy, int8 model (host)"), r->acc_int8);
-    set_pct(kv(t, "accuracy on the device"), r->acc_device);
+    if (s->task == TFG_TASK_REGRESSION) {
+        /* the device's outputs are the int8 model's byte for byte (validated above) */
+        double dev = validated && r->validate.mismatches == 0 ? r->quantize.int8_mae : NAN;
+        set_num(kv(t, "mean absolute error, float model (host)"), r->quantize.float_mae,
+                "%.4g");
+        set_num(kv(t, "mean absolute error, int8 model (host)"), r->quantize.int8_mae, "%.4g");
+        set_num(kv(t, "mean absolute error on the device"), dev, "%.4g");
+        set_num(kv(t, "R2, int8 model (1 is perfect, 0 the mean's)"), r->quantize.int8_r2,
+                "%.3f");
+    } else {
+        set_pct(kv(t, "accuracy, float model (host)"), r->acc_float);
+        set_pct(kv(t, "accuracy, int8 model (host)"), r->acc_int8);
+        set_pct(kv(t, "accuracy on the device"), r->acc_device);
+    }
     if (r->mem.source != TFG_MEM_NONE) {
         char u[32], l[32];
         tfg_fmt_count(u, sizeof u, r->mem.flash_used);
@@ -371,7 +382,7 @@ static void profile_sources(const json_t *sources, tfg_doc *d)
     }
 }
 
-static void section_data(const tfg_run *r, tfg_doc *d)
+static void section_data(const tfg_spec *s, const tfg_run *r, tfg_doc *d)
 {
     tfg_doc_heading(d, 2, "The data");
     const json_t *sum = r->files[TFG_RUN_SUMMARY].j, *prof = r->files[TFG_RUN_PROFILE].j;
@@ -384,7 +395,8 @@ static void section_data(const tfg_run *r, tfg_doc *d)
                         "earlier row.",
                      jint(prof, "rows"), jint(prof, "columns"), jint(prof, "duplicate_rows"));
         profile_sources(json_object_get(prof, "sources"), d);
-        profile_balance(json_object_get(prof, "class_balance"), d);
+        if (s->task != TFG_TASK_REGRESSION) /* a regression label's values are no classes */
+            profile_balance(json_object_get(prof, "class_balance"), d);
         profile_columns(json_object_get(prof, "columns_detail"), d);
     }
     data_splits(r, sum, d);
@@ -615,6 +627,41 @@ static void section_accuracy(const tfg_run *r, tfg_doc *d)
                          r->validate.emulator ? r->validate.emulator : "");
 }
 
+/* Regression: errors in the label's unit instead of accuracies (nn/regress.h). */
+static void section_errors(const tfg_run *r, tfg_doc *d)
+{
+    tfg_doc_heading(d, 2, "Errors: float, int8, device");
+    const tfg_quantize_result *q = &r->quantize;
+    const json_t *v = r->files[TFG_RUN_VALREP].j;
+    tfg_doc_para(d, "On the test split: the mean squared error, the mean absolute error (in the "
+                    "label's unit) and R2, the share of the label's variance the model "
+                    "explains (1 is perfect, 0 is no better than always saying the mean).");
+    static const char *const head[] = {"model", "where", "MSE", "MAE", "R2", "about it", NULL};
+    tfg_doc_block *t = tfg_doc_table(d, "errors", NULL, head);
+    t->row_heads = true;
+    bool same = v && r->validate.mismatches == 0;
+    for (int k = 0; k < 3; k++) {
+        tfg_doc_cell *row = tfg_doc_row(t);
+        tfg_doc_cell_set(&row[0], "%s", k ? "int8" : "float");
+        tfg_doc_cell_set(&row[1], "%s", k == 2 ? "device" : "host");
+        bool known = k < 2 || same;
+        set_num(&row[2], known ? (k ? q->int8_mse : q->float_mse) : NAN, "%.4g");
+        set_num(&row[3], known ? (k ? q->int8_mae : q->float_mae) : NAN, "%.4g");
+        set_num(&row[4], known ? (k ? q->int8_r2 : q->float_r2) : NAN, "%.4f");
+        if (k == 1 && q->worse >= 0)
+            tfg_doc_cell_set(&row[5], "gate on %lld test and validation rows: mean absolute "
+                             "error %+.1f %%, int8 worse on %lld rows and better on %lld, %s",
+                             (long long)q->gate_rows, q->mae_increase_pct,
+                             (long long)q->worse, (long long)q->better,
+                             q->result && !strcmp(q->result, "failed") ? "FAILED" : "passed");
+        if (k == 2 && v)
+            tfg_doc_cell_set(&row[5], "%lld of %lld outputs equal the host int8 ones%s%s",
+                             (long long)r->validate.matches, (long long)r->validate.samples,
+                             r->validate.emulator ? "; on " : "",
+                             r->validate.emulator ? r->validate.emulator : "");
+    }
+}
+
 /* ---- confusion ---- */
 
 static void confusion_table(const tfg_run *r, const tfg_confusion *c, tfg_doc *d)
@@ -803,10 +850,13 @@ tfg_status tfg_report_compose(const tfg_spec *s, const tfg_run *run, tfg_doc *d,
     free(title);
     section_result(s, run, d);
     section_spec(s, d);
-    section_data(run, d);
+    section_data(s, run, d);
     section_plan(run, d);
     section_model(run, d);
-    section_accuracy(run, d);
+    if (s->task == TFG_TASK_REGRESSION)
+        section_errors(run, d);
+    else
+        section_accuracy(run, d);
     tfg_status st = section_confusion(run, d, err);
     if (st) {
         tfg_doc_free(d);

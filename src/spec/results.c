@@ -65,7 +65,8 @@ tfg_status tfg_train_result_read(const json_t *j, const char *file, tfg_train_re
     rd k = {file, err};
     *r = (tfg_train_result){.params = -1, .macs = -1, .epochs_run = -1, .best_epoch = -1,
                             .est_flash = -1, .est_ram = -1, .test_accuracy = NAN,
-                            .test_loss = NAN, .seconds = NAN};
+                            .test_loss = NAN, .test_mae = NAN, .test_r2 = NAN,
+                            .seconds = NAN};
     const json_t *e = NULL;
     tfg_status st = root(&k, j);
     if (!st) st = count(&k, j, "", "params", false, &r->params);
@@ -78,6 +79,8 @@ tfg_status tfg_train_result_read(const json_t *j, const char *file, tfg_train_re
     if (!st) st = num(&k, j, "", "seconds", false, 0, 1e9, &r->seconds);
     if (!st) st = num(&k, j, "", "test_accuracy", false, 0, 1, &r->test_accuracy);
     if (!st) st = num(&k, j, "", "test_loss", false, -HUGE_VAL, HUGE_VAL, &r->test_loss);
+    if (!st) st = num(&k, j, "", "test_mae", false, 0, HUGE_VAL, &r->test_mae);
+    if (!st) st = num(&k, j, "", "test_r2", false, -HUGE_VAL, 1, &r->test_r2);
     return st;
 }
 
@@ -87,6 +90,9 @@ tfg_status tfg_quantize_result_read(const json_t *j, const char *file,
     rd k = {file, err};
     *r = (tfg_quantize_result){.test_samples = -1, .float_accuracy = NAN, .int8_accuracy = NAN,
                                .drop_points = NAN, .float_mse = NAN, .int8_mse = NAN,
+                               .float_mae = NAN, .int8_mae = NAN, .float_r2 = NAN,
+                               .int8_r2 = NAN, .worse = -1, .better = -1,
+                               .mae_increase_pct = NAN,
                                .model_bytes = -1, .calibration_samples = -1, .seconds = NAN,
                                .gate_rows = -1, .flipped = -1, .lost = -1, .gained = -1,
                                .p_value = NAN};
@@ -100,6 +106,10 @@ tfg_status tfg_quantize_result_read(const json_t *j, const char *file,
     if (!st) st = num(&k, j, "", "drop_points", false, -100, 100, &r->drop_points);
     if (!st) st = num(&k, j, "", "float_mse", !cls, 0, HUGE_VAL, &r->float_mse);
     if (!st) st = num(&k, j, "", "int8_mse", !cls, 0, HUGE_VAL, &r->int8_mse);
+    if (!st) st = num(&k, j, "", "float_mae", false, 0, HUGE_VAL, &r->float_mae);
+    if (!st) st = num(&k, j, "", "int8_mae", false, 0, HUGE_VAL, &r->int8_mae);
+    if (!st) st = num(&k, j, "", "float_r2", false, -HUGE_VAL, 1, &r->float_r2);
+    if (!st) st = num(&k, j, "", "int8_r2", false, -HUGE_VAL, 1, &r->int8_r2);
     if (!st) st = object(&k, j, "calibration", false, &c);
     if (!st && c) st = count(&k, c, "calibration", "samples", false, &r->calibration_samples);
     if (!st && c) st = str(&k, c, "calibration", "method", false, &r->calibration_method);
@@ -116,9 +126,14 @@ tfg_status tfg_quantize_result_read(const json_t *j, const char *file,
     if (!st) st = str(&k, j, "", "error", false, &r->error);
     if (!st) st = object(&k, j, "gate", false, &g);
     if (!st && g) st = count(&k, g, "gate", "rows", true, &r->gate_rows);
-    if (!st && g) st = count(&k, g, "gate", "flipped", true, &r->flipped);
-    if (!st && g) st = count(&k, g, "gate", "lost", true, &r->lost);
-    if (!st && g) st = count(&k, g, "gate", "gained", true, &r->gained);
+    if (!st && g) st = count(&k, g, "gate", "flipped", cls, &r->flipped);
+    if (!st && g) st = count(&k, g, "gate", "lost", cls, &r->lost);
+    if (!st && g) st = count(&k, g, "gate", "gained", cls, &r->gained);
+    if (!st && g) st = count(&k, g, "gate", "worse", !cls, &r->worse);
+    if (!st && g) st = count(&k, g, "gate", "better", !cls, &r->better);
+    if (!st && g)
+        st = num(&k, g, "gate", "mae_increase_pct", false, -100, HUGE_VAL,
+                 &r->mae_increase_pct);
     if (!st && g) st = num(&k, g, "gate", "p_value", true, 0, 1, &r->p_value);
     return st;
 }

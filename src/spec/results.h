@@ -27,14 +27,18 @@ typedef struct {
     int64_t est_flash, est_ram;    /* the trainer's estimate on the board; -1: none */
     double test_accuracy;          /* classification only; NAN otherwise */
     double test_loss;
+    double test_mae, test_r2;      /* regression only; NAN otherwise (r2 also when the
+                                      label is constant on the test split) */
     double seconds;
 } tfg_train_result;
 
-/* quantize/report.json: accuracies for classification, mean squared errors otherwise. */
+/* quantize/report.json: accuracies for classification; for regression mean squared and
+ * absolute errors and R² (nn/regress.h), and the gate's mean absolute error increase. */
 typedef struct {
     int64_t test_samples;
     double float_accuracy, int8_accuracy, drop_points; /* NAN for regression */
     double float_mse, int8_mse;                        /* NAN for classification */
+    double float_mae, int8_mae, float_r2, int8_r2;     /* NAN for classification */
     int64_t model_bytes;
     int64_t calibration_samples;
     const char *calibration_method;
@@ -43,6 +47,9 @@ typedef struct {
     const char *error;           /* why the gate failed, or NULL */
     int64_t gate_rows, flipped;  /* the gate's rows and flipped predictions; -1: none */
     int64_t lost, gained;        /* right answers int8 lost and gained there; -1: none */
+    int64_t worse, better;       /* regression: rows int8 is farther from / nearer to the
+                                    truth than float; -1: none */
+    double mae_increase_pct;     /* regression: the gate's increase; NAN: none */
     double p_value;              /* the gate's sign test; NAN: none */
 } tfg_quantize_result;
 

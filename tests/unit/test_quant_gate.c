@@ -2,6 +2,7 @@
  * exact small cases and its own symmetry on large ones, and the verdicts that matter: one
  * flipped row on a small split is more than max_drop but noise (passes), a real loss
  * fails, losses offset by gains pass. */
+#include <math.h>
 #include <stdint.h>
 
 #include "../check.h"
@@ -89,4 +90,59 @@ static void test_verdicts(void)
     CHECK(gate_of(44, 6, 0, 0.0).failed);
 }
 
-TFG_TEST_MAIN(test_sign_test, test_verdicts)
+/* A regression gate over n rows with truth i and float error 1 everywhere; int8's error
+ * is 1 + up on the first `worse` rows, 1 - down on the next `better`, 1 elsewhere. */
+static tfg_quant_reg_gate reg_gate_of(size_t n, size_t worse, double up, size_t better,
+                                      double down, double max_increase)
+{
+    float *y = calloc(n, sizeof *y), *pf = calloc(n, sizeof *pf), *pq = calloc(n, sizeof *pq);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (float)i;
+        pf[i] = y[i] + 1;
+        pq[i] = i < worse ? y[i] + 1 + (float)up
+                : i < worse + better ? y[i] + 1 - (float)down : pf[i];
+    }
+    tfg_quant_reg_gate g;
+    memset(&g, 0, sizeof g);
+    tfg_quant_reg_gate_add(&g, y, pf, pq, n / 2);
+    tfg_quant_reg_gate_add(&g, y + n / 2, pf + n / 2, pq + n / 2, n - n / 2);
+    tfg_quant_reg_gate_judge(&g, max_increase);
+    free(y);
+    free(pf);
+    free(pq);
+    return g;
+}
+
+static void test_regression_verdicts(void)
+{
+    /* One row 9 worse of 76: MAE up 11.8 %, more than 10 %, and noise: passes. */
+    tfg_quant_reg_gate g = reg_gate_of(76, 1, 9.0, 0, 0, 10.0);
+    CHECK_INT(g.rows, 76);
+    CHECK_INT(g.worse, 1);
+    CHECK_INT(g.better, 0);
+    CHECK_NEAR(g.float_mae, 1.0, 1e-12);
+    CHECK_NEAR(g.increase_pct, 100.0 * 9 / 76, 1e-4);
+    CHECK(g.over && !g.failed);
+    /* Every row a little worse: 20 % up, 76 of 76 worse: fails. */
+    g = reg_gate_of(76, 76, 0.25, 0, 0, 10.0);
+    CHECK_NEAR(g.int8_mae, 1.25, 1e-6);
+    CHECK(g.over && g.failed && g.p_value < 1e-20);
+    /* The same skew within the limit passes: the increase is what the spec limits. */
+    CHECK(!reg_gate_of(76, 76, 0.05, 0, 0, 10.0).failed);
+    /* Rounding both ways: 40 rows 0.5 worse, 36 rows 0.25 better: 15 % up, p = 0.37. */
+    g = reg_gate_of(76, 40, 0.5, 36, 0.25, 10.0);
+    CHECK_NEAR(g.increase_pct, 100.0 * (40 * 0.5 - 36 * 0.25) / 76, 1e-4);
+    CHECK(g.over && !g.failed);
+    /* Better everywhere: never a failure. */
+    g = reg_gate_of(50, 0, 0, 50, 0.5, 0.0);
+    CHECK(g.increase_pct < 0 && !g.over && !g.failed);
+    /* A perfect float model: any int8 error is an infinite increase, judged by rows. */
+    tfg_quant_reg_gate z;
+    memset(&z, 0, sizeof z);
+    float y[8] = {0}, pq[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    tfg_quant_reg_gate_add(&z, y, y, pq, 8);
+    tfg_quant_reg_gate_judge(&z, 10.0);
+    CHECK(isinf(z.increase_pct) && z.failed);
+}
+
+TFG_TEST_MAIN(test_sign_test, test_verdicts, test_regression_verdicts)
