@@ -1092,24 +1092,95 @@ static tfg_pilot_class check_sources(const json_t *j, const spec_state *st, cons
     return cls;
 }
 
-/* The architecture is the train stage's to propose, inline: a proposed spec naming an
- * architecture file reads a file the user did not give (unsafe when it reaches past the
- * project, as "/etc/passwd" does). */
-static tfg_pilot_class check_model(const json_t *j, const char *file, tfg_err *err)
+/* The fields a spec proposal may set: the task, the data as given, the board and its
+ * budgets, and the settings of the stages that run on it. Who serves a stage and with
+ * which key (backends, routing, any key_env or base_url), the validate and report
+ * sections, a data plan file and an architecture file are the user's alone: a
+ * proposal that sets one could send the data and a secret to a URL of its choosing, or
+ * have a stage read a host file. A proposal may set name, description, task, data
+ * (these keys), board, budgets, seed, model (an inline arch), training, quantization. */
+static const char *const data_may_set[] = {"sources",     "label",   "features",
+                                           "categorical", "classes", NULL};
+static const char *const spec_known[] = {"backends", "routing", "validate", "report", NULL};
+
+static bool listed(const char *const *names, const char *k)
 {
-    const char *arch = json_string_value(json_object_get(json_object_get(j, "model"), "arch"));
-    if (!arch)
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(names[i], k))
+            return true;
+    return false;
+}
+
+/* Adds every key_env and base_url under j (at path) to refused. */
+static void refuse_keys(const json_t *j, const char *path, tfg_buf *refused)
+{
+    char sub[256];
+    const char *k;
+    const json_t *v;
+    size_t i;
+    if (json_is_object(j)) {
+        json_object_foreach((json_t *)j, k, v) {
+            tfg_jpath_key(sub, sizeof sub, path, k);
+            if (!strcmp(k, "key_env") || !strcmp(k, "base_url"))
+                tfg_buf_printf(refused, "%s%s", refused->len ? ", " : "", sub);
+            else
+                refuse_keys(v, sub, refused);
+        }
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v) {
+            tfg_jpath_index(sub, sizeof sub, path, i);
+            refuse_keys(v, sub, refused);
+        }
+    }
+}
+
+/* Every field outside the allow-list is named; unknown keys are left to the schema (a
+ * spec error), keys the schema knows but a proposal may not set are unsafe. Then the
+ * settings sections may hold no host reference (tfg_pilot_scan_unsafe). */
+static tfg_pilot_class check_allowed(const json_t *j, const char *file, tfg_err *err)
+{
+    if (!json_is_object(j))
         return TFG_PILOT_OK;
-    if (host_path(arch, file)) {
-        tfg_err_field(err, TFG_ECHECK, file, "model.arch",
-                      "'%s' is a host path: a proposal may not point outside the project",
-                      arch);
+    tfg_buf refused;
+    tfg_buf_init(&refused);
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)j, k, v) {
+        if (listed(spec_known, k))
+            tfg_buf_printf(&refused, "%s%s", refused.len ? ", " : "", k);
+        else /* an allowed section, or an unknown one (the schema's), may hide no key */
+            refuse_keys(v, k, &refused);
+    }
+    const json_t *data = json_object_get(j, "data");
+    if (json_is_object(data))
+        json_object_foreach((json_t *)data, k, v)
+            if (!listed(data_may_set, k) && (!strcmp(k, "plan") || json_is_string(v)))
+                tfg_buf_printf(&refused, "%sdata.%s", refused.len ? ", " : "", k);
+    const json_t *arch = json_object_get(json_object_get(j, "model"), "arch");
+    if (arch && !json_is_object(arch))
+        tfg_buf_printf(&refused, "%smodel.arch", refused.len ? ", " : "");
+    if (refused.len) {
+        tfg_err_field(err, TFG_ECHECK, file, refused.data,
+                      "a spec proposal may not set these: backends, routing and keys come "
+                      "only from the user's config, flags or own spec; a data plan or an "
+                      "architecture file is a file the user did not give (give the "
+                      "architecture inline, or leave model out: the train stage chooses "
+                      "one); remove them");
+        tfg_buf_free(&refused);
         return TFG_PILOT_UNSAFE;
     }
-    tfg_err_field(err, TFG_EINPUT, file, "model.arch",
-                  "'%s' is not a file the user gave; give the architecture inline or leave "
-                  "model out (the train stage chooses one)", arch);
-    return TFG_PILOT_SPEC;
+    tfg_buf_free(&refused);
+    static const char *const settings[] = {"budgets", "model", "training", "quantization",
+                                           NULL};
+    tfg_pilot_class cls = TFG_PILOT_OK;
+    for (size_t i = 0; settings[i] && !cls; i++) {
+        json_t *sec = json_object_get(j, settings[i]);
+        json_t *one = sec ? json_pack("{s:O}", settings[i], sec) : NULL; /* the field path */
+        if (one && tfg_pilot_scan_unsafe(one, file, err))
+            cls = TFG_PILOT_UNSAFE;
+        json_decref(one);
+    }
+    return cls;
 }
 
 /* Budgets over the board's flash or RAM are a budget failure, not a schema one. */
@@ -1176,7 +1247,7 @@ static tfg_status validate(tfg_pilot *p, void *state, const char *reply, tfg_pil
     if (tfg_pilot_extract_json(reply, &j, err))
         return TFG_OK;
     const char *file = o->spec_out;
-    if ((*cls = check_sources(j, st, file, err)) || (*cls = check_model(j, file, err)) ||
+    if ((*cls = check_allowed(j, file, err)) || (*cls = check_sources(j, st, file, err)) ||
         (*cls = check_budgets(j, o->boards, file, err))) {
         json_decref(j);
         return TFG_OK;

@@ -353,7 +353,7 @@ static const fault faults[] = {
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
      "\"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
      "label", ", \"model\": {\"arch\": \"/etc/passwd\"}"},
-    {"spec", "model.arch", "an architecture file the user did not give",
+    {"unsafe", "model.arch", "an architecture file the user did not give",
      "[{\"format\": \"idx\", \"images\": \"@I@\", \"labels\": \"@L@\"}, {\"format\": \"idx\", "
      "\"images\": \"@TI@\", \"labels\": \"@TL@\", \"split\": \"test\"}]",
      "label", ", \"model\": {\"arch\": \"arch.json\"}"},
