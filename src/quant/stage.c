@@ -427,8 +427,9 @@ static json_t *gate_json(const tfg_quant_gate *g, size_t test_rows, double max_d
                      "max_drop", max_drop, "result", g->failed ? "failed" : "passed");
 }
 
-/* What retrying could change, said after either gate's numbers. */
-static void gate_advice(tfg_buf *b, const qopts *q, size_t n_rep, size_t train_rows)
+/* Either gate's error: its numbers in b, then only what retrying could change. Frees b. */
+static void gate_fail(tfg_buf *b, const qopts *q, size_t n_rep, size_t train_rows,
+                      tfg_err *err)
 {
     if (q->method == 0)
         tfg_buf_printf(b, "method auto already tried min/max and percentiles 99.99 and 99.9");
@@ -444,6 +445,9 @@ static void gate_advice(tfg_buf *b, const qopts *q, size_t n_rep, size_t train_r
         tfg_buf_printf(b, " on all %zu training rows", train_rows);
     tfg_buf_printf(b, "; or retrain: a model whose activations need a narrower int8 range "
                    "(e.g. training.weight_decay)");
+    char *msg = tfg_buf_take(b);
+    tfg_err_set(err, TFG_ECHECK, "%s", msg);
+    free(msg);
 }
 
 /* What a failed gate says: the numbers, and only what was not tried yet. */
@@ -459,10 +463,7 @@ static void gate_error(const tfg_quant_gate *g, size_t test_rows, const qopts *q
                    100.0 * g->int8_right / g->rows, g->drop_points,
                    100.0 * g->float_right / g->rows, g->rows, test_rows, g->rows - test_rows,
                    g->flipped, g->lost, g->gained, q->max_drop, g->p_value);
-    gate_advice(&b, q, n_rep, train_rows);
-    char *msg = tfg_buf_take(&b);
-    tfg_err_set(err, TFG_ECHECK, "%s", msg);
-    free(msg);
+    gate_fail(&b, q, n_rep, train_rows, err);
 }
 
 static void reg_gate_error(const tfg_quant_reg_gate *g, size_t test_rows, const qopts *q,
@@ -476,10 +477,7 @@ static void reg_gate_error(const tfg_quant_reg_gate *g, size_t test_rows, const 
                    "chance (sign test p = %.2g); ", g->int8_mae, g->increase_pct,
                    g->float_mae, g->rows, test_rows, g->rows - test_rows, g->worse, g->better,
                    q->max_mae_increase, g->p_value);
-    gate_advice(&b, q, n_rep, train_rows);
-    char *msg = tfg_buf_take(&b);
-    tfg_err_set(err, TFG_ECHECK, "%s", msg);
-    free(msg);
+    gate_fail(&b, q, n_rep, train_rows, err);
 }
 
 /* A failed gate still leaves its evidence: <out>/quantize/ holds report.json (marked
