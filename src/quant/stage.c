@@ -547,8 +547,9 @@ static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, input
     tfg_metrics fm = {NAN, NAN};
     uint32_t *fcm = NULL, *test_pred = NULL;
     float *float_test = NULL, *test_values = NULL; /* regression: each test row's value */
-    tfg_reg_metrics rm[2];
-    memset(rm, 0, sizeof rm);
+    tfg_reg_metrics rm[2]; /* float's, int8's: unknown (NAN) until measured */
+    tfg_reg_metrics_of(NULL, NULL, 0, &rm[0]);
+    rm[1] = rm[0];
     int8_eval qe;
     memset(&qe, 0, sizeof qe);
     bool cls = in->test.label_kind == TFG_LABEL_CLASS;
