@@ -6,7 +6,9 @@
  * token by token: calls that reach a host (system, exec*, fopen/open, sockets, ...),
  * inline assembly and anything that could smuggle it in (token pasting, #pragma,
  * __attribute__, __builtin_*, semihosting), and any #include outside the short list of
- * headers a sketch needs. A sketch that never names the model's invoke cannot be
+ * headers a sketch needs. Before that, whatever could hide a token from a scan of the
+ * text as written (splices, trigraphs, digraphs, raw strings, universal character
+ * names) is refused itself. A sketch that never names the model's invoke cannot be
  * classifying with it. Each finding names the line. */
 #include <ctype.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ static const char *const denied_calls[] = {
 /* Words that are never allowed, wherever they stand. */
 static const char *const denied_words[] = {"asm", "__asm", "__asm__", "__attribute__",
                                            "_Pragma", "__builtin_apply", "semihost",
-                                           "semihosting", "bkpt", "svc", NULL};
+                                           "semihosting", "bkpt", "svc", "__has_include",
+                                           "__has_include_next", "incbin", NULL};
 
 /* Headers a sketch may include; anything else is a compile error, and these are unsafe. */
 static const char *const allowed_headers[] = {"Arduino.h", "tfg_sensor.h", "stdint.h",
@@ -109,9 +112,9 @@ static tfg_sketch_class directive(const char *code, const char *p, const char *n
     if (!strncmp(p, "pragma", 6))
         return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, "#pragma is not allowed in a sketch (it "
                    "could switch the compiler's checks off)%s", name, line, "");
-    if (!strncmp(p, "include_next", 12) || !strncmp(p, "import", 6))
-        return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, "#include_next/#import is not allowed%s",
-                   name, line, "");
+    if (!strncmp(p, "include_next", 12) || !strncmp(p, "import", 6) || !strncmp(p, "embed", 5))
+        return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, "#include_next, #import and #embed are "
+                   "not allowed%s", name, line, "");
     return TFG_SKETCH_PASSED;
 }
 
@@ -188,13 +191,60 @@ static bool is_call(const char *p)
     return *p == '(';
 }
 
+/* What would let a token hide from the scan below, which reads the text as written: a
+ * line splice (a backslash ending a line joins it to the next, also inside a comment),
+ * a trigraph (??= is #), and, in the code (comments and literals removed), digraphs
+ * (%: is #, <% %> <: :>), a raw string literal (its body can span lines and hold
+ * quotes, so the literal remover cannot see where it ends) and any other backslash (a
+ * universal character name: \u0073ystem is system). None has a use in a sketch. */
+static tfg_sketch_class hidden_tokens(const char *src, const char *code, const char *name,
+                                      char *why, size_t n)
+{
+    static const char *const what = "%s could hide a token from the sketch check (line "
+                                    "splices, trigraphs, digraphs, raw strings and universal "
+                                    "character names are not allowed in a sketch)";
+    for (const char *p = src; *p; p++) {
+        if (*p == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n')))
+            return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, what, name, line_of(src, p),
+                       "a backslash at the end of a line");
+        if (p[0] == '?' && p[1] == '?' && p[2] && strchr("=/'()!<>-", p[2]))
+            return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, what, name, line_of(src, p),
+                       "a trigraph (??x)");
+    }
+    for (const char *p = code; *p; p++) {
+        char two[3] = {p[0], p[1], 0};
+        if (!strcmp(two, "%:") || !strcmp(two, "<%") || !strcmp(two, "%>") ||
+            !strcmp(two, "<:") || !strcmp(two, ":>"))
+            return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, what, name, line_of(code, p),
+                       "a digraph (%: <% %> <: :>)");
+        if (*p == '\\')
+            return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, what, name, line_of(code, p),
+                       "a backslash outside a literal");
+        /* R"...", LR, uR, UR, u8R: an R that ends a word, just before a quote */
+        if (*p == 'R' && p[1] == '"') {
+            const char *w = p;
+            while (w > code && (isalnum((unsigned char)w[-1]) || w[-1] == '_'))
+                w--;
+            size_t len = (size_t)(p - w);
+            if (len == 0 || (len == 1 && strchr("LuU", *w)) || (len == 2 && !strncmp(w, "u8", 2)))
+                return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, what, name, line_of(code, p),
+                           "a raw string literal (R\"...\")");
+        }
+    }
+    return TFG_SKETCH_PASSED;
+}
+
 tfg_sketch_class tfg_sketch_scan(const char *src, const char *name, const char *lib_header,
                                  char *why, size_t n)
 {
-    tfg_sketch_class c = includes(src, name, lib_header, why, n);
-    if (c)
-        return c;
     char *code = code_only(src);
+    tfg_sketch_class c = hidden_tokens(src, code, name, why, n);
+    if (!c)
+        c = includes(src, name, lib_header, why, n);
+    if (c) {
+        free(code);
+        return c;
+    }
     bool calls_model = false;
     for (const char *p = code; *p && !c;) {
         if (*p == '#' && (p == code || p[-1] == '\n' || isspace((unsigned char)p[-1]))) {
