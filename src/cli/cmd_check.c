@@ -23,24 +23,46 @@ static int simple_opts(int argc, char **argv, tfg_cli *c, const char *cmd, const
 int tfg_cmd_check(int argc, char **argv, tfg_cli *c)
 {
     static const char usage[] =
-        "usage: tinyforge check SPEC [--json]\n"
+        "usage: tinyforge check SPEC [--config FILE] [--json]\n"
         "\n"
-        "Checks a spec without running a stage: every field (a wrong one is named by its\n"
-        "path, with what was expected), the board (an unknown one gets the closest names),\n"
-        "the budgets against the board, and that the data files exist.\n"
+        "Checks a spec without running a stage, reading every section as the stages will:\n"
+        "every field (a wrong one is named by its path, with what was expected and the\n"
+        "nearest valid value), the board (an unknown one gets the closest names), the\n"
+        "budgets against the board, the data files (each a regular file or a gzip of one,\n"
+        "within the size limit), a data.plan and a model.arch file, the training and\n"
+        "quantization settings, and who serves the stages: routing's backend names\n"
+        "against the spec's backends (or llm.json) and every backend's URL.\n"
+        "\n"
+        "  --config FILE  the backends file when the spec has no backends section\n"
+        "                 (default: $TINYFORGE_LLM_CONFIG, else ~/.config/tinyforge/llm.json)\n"
         "\n"
         "example:\n"
         "  tinyforge check examples/fruit/spec.json\n";
-    int r = simple_opts(argc, argv, c, "check", usage);
-    if (r)
-        return r < 0 ? TFG_EXIT_OK : r;
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *config = NULL;
+    int opt, code;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "jhqv", longopts, NULL)) != -1) {
+        if (opt == 'c') {
+            config = optarg;
+            continue;
+        }
+        if ((code = tfg_cli_common_opt(c, opt, "check", usage, argv[optind - 1])) >= 0)
+            return code;
+    }
     if (optind != argc - 1)
         return tfg_cli_usage(c, "check", optind >= argc ? "missing SPEC" : "one SPEC expected");
     tfg_boards boards;
     tfg_spec spec;
     tfg_err err;
     tfg_status st = tfg_cli_load_spec(argv[optind], &boards, &spec, &err);
-    int code = TFG_EXIT_OK;
+    if (!st)
+        st = tfg_lifecycle_check(&spec, config, &err);
+    code = TFG_EXIT_OK;
     if (st)
         code = tfg_cli_fail(c, &err);
     else if (c->json)

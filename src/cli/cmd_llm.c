@@ -220,6 +220,14 @@ static int cmd_ask(session *s, const llm_opts *o, const char *prompt, tfg_cli *c
     if (tfg_llm_call(s->run, o->backend, &req, &r, &err))
         return tfg_cli_fail(c, &err);
     const tfg_llm_backend *b = tfg_llm_config_find(&s->cfg, o->backend, NULL);
+    if (!r.content[strspn(r.content, " \t\r\n")]) {
+        /* as in the pilot, where it is a format failure: nothing in it can be used */
+        tfg_err_set(&err, TFG_EPROC, "LLM backend '%s' (model '%s'): the reply is empty (a "
+                    "format failure: it holds %s)", b->name, b->model,
+                    *r.content ? "white space alone" : "no text");
+        tfg_llm_reply_free(&r);
+        return tfg_cli_fail(c, &err);
+    }
     if (c->json) {
         json_t *j = reply_json(b, &r);
         json_object_set_new(j, "status", json_string("ok"));

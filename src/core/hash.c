@@ -5,6 +5,9 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/io.h"
 
 static void to_hex(const unsigned char *md, char out[TFG_SHA256_HEX])
 {
@@ -26,9 +29,15 @@ void tfg_sha256_hex(const void *data, size_t len, char out[TFG_SHA256_HEX])
 
 tfg_status tfg_sha256_file(const char *path, char out[TFG_SHA256_HEX], tfg_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd;
+    tfg_status st = tfg_open_regular(path, &fd, err);
+    if (st)
+        return st;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return tfg_err_set(err, TFG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
     unsigned char buf[1 << 16];

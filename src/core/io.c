@@ -36,10 +36,30 @@ static bool is_gzip(const char *path)
     return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
+/* What a path that is not a regular file is, in words; NULL for a regular file. */
+static const char *not_regular(mode_t m)
+{
+    return S_ISREG(m)    ? NULL
+           : S_ISDIR(m)  ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a file";
+}
+
+static tfg_status kind_err(tfg_err *err, const char *path, const struct stat *sb)
+{
+    return tfg_err_set(err, TFG_EINPUT, "%s: cannot read %s: give a regular file (or a gzip "
+                       "of one)", path, not_regular(sb->st_mode));
+}
+
 static tfg_status size_from_stat(const char *path, const struct stat *sb, size_t max,
                                  tfg_err *err)
 {
-    if (S_ISREG(sb->st_mode) && (uintmax_t)sb->st_size > (uintmax_t)max && !is_gzip(path))
+    if (not_regular(sb->st_mode))
+        return kind_err(err, path, sb);
+    if ((uintmax_t)sb->st_size > (uintmax_t)max && !is_gzip(path))
         return too_large(err, path, max);
     return TFG_OK;
 }
@@ -52,20 +72,43 @@ tfg_status tfg_check_size(const char *path, size_t max, tfg_err *err)
     return size_from_stat(path, &sb, max, err);
 }
 
+tfg_status tfg_open_regular(const char *path, int *fd, tfg_err *err)
+{
+    /* O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting, and
+     * fstat on what was opened (not on the name) decides; a regular file ignores it. */
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (*fd < 0)
+        return sys_err(err, "open", path);
+    struct stat sb;
+    tfg_status st = fstat(*fd, &sb) != 0   ? sys_err(err, "stat", path)
+                    : not_regular(sb.st_mode) ? kind_err(err, path, &sb)
+                                              : TFG_OK;
+    if (st) {
+        close(*fd);
+        *fd = -1;
+        return st;
+    }
+    fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK);
+    return TFG_OK;
+}
+
 tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, tfg_err *err)
 {
     struct stat sb;
     if (stat(path, &sb) != 0)
         return sys_err(err, "read", path);
-    if (S_ISDIR(sb.st_mode))
-        return tfg_err_set(err, TFG_EIO, "%s: cannot read: is a directory", path);
     tfg_status st = size_from_stat(path, &sb, max, err);
     if (st)
         return st;
-    /* gzopen reads plain files unchanged, so one path serves .csv and .csv.gz alike. */
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
+    int fd;
+    if ((st = tfg_open_regular(path, &fd, err)))
+        return st;
+    /* gzdopen reads plain files unchanged, so one path serves .csv and .csv.gz alike. */
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
         return sys_err(err, "open", path);
+    }
     gzbuffer(gz, 1 << 16);
     size_t cap = 1 << 16, n = 0;
     char *data = tfg_xmalloc(cap + 1);

@@ -140,7 +140,8 @@ tfg_status tfg_jget_num(const json_t *obj, const char *key, bool required, doubl
     double x = json_number_value(v);
     if (!isfinite(x) || x < min || x > max)
         return tfg_err_field(err, TFG_EINPUT, c->file, path,
-                             "expected a number from %g to %g, got %g", min, max, x);
+                             "expected a number from %g to %g, got %g (nearest valid: %g)", min,
+                             max, x, x > max ? max : min);
     *out = x;
     return TFG_OK;
 }
@@ -153,14 +154,22 @@ tfg_status tfg_jget_int(const json_t *obj, const char *key, bool required, int64
     tfg_status st = field(obj, key, required, &v, c, path, sizeof path, err);
     if (st || !v)
         return st;
+    if (json_is_real(v)) {
+        double r = json_real_value(v), near = r < (double)min   ? (double)min
+                                              : r > (double)max ? (double)max
+                                                                : round(r);
+        return tfg_err_field(err, TFG_EINPUT, c->file, path,
+                             "expected an integer, got %g (nearest valid: %.0f)", r, near);
+    }
     if (!json_is_integer(v))
         return tfg_err_field(err, TFG_EINPUT, c->file, path, "expected an integer, got %s",
                              tfg_json_type_name(v));
     json_int_t x = json_integer_value(v);
     if (x < min || x > max)
         return tfg_err_field(err, TFG_EINPUT, c->file, path,
-                             "expected an integer from %lld to %lld, got %lld", (long long)min,
-                             (long long)max, (long long)x);
+                             "expected an integer from %lld to %lld, got %lld (nearest valid: "
+                             "%lld)", (long long)min, (long long)max, (long long)x,
+                             (long long)(x > max ? max : min));
     *out = x;
     return TFG_OK;
 }

@@ -129,3 +129,41 @@ const char *tfg_escape_control(char *dst, size_t n, const char *src)
     dst[used] = '\0';
     return dst;
 }
+
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                            : c >= 0xf0 && c <= 0xf4   ? 4
+                                                       : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || /* overlong, surrogate */
+        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))   /* overlong, > 10FFFF */
+        return 0;
+    return n;
+}
+
+char *tfg_utf8_lossy(const char *src, bool *replaced)
+{
+    tfg_buf b;
+    tfg_buf_init(&b);
+    const unsigned char *s = (const unsigned char *)src;
+    bool bad = false;
+    while (*s) {
+        size_t n = utf8_len(s);
+        if (n) {
+            tfg_buf_append(&b, (const char *)s, n);
+            s += n;
+        } else {
+            tfg_buf_append(&b, "\xef\xbf\xbd", 3); /* U+FFFD */
+            s++;
+            bad = true;
+        }
+    }
+    if (replaced)
+        *replaced = bad;
+    return tfg_buf_take(&b);
+}

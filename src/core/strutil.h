@@ -3,6 +3,7 @@
 #ifndef TFG_CORE_STRUTIL_H
 #define TFG_CORE_STRUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,11 @@ const char *tfg_fmt_count(char *dst, size_t n, uint64_t v);
  * from a file (a model's tensor names) cannot drive the terminal it is printed on
  * (truncated to n); returns dst. */
 const char *tfg_escape_control(char *dst, size_t n, const char *src);
+
+/* src as valid UTF-8 (a new string): every byte that does not begin a well-formed
+ * sequence (overlong forms, surrogates and code points above U+10FFFF included) becomes
+ * U+FFFD; *replaced (may be NULL) is set when one did. JSON can then carry any text
+ * read from a file. */
+char *tfg_utf8_lossy(const char *src, bool *replaced);
 
 #endif

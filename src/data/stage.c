@@ -511,6 +511,16 @@ static tfg_status run(const tfg_spec *s, const tfg_data_opts *o, tfg_manifest *m
     return st;
 }
 
+tfg_status tfg_data_check_spec(const tfg_spec *s, tfg_err *err)
+{
+    tfg_status st = tfg_spec_check_files(s, err);
+    tfg_plan *p = NULL;
+    if (!st && s->plan)
+        st = tfg_plan_load(s->plan, &p, err);
+    tfg_plan_free(p);
+    return st;
+}
+
 tfg_status tfg_data_stage(const tfg_spec *s, const tfg_data_opts *o, tfg_data_outcome *r,
                           tfg_err *err)
 {

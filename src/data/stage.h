@@ -39,6 +39,9 @@ typedef struct {
 tfg_status tfg_data_stage(const tfg_spec *s, const tfg_data_opts *o, tfg_data_outcome *r,
                           tfg_err *err);
 void tfg_data_outcome_free(tfg_data_outcome *r);
+/* What `tinyforge check` asks of the stage: every data file is a regular file (or a gzip
+ * of one) within the size limit, and the spec's data.plan, if any, parses as a plan. */
+tfg_status tfg_data_check_spec(const tfg_spec *s, tfg_err *err);
 
 /* Loads the spec's sources into one table and checks that the label and feature
  * columns exist (exposed for tests and later stages). */

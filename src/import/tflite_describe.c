@@ -8,22 +8,21 @@
 #include "import/tflite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/alloc.h"
+#include "core/strutil.h"
 
-/* Names in a model are arbitrary bytes; JSON needs UTF-8. Invalid text is shown with
- * its non-ASCII bytes as '?' rather than dropped. */
-static json_t *jstr(const char *s)
+/* Names in a model are arbitrary bytes; JSON needs UTF-8. Bytes that are not UTF-8
+ * become U+FFFD (counted in *lossy, which the description reports); control bytes stay
+ * and are escaped by the JSON writer. */
+static json_t *jstr(const char *s, size_t *lossy)
 {
-    json_t *j = json_string(s ? s : "");
-    if (j)
-        return j;
-    char *t = tfg_xstrdup(s);
-    for (char *p = t; *p; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-            *p = '?';
-    j = json_string(t);
+    bool replaced = false;
+    char *t = tfg_utf8_lossy(s ? s : "", &replaced);
+    json_t *j = json_string(t);
     free(t);
+    *lossy += replaced;
     return j;
 }
 
@@ -35,11 +34,12 @@ static json_t *jints(const int32_t *v, size_t n)
     return a;
 }
 
-static json_t *describe_tensor(const tfg_tflite *m, const tfg_tfl_tensor *x, size_t i)
+static json_t *describe_tensor(const tfg_tflite *m, const tfg_tfl_tensor *x, size_t i,
+                               size_t *lossy)
 {
     json_t *t = json_object();
     json_object_set_new(t, "index", json_integer((json_int_t)i));
-    json_object_set_new(t, "name", jstr(x->name));
+    json_object_set_new(t, "name", jstr(x->name, lossy));
     json_object_set_new(t, "type", json_string(tfg_tflite_type_name(x->type)));
     json_object_set_new(t, "shape", jints(x->shape, x->rank));
     json_object_set_new(t, "bytes", json_integer((json_int_t)x->bytes));
@@ -111,7 +111,7 @@ static json_t *describe_options(const tfg_tfl_op *op)
     return o;
 }
 
-static json_t *describe_op(const tfg_tflite *m, const tfg_tfl_op *op, size_t i)
+static json_t *describe_op(const tfg_tflite *m, const tfg_tfl_op *op, size_t i, size_t *lossy)
 {
     const tfg_tfl_opcode *oc = &m->opcodes[op->opcode_index];
     json_t *o = json_object();
@@ -119,7 +119,7 @@ static json_t *describe_op(const tfg_tflite *m, const tfg_tfl_op *op, size_t i)
     json_object_set_new(o, "op", json_string(tfg_tflite_op_name(op->builtin)));
     json_object_set_new(o, "builtin_code", json_integer(op->builtin));
     if (oc->custom)
-        json_object_set_new(o, "custom_code", jstr(oc->custom));
+        json_object_set_new(o, "custom_code", jstr(oc->custom, lossy));
     json_object_set_new(o, "version", json_integer(oc->version));
     json_object_set_new(o, "supported", json_boolean(op->supported));
     json_object_set_new(o, "inputs", jints(op->inputs, op->n_inputs));
@@ -129,16 +129,17 @@ static json_t *describe_op(const tfg_tflite *m, const tfg_tfl_op *op, size_t i)
     return o;
 }
 
-static json_t *describe_subgraph(const tfg_tflite *m, const tfg_tfl_subgraph *g)
+static json_t *describe_subgraph(const tfg_tflite *m, const tfg_tfl_subgraph *g,
+                                 size_t *lossy)
 {
     json_t *s = json_object(), *ops = json_array(), *tensors = json_array();
-    json_object_set_new(s, "name", jstr(g->name));
+    json_object_set_new(s, "name", jstr(g->name, lossy));
     json_object_set_new(s, "inputs", jints(g->inputs, g->n_inputs));
     json_object_set_new(s, "outputs", jints(g->outputs, g->n_outputs));
     for (size_t i = 0; i < g->n_ops; i++)
-        json_array_append_new(ops, describe_op(m, &g->ops[i], i));
+        json_array_append_new(ops, describe_op(m, &g->ops[i], i, lossy));
     for (size_t i = 0; i < g->n_tensors; i++)
-        json_array_append_new(tensors, describe_tensor(m, &g->tensors[i], i));
+        json_array_append_new(tensors, describe_tensor(m, &g->tensors[i], i, lossy));
     json_object_set_new(s, "ops", ops);
     json_object_set_new(s, "tensors", tensors);
     return s;
@@ -147,11 +148,11 @@ static json_t *describe_subgraph(const tfg_tflite *m, const tfg_tfl_subgraph *g)
 json_t *tfg_tflite_describe(const tfg_tflite *m)
 {
     json_t *d = json_object(), *counts = json_object(), *sgs = json_array();
-    size_t weight_bytes = 0, n_unsupported = 0;
-    json_object_set_new(d, "file", jstr(m->name));
+    size_t weight_bytes = 0, n_unsupported = 0, lossy = 0;
+    json_object_set_new(d, "file", jstr(m->name, &lossy));
     json_object_set_new(d, "bytes", json_integer((json_int_t)m->file_len));
     json_object_set_new(d, "schema_version", json_integer(m->version));
-    json_object_set_new(d, "description", jstr(m->description));
+    json_object_set_new(d, "description", jstr(m->description, &lossy));
     for (size_t b = 0; b < m->n_buffers; b++)
         weight_bytes += m->buffers[b].len;
     json_object_set_new(d, "constant_bytes", json_integer((json_int_t)weight_bytes));
@@ -163,10 +164,14 @@ json_t *tfg_tflite_describe(const tfg_tflite *m)
             json_object_set_new(counts, name, json_integer(c ? json_integer_value(c) + 1 : 1));
             n_unsupported += !g->ops[i].supported;
         }
-        json_array_append_new(sgs, describe_subgraph(m, g));
+        json_array_append_new(sgs, describe_subgraph(m, g, &lossy));
     }
     json_object_set_new(d, "op_counts", counts);
     json_object_set_new(d, "unsupported_ops", json_integer((json_int_t)n_unsupported));
     json_object_set_new(d, "subgraphs", sgs);
+    if (lossy)
+        json_object_set_new(d, "text_replaced",
+                            json_pack("{s:I, s:s}", "strings", (json_int_t)lossy, "why",
+                                      "held bytes that are not UTF-8, shown as U+FFFD"));
     return d;
 }

@@ -176,10 +176,16 @@ static tfg_status parse_backend(const json_t *o, const char *name, const tfg_jct
 tfg_status tfg_llm_config_parse(const json_t *obj, const char *file, tfg_llm_config *cfg,
                                 tfg_err *err)
 {
+    return tfg_llm_config_parse_at(obj, file, "", cfg, err);
+}
+
+tfg_status tfg_llm_config_parse_at(const json_t *obj, const char *file, const char *at,
+                                   tfg_llm_config *cfg, tfg_err *err)
+{
     tfg_llm_config_default(cfg);
     if (!json_is_object(obj)) {
         tfg_llm_config_free(cfg);
-        return tfg_err_field(err, TFG_EINPUT, file, "",
+        return tfg_err_field(err, TFG_EINPUT, file, at,
                              "expected an object of backends {\"NAME\": {\"type\": ...}}, got %s",
                              tfg_json_type_name(obj));
     }
@@ -187,7 +193,9 @@ tfg_status tfg_llm_config_parse(const json_t *obj, const char *file, tfg_llm_con
     const char *name;
     const json_t *o;
     json_object_foreach((json_t *)obj, name, o) {
-        tfg_jctx c = {file, name};
+        char path[256];
+        tfg_jpath_key(path, sizeof path, at, name);
+        tfg_jctx c = {file, path};
         tfg_llm_backend b = {0};
         tfg_status st = parse_backend(o, name, &c, &b, err);
         if (st) {

@@ -67,6 +67,10 @@ typedef struct {
  * backend named "builtin" of type builtin is always present. */
 tfg_status tfg_llm_config_parse(const json_t *obj, const char *file, tfg_llm_config *cfg,
                                 tfg_err *err);
+/* The same for the object at field path `at` of file (a spec's "backends"), so messages
+ * name "backends.NAME.base_url". */
+tfg_status tfg_llm_config_parse_at(const json_t *obj, const char *file, const char *at,
+                                   tfg_llm_config *cfg, tfg_err *err);
 tfg_status tfg_llm_config_load(const char *path, tfg_llm_config *cfg, tfg_err *err);
 /* The config a command uses: explicit_path if given, else $TINYFORGE_LLM_CONFIG, else
  * ~/.config/tinyforge/llm.json if it exists, else only the builtin backend. *used gets

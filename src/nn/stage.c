@@ -467,6 +467,31 @@ static tfg_status run_cached(const tfg_spec *s, const tfg_train_stage_opts *o, d
     return st;
 }
 
+tfg_status tfg_train_check_spec(const tfg_spec *s, tfg_err *err)
+{
+    tfg_train_opts to;
+    double target;
+    tfg_status st = tfg_train_settings(s, s->task == TFG_TASK_CLASSIFICATION, &to, &target, err);
+    tfg_train_stage_opts none;
+    memset(&none, 0, sizeof none);
+    arch_in a;
+    memset(&a, 0, sizeof a);
+    const json_t *named = json_object_get(json_object_get(s->json, "model"), "arch");
+    if (!st && (st = read_arch(s, &none, &a, err)) && json_is_string(named)) {
+        /* the file it names is unreadable: the spec is what is wrong */
+        tfg_err_prefix(err, "%s: model.arch", s->path);
+        st = TFG_EINPUT;
+        if (err)
+            err->code = st;
+    }
+    if (!st && !json_is_object(a.arch) && a.arch)
+        st = tfg_err_field(err, TFG_EINPUT, s->path, "model.arch",
+                           "%s: expected an architecture object, got %s", a.file,
+                           tfg_json_type_name(a.arch));
+    arch_free(&a);
+    return st;
+}
+
 tfg_status tfg_train_stage(const tfg_spec *s, const tfg_train_stage_opts *o,
                            tfg_train_outcome *r, tfg_err *err)
 {

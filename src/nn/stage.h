@@ -55,6 +55,10 @@ tfg_status tfg_train_settings(const tfg_spec *s, bool classification, tfg_train_
 /* The settings as report.json's "training" object ("epochs" is the bound); with
  * target_accuracy when target is not NAN. */
 json_t *tfg_train_settings_json(const tfg_train_opts *o, double target);
+/* What `tinyforge check` asks of the stage: the spec's `training` and `model` sections
+ * read as a run reads them (a model.arch file must exist and hold a JSON object), with
+ * nothing trained. */
+tfg_status tfg_train_check_spec(const tfg_spec *s, tfg_err *err);
 
 /* report.json's "stop": why the epoch loop ended ({"reason", "epochs_run", "best_epoch",
  * "epochs_bound", "patience"}), with a "warning" when the bound was reached while the

@@ -14,6 +14,7 @@
 #include "core/io.h"
 #include "data/stage.h"
 #include "nn/stage.h"
+#include "pilot/policy.h"
 #include "quant/stage.h"
 #include "report/report.h"
 #include "spec/results.h"
@@ -200,22 +201,42 @@ static const tfg_stage_id after_build[] = {TFG_STAGE_DATA, TFG_STAGE_QUANTIZE, T
 
 static const tfg_stage_desc table[TFG_STAGE_COUNT] = {
     {TFG_STAGE_SPEC, "write a spec from a request in plain words and a data file", none, false,
-     NULL, NULL},
+     NULL, NULL, NULL},
     {TFG_STAGE_DATA, "profile, clean and split the spec's data by a plan", none, true, NULL,
-     run_data},
+     run_data, tfg_data_check_spec},
     {TFG_STAGE_TRAIN, "train a network on the data stage's splits, natively in C", after_data,
-     true, NULL, run_train},
+     true, NULL, run_train, tfg_train_check_spec},
     {TFG_STAGE_QUANTIZE, "int8 post-training quantization of the trained model", after_train,
-     true, NULL, run_quantize},
+     true, NULL, run_quantize, tfg_quantize_check_spec},
     {TFG_STAGE_BUILD, "generate the C99 library of the int8 model, checked on the host",
-     after_quantize, true, NULL, run_build},
+     after_quantize, true, NULL, run_build, NULL},
     {TFG_STAGE_VALIDATE, "run the firmware on the emulated board with the test set",
-     after_build, true, NULL, run_validate},
+     after_build, true, NULL, run_validate, NULL},
     {TFG_STAGE_SKETCH, "write the application sketch and prove it on the emulated board",
-     after_build, true, sketch_applies, run_sketch},
+     after_build, true, sketch_applies, run_sketch, NULL},
     {TFG_STAGE_REPORT, "write the run's report (HTML and Markdown) for a person", none, true,
-     NULL, run_report},
+     NULL, run_report, NULL},
 };
+
+tfg_status tfg_lifecycle_check(const tfg_spec *s, const char *config_path, tfg_err *err)
+{
+    tfg_status st = TFG_OK;
+    for (int i = 0; !st && i < TFG_STAGE_COUNT; i++)
+        if (table[i].check)
+            st = table[i].check(s, err);
+    if (st)
+        return st;
+    tfg_llm_config cfg;
+    st = tfg_pilot_config_load(s, config_path, &cfg, err);
+    if (st)
+        return st;
+    tfg_pilot_policy p;
+    st = tfg_pilot_policy_from_spec(s, &cfg, &p, err);
+    if (!st)
+        tfg_pilot_policy_free(&p);
+    tfg_llm_config_free(&cfg);
+    return st;
+}
 
 const tfg_stage_desc *tfg_lifecycle(void)
 {

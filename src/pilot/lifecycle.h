@@ -74,6 +74,10 @@ typedef struct tfg_stage_desc {
     /* Runs the stage as its command does (NULL for the spec stage: `tinyforge new`). */
     tfg_status (*run)(const tfg_spec *s, const tfg_stage_opts *o, tfg_stage_outcome *r,
                       tfg_err *err);
+    /* What `tinyforge check` asks of it: the spec's sections and files it will read, read
+     * as its run reads them, with nothing run; NULL: it reads nothing of the spec beyond
+     * what tfg_spec_load checked. */
+    tfg_status (*check)(const tfg_spec *s, tfg_err *err);
 } tfg_stage_desc;
 
 /* The table: TFG_STAGE_COUNT descriptors in lifecycle order. */
@@ -93,6 +97,11 @@ tfg_status tfg_lifecycle_run(const tfg_stage_desc *d, const tfg_spec *s,
                              const tfg_pilot_policy *policy, tfg_stage_outcome *r,
                              tfg_err *err);
 void tfg_stage_outcome_free(tfg_stage_outcome *r);
+
+/* Everything of the spec a run will read, without running: every stage's check, then
+ * who serves the stages (routing over the spec's backends, else the user's llm.json at
+ * config_path or its default place). The first problem, with its field path. */
+tfg_status tfg_lifecycle_check(const tfg_spec *s, const char *config_path, tfg_err *err);
 
 /* Every stage the given stage needs before it, transitively, in lifecycle order, into
  * out[] (room for TFG_STAGE_COUNT); returns how many. */

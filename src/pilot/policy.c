@@ -176,7 +176,7 @@ tfg_status tfg_pilot_config_load(const tfg_spec *s, const char *explicit_path,
 {
     const json_t *b = s ? json_object_get(s->json, "backends") : NULL;
     if (b)
-        return tfg_llm_config_parse(b, s->path, cfg, err);
+        return tfg_llm_config_parse_at(b, s->path, "backends", cfg, err);
     char *used = NULL;
     tfg_status st = tfg_llm_config_load_default(explicit_path, cfg, &used, err);
     free(used);

@@ -624,6 +624,12 @@ static tfg_status run(const tfg_spec *s, const tfg_quantize_stage_opts *o, input
     return st;
 }
 
+tfg_status tfg_quantize_check_spec(const tfg_spec *s, tfg_err *err)
+{
+    qopts q;
+    return read_options(s, &q, err);
+}
+
 tfg_status tfg_quantize_stage(const tfg_spec *s, const tfg_quantize_stage_opts *o,
                               tfg_quantize_outcome *r, tfg_err *err)
 {

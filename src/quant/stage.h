@@ -45,5 +45,8 @@ typedef struct {
 tfg_status tfg_quantize_stage(const tfg_spec *s, const tfg_quantize_stage_opts *o,
                               tfg_quantize_outcome *r, tfg_err *err);
 void tfg_quantize_outcome_free(tfg_quantize_outcome *r);
+/* What `tinyforge check` asks of the stage: the spec's `quantization` section read as a
+ * run reads it. */
+tfg_status tfg_quantize_check_spec(const tfg_spec *s, tfg_err *err);
 
 #endif

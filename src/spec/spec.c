@@ -296,6 +296,15 @@ tfg_status tfg_spec_from_json(json_t *j, const char *file, const tfg_boards *boa
             st = tfg_err_field(err, TFG_EINPUT, file, later[i], "expected an object, got %s",
                                tfg_json_type_name(v));
     }
+    /* No stage reads a setting of these yet: one given would be silently ignored. */
+    static const char *const unread[] = {"validate", "report", NULL};
+    for (size_t i = 0; !st && unread[i]; i++) {
+        const json_t *v = json_object_get(j, unread[i]);
+        if (v && json_object_size(v))
+            st = tfg_err_field(err, TFG_EINPUT, file, unread[i],
+                               "this section takes no settings yet (it has %zu); remove them",
+                               json_object_size(v));
+    }
     if (st)
         return st;
     s->name = tfg_xstrdup(name);
@@ -340,23 +349,33 @@ tfg_status tfg_spec_load(const char *path, const tfg_boards *boards, tfg_spec *s
     return st;
 }
 
+/* A data file named at field p: it exists, is a regular file (or a gzip of one) and is
+ * within the readers' size limit. */
+static tfg_status check_file(const tfg_spec *s, const char *p, const char *path, tfg_err *err)
+{
+    if (!tfg_exists(path))
+        return tfg_err_field(err, TFG_EINPUT, s->path, p, "%s: %s", tfg_path_problem(path),
+                             path);
+    tfg_err e;
+    if (tfg_check_size(path, TFG_READ_MAX_DEFAULT, &e))
+        return tfg_err_field(err, e.code, s->path, p, "%s", e.msg);
+    return TFG_OK;
+}
+
 tfg_status tfg_spec_check_files(const tfg_spec *s, tfg_err *err)
 {
-    for (size_t i = 0; i < s->n_sources; i++) {
+    tfg_status st = TFG_OK;
+    for (size_t i = 0; !st && i < s->n_sources; i++) {
         const tfg_source *src = &s->sources[i];
         char p[64];
         snprintf(p, sizeof p, "data.sources[%zu].%s", i,
                  src->format == TFG_SRC_IDX ? "images" : "path");
-        if (!tfg_exists(src->path))
-            return tfg_err_field(err, TFG_EINPUT, s->path, p, "%s: %s",
-                                 tfg_path_problem(src->path), src->path);
+        st = check_file(s, p, src->path, err);
         snprintf(p, sizeof p, "data.sources[%zu].labels", i);
-        if (src->labels && !tfg_exists(src->labels))
-            return tfg_err_field(err, TFG_EINPUT, s->path, p, "%s: %s",
-                                 tfg_path_problem(src->labels), src->labels);
+        if (!st && src->labels)
+            st = check_file(s, p, src->labels, err);
     }
-    if (s->plan && !tfg_exists(s->plan))
-        return tfg_err_field(err, TFG_EINPUT, s->path, "data.plan", "%s: %s",
-                             tfg_path_problem(s->plan), s->plan);
-    return TFG_OK;
+    if (!st && s->plan)
+        st = check_file(s, "data.plan", s->plan, err);
+    return st;
 }

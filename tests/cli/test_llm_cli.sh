@@ -24,7 +24,8 @@ cat >"$T/script.json" <<'JSON'
   {"api": "openai", "content": "{\"answer\": 4}", "usage": [30, 7],
    "expect": {"response_format": {"type": "json_object"}}},
   {"fault": "status", "status": 429, "retry_after": "0"},
-  {"api": "openai", "content": "after 429", "usage": [9, 2]}
+  {"api": "openai", "content": "after 429", "usage": [9, 2]},
+  {"api": "openai", "content": " \n\t", "usage": [8, 1]}
 ]}
 JSON
 python3 "$TFG_SRC/tests/llmserver/server.py" "$T/script.json" "$T/server.log" \
@@ -79,6 +80,11 @@ runlog "$TFG_BIN" llm ask $C --run "$R" --backend local "rate limited"
 expect_rc 0
 expect_out "after 429"
 expect_err "2 attempts"
+# A reply of white space alone answers nothing: a format failure, not exit 0.
+runlog "$TFG_BIN" --json llm ask $C --run "$T/run-empty" --backend local "say nothing"
+expect_rc 5
+expect_err "the reply is empty"
+expect_out '"status":"error"'
 
 # Usage mistakes and bad configs.
 runlog "$TFG_BIN" llm ask $C "no backend"

@@ -29,6 +29,26 @@ assert all(p["tensor_offsets"][i] is not None for i in placed), p["tensor_offset
 assert all(p["tensor_offsets"][i] + t[i]["bytes"] <= p["arena_bytes"] for i in placed)
 PY
 ok; [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["op_counts"]["FULLY_CONNECTED"])' <"$T/out")" = 10 ] || fail "ad should have 10 FULLY_CONNECTED ops"
+# A tensor name of bytes that are not UTF-8, with a control byte, a quote and a
+# backslash (same length, so the model stays valid): --json is still JSON, the stray
+# bytes are U+FFFD and said so, the rest is kept; the text view escapes the control byte.
+python3 - "$M/kws/kws_ref_model.tflite" "$T/odd.tflite" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); i = b.find(b"input_1")
+b[i:i + 7] = b'\xff\x01"\\\xc3(z'
+open(sys.argv[2], "wb").write(b)
+PY
+run "$TFG_BIN" --json inspect "$T/odd.tflite"
+expect_rc 0
+ok; python3 - "$T/out" <<'PY' || fail "inspect --json of odd names: $(head -c 300 "$T/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["subgraphs"][0]["tensors"][0]["name"] == '\ufffd\x01"\\\ufffd(z', j["subgraphs"][0]["tensors"][0]
+assert j["text_replaced"]["strings"] == 1, j.get("text_replaced")
+PY
+run "$TFG_BIN" inspect "$T/odd.tflite"
+expect_rc 0
+ok; ! grep -q "$(printf '\001')" "$T/out" || fail "inspect printed a raw control byte"
 head -c 20000 "$M/kws/kws_ref_model.tflite" >"$T/cut.tflite"
 run "$TFG_BIN" inspect "$T/cut.tflite"
 expect_rc 3

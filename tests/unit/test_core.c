@@ -158,6 +158,23 @@ static void test_strutil(void)
     CHECK_STR(tfg_escape_control(buf, sizeof buf, "a\x1b[31mb\tc\x7f"), "a\\x1b[31mb\\x09c\\x7f");
     CHECK_STR(tfg_escape_control(buf, 6, "ab\x1b"), "ab"); /* no half escape */
     CHECK_STR(tfg_escape_control(buf, sizeof buf, "é ok"), "é ok");
+    /* any bytes become valid UTF-8: each stray byte one U+FFFD, valid text kept */
+    static const struct { const char *in, *out; bool bad; } u8[] = {
+        {"plain \x01 é €", "plain \x01 é €", false},
+        {"a\xff" "b", "a\xef\xbf\xbd" "b", true},
+        {"\xc3", "\xef\xbf\xbd", true},                        /* cut short at the end */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", true},         /* overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", true}, /* surrogate */
+        {"\xf4\x90\x80\x80x", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx", true},
+        {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", false},       /* U+1F600 */
+    };
+    for (size_t i = 0; i < sizeof u8 / sizeof u8[0]; i++) {
+        bool bad = !u8[i].bad;
+        char *t = tfg_utf8_lossy(u8[i].in, &bad);
+        CHECK_STR(t, u8[i].out);
+        CHECK(bad == u8[i].bad);
+        free(t);
+    }
 }
 
 /* ---- json ----------------------------------------------------------------------- */
@@ -318,8 +335,23 @@ static void test_io_read(void)
     char *missing = tmp_path("missing.csv");
     CHECK_INT(tfg_read_file(missing, TFG_READ_MAX_DEFAULT, &p1, &n1, &err), TFG_EIO);
     CHECK_HAS(err.msg, "missing.csv");
-    CHECK_INT(tfg_read_file(tmpdir, TFG_READ_MAX_DEFAULT, &p1, &n1, &err), TFG_EIO);
-    CHECK_HAS(err.msg, "is a directory");
+    CHECK_INT(tfg_read_file(tmpdir, TFG_READ_MAX_DEFAULT, &p1, &n1, &err), TFG_EINPUT);
+    CHECK_HAS(err.msg, "a directory");
+    /* a FIFO with no writer and endless devices are refused at once, never waited on or
+     * read until the limit: by the reader, the size check and the hash */
+    char *fifo = tmp_path("fifo.csv");
+    CHECK_INT(mkfifo(fifo, 0600), 0);
+    const char *odd[] = {fifo, "/dev/zero", "/dev/urandom"};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_INT(tfg_read_file(odd[i], TFG_READ_MAX_DEFAULT, &p1, &n1, &err), TFG_EINPUT);
+        CHECK_HAS(err.msg, i ? "a character device" : "a FIFO");
+        CHECK_INT(tfg_check_size(odd[i], TFG_READ_MAX_DEFAULT, &err), TFG_EINPUT);
+        char hex[TFG_SHA256_HEX];
+        CHECK_INT(tfg_sha256_file(odd[i], hex, &err), TFG_EINPUT);
+        CHECK_HAS(err.msg, "regular file");
+    }
+    unlink(fifo);
+    free(fifo);
     free(missing);
     tfg_buf_free(&b);
     free(plain);
