@@ -4,15 +4,15 @@
  * ../shared/models go through import -> codegen -> firmware on QEMU mps2-an386
  * (Cortex-M4), mps2-an505 (Cortex-M33) and mps3-an547 (Cortex-M55), and every output
  * byte the emulated board sends back equals TFLM's reference output; the work per
- * inference is identical across three runs. On the micro:bit (Cortex-M0, 16 KiB RAM) the model's arena, buffers and
- * stack decide: a model that cannot fit is refused before compiling, with the numbers;
- * one that fits runs and equals TFLM's outputs too. A tiny FC model (tflite_builder.h)
- * always runs: against the in-process interpreter on both link modes (semihosting and
- * UART only), on the Pico's Cortex-M0+ flags and on the micro:bit's Cortex-M0, and with
- * faults injected into the firmware (a hang, a damaged
- * frame, a crash), an emulator missing from PATH and boards too small, each of which
- * must end in its own error and status, never a hang. The board table's stand-ins are
- * checked too, and the one fit rule every firmware is held to (fw_fit.c): its sums and its
+ * inference is identical across three runs. On the micro:bit (Cortex-M0, 16 KiB RAM) the
+ * model's arena, buffers and stack decide: a model that cannot fit is refused before
+ * compiling, with the numbers; one that fits runs and equals TFLM's outputs too. A tiny
+ * FC model (tflite_builder.h) always runs: against the in-process interpreter on both
+ * link modes (semihosting and UART only), on the Pico's Cortex-M0+ flags and on the
+ * micro:bit's Cortex-M0, and with faults injected into the firmware (a hang, a damaged
+ * frame, a crash), an emulator missing from PATH and boards too small, each of which must
+ * end in its own error and status, never a hang. The board table's stand-ins are checked
+ * too, and the one fit rule every firmware is held to (fw_fit.c): its sums and its
  * message, from `size -A` text. Builds are shared between checks to keep the test
  * short. */
 #include <stdint.h>

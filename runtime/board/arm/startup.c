@@ -2,11 +2,11 @@
  * ARMv7-M, ARMv8-M or Armv8.1-M core QEMU emulates).
  *
  * The vector table's first two words are what the core loads at reset: the initial
- * stack pointer and the reset handler. The reset handler turns the FPU (and Helium,
- * which shares its enable) on where the build uses one, copies initialised data from flash, clears .bss (the model's arena
- * lives there) and calls main. Every fault lands in one handler that tells the host
- * which exception it was (an 'E' frame) before stopping, so a crash is reported, not a
- * silent hang. Symbols come from cortex-m.ld. */
+ * stack pointer and the reset handler. The reset handler turns the FPU (and Helium, which
+ * shares its enable) on where the build uses one, copies initialised data from flash,
+ * clears .bss (the model's arena lives there) and calls main. Every fault lands in one
+ * handler that tells the host which exception it was (an 'E' frame) before stopping, so a
+ * crash is reported, not a silent hang. Symbols come from cortex-m.ld. */
 #include <stdint.h>
 #include <string.h>
 
