@@ -2,15 +2,16 @@
 # bench/device — tinyforge's generated firmware on emulated Cortex-M boards: instructions
 # per inference (QEMU -icount, exact to the CMSDK timer's 40/50-instruction tick; QEMU
 # counts instructions, not cycles), flash and arena bytes, for the MLPerf Tiny KWS and AD
-# models of ../shared/models on mps2-an386 (Cortex-M4) and mps2-an505 (Cortex-M33),
-# beside the TFLM reference and TFLM + CMSIS-NN figures measured the same way on the same
-# emulator (the table in ../shared/models/README.md, Cortex-M4 only), with the ratios.
-# Each layer's kernel is chosen for the board's core (the DSP variants on both), and the
-# bench lists them. Every output of every input is compared with TFLM's reference bytes;
+# models of ../shared/models on mps2-an386 (Cortex-M4), mps2-an505 (Cortex-M33) and
+# mps3-an547 (Cortex-M55, its FPGAIO counter's 50-instruction tick), beside the TFLM
+# reference and TFLM + CMSIS-NN figures measured the same way on the same emulator (the
+# table in ../shared/models/README.md, Cortex-M4 only), with the ratios. Each layer's
+# kernel is chosen for the board's core (the DSP variants on all three), and the bench
+# lists them. Every output of every input is compared with TFLM's reference bytes;
 # the bench fails if one differs.
 # A benchmark, not a test: `make bench-device`, or `bench/device/run.sh [BUILD_DIR]`.
 # Then tinyforge's own examples (fruit, digits, the Fashion CNN; BENCH_SKIP_FASHION=1 skips
-# its 3-minute training): trained, quantized and built here, validated on both machines.
+# its 3-minute training): trained, quantized and built here, validated on each machine.
 # Last, the wall time of fruit's whole `tinyforge run` and of its `validate` alone, each
 # as a ratio against one cross compile of fruit's model.c measured in the same run.
 set -euo pipefail
@@ -36,7 +37,7 @@ tflm() {
   awk -F'|' -v m="$1" -v k="$2" -v c="$3" \
     '$2 ~ "^ *"m" *$" && $3 ~ k {gsub(/[ ,]/, "", $c); print $c}' "$models/README.md"
 }
-TFG_SRC=$root "$out/device" qemu_mps2_an386,qemu_mps2_an505 \
+TFG_SRC=$root "$out/device" qemu_mps2_an386,qemu_mps2_an505,qemu_mps3_an547 \
   "$models/kws/kws_ref_model.tflite" "$models/ad/ad01_int8.tflite" >"$out/result.txt"
 printf '%-4s %-11s %7s %12s %12s %12s %9s %9s %8s %8s %9s %7s %7s\n' model machine equal \
   instr tflm_ref tflm_cmsis x_ref x_cmsis code tflm_fl x_flash arena x_arena
@@ -58,10 +59,11 @@ while read -r line; do
 done <"$out/result.txt"
 echo "instr = guest instructions per inference inside tfg_model_invoke (mean over every input;"
 echo "identical across runs), tflm_ref / tflm_cmsis = TFLM reference kernels / TFLM + CMSIS-NN"
-echo "inside Invoke() on mps2-an386 (Cortex-M4; the README has no M33 figures, so the M33 rows"
-echo "compare with the M4 ones); code = flash minus the model's const data (kernels, board"
-echo "support, C library), tflm_fl = TFLM's flash minus model (it includes ~18 KB of C library"
-echo "and harness); arena = tinyforge's static arena vs TFLM's arena_used_bytes."
+echo "inside Invoke() on mps2-an386 (Cortex-M4 figures: the README has none for the M33 or the"
+echo "M55, so the an505 and an547 rows compare with the M4's); code = flash minus the model's"
+echo "const data (kernels, board support, C library), tflm_fl = TFLM's flash minus model (it"
+echo "includes ~18 KB of C library and harness); arena = tinyforge's static arena vs TFLM's"
+echo "arena_used_bytes."
 echo "QEMU counts instructions, not cycles: it has no cycle-accurate model of any core, so"
 echo "instructions are the measure here and for the TFLM figures; real cycles differ (load"
 echo "latency, flash wait states, SMLAD and MLA are one cycle each on the M4)."
@@ -82,7 +84,7 @@ for ex in $examples; do
   spec=$root/examples/$ex/spec.json
   for s in data train quantize build; do "$tfg" -q $s "$spec" --out "$out/$ex" >/dev/null; done
   n=""; [ "$ex" = fashion ] && n="--samples 200"
-  for m in mps2-an386 mps2-an505; do
+  for m in mps2-an386 mps2-an505 mps3-an547; do
     "$tfg" -q validate "$spec" --out "$out/$ex" --board $m --force $n >/dev/null
     python3 - "$out/$ex/validate/report.json" "$ex" "$m" <<'PY'
 import json, sys
@@ -96,7 +98,8 @@ PY
   done
 done
 echo "equal = device output bytes == host int8 bytes; est_ms = instructions at the emulated"
-echo "machine's own clock (an386 25 MHz, an505 20 MHz), one instruction per cycle: a floor."
+echo "machine's own clock (an386 25 MHz, an505 20 MHz, an547 32 MHz), one instruction per"
+echo "cycle: a floor."
 
 # Wall time: fruit from CSV to proven firmware, sketch and report (`tinyforge run`), and
 # `validate` alone, against a reference taken here and now: the best of three cross

@@ -14,8 +14,10 @@
 /* Instructions per timer tick: QEMU's -icount shift=0 makes one instruction 1 ns of
  * virtual time; the CMSDK timer runs at the machine's system clock, 25 MHz on the MPS2
  * images (40 ns a tick) and 20 MHz on AN505 (50 ns); the micro:bit's nRF51 TIMER0 runs
- * at 16 MHz / 2 (125 ns: runtime/board/arm/nrf51.c says why not 16 MHz). Measured with
- * a loop of known length (docs/target.md). */
+ * at 16 MHz / 2 (125 ns: runtime/board/arm/nrf51.c says why not 16 MHz). mps3-an547 has
+ * no CMSDK timer (its SSE-300 has system timers instead); its FPGAIO COUNTER counts at
+ * QEMU's fixed 20 MHz prescale clock whatever the machine's 32 MHz system clock (50 ns).
+ * Measured with a loop of known length (docs/target.md). */
 static const tfg_machine machines[] = {
     {TFG_EMU_QEMU, "mps2-an386", "arm", "TFG_MACHINE_MPS2_AN386", "mps2-an386.ld", 4 * MIB,
      4 * MIB, 40, "Cortex-M4"},
@@ -23,6 +25,9 @@ static const tfg_machine machines[] = {
      4 * MIB, 40, "Cortex-M7"},
     {TFG_EMU_QEMU, "mps2-an505", "arm", "TFG_MACHINE_MPS2_AN505", "mps2-an505.ld", 4 * MIB,
      4 * MIB, 50, "Cortex-M33"},
+    /* ITCM (code) and DTCM (data), 512 KiB each: room for AD's 271,520 bytes of weights */
+    {TFG_EMU_QEMU, "mps3-an547", "arm", "TFG_MACHINE_MPS3_AN547", "mps3-an547.ld", 512 * 1024,
+     512 * 1024, 50, "Cortex-M55"},
     {TFG_EMU_QEMU, "microbit", "arm", "TFG_MACHINE_MICROBIT", "microbit.ld", 256 * 1024,
      16 * 1024, 125, "Cortex-M0"},
     {TFG_EMU_SIMAVR, "atmega328p", "avr", NULL, NULL, 32768, 2048, 1, "ATmega328P"},
@@ -69,11 +74,14 @@ static char **default_flags(const tfg_machine *m)
                                      "-mfpu=fpv5-d16", NULL};
     static const char *const m33[] = {"-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard",
                                       "-mfpu=fpv5-sp-d16", NULL};
+    static const char *const m55[] = {"-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard",
+                                      NULL};
     static const char *const m0[] = {"-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft", NULL};
     static const char *const avr[] = {"-mmcu=atmega328p", NULL};
     const char *const *f = m->emu == TFG_EMU_SIMAVR            ? avr
                            : strcmp(m->name, "mps2-an500") == 0 ? m7
                            : strcmp(m->name, "mps2-an505") == 0 ? m33
+                           : strcmp(m->name, "mps3-an547") == 0 ? m55
                            : strcmp(m->name, "microbit") == 0   ? m0
                                                                 : m4;
     size_t n = 0;
@@ -97,7 +105,8 @@ tfg_status tfg_target_for_board(const tfg_board *b, tfg_target *t, tfg_err *err)
     if (!m)
         return tfg_err_set(err, TFG_EINPUT,
                            "board '%s': no board support for the emulated machine '%s' "
-                           "(known: mps2-an386, mps2-an500, mps2-an505, microbit, atmega328p)",
+                           "(known: mps2-an386, mps2-an500, mps2-an505, mps3-an547, microbit, "
+                           "atmega328p)",
                            b->id, b->emulator);
     t->board_id = tfg_xstrdup(b->id);
     t->board_name = tfg_xstrdup(b->name);

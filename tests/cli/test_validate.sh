@@ -1,11 +1,11 @@
 # test_validate.sh — the device proof through the CLI: `tinyforge run` takes fruit from
 # CSV to validated firmware, a proven application sketch and a report with every stage
-# timed (how long it takes is a figure of bench/device, not a test); the firmware's
-# output bytes equal the host int8 bytes on mps2-an386 and mps2-an505 for fruit and
-# digits, and on the Uno (simavr) for fruit; instruction counts repeat exactly; a wrong
-# host reference, an emulator missing from PATH, an unknown board and a model too big
-# for the Uno each give a clear error and the right exit code, and leave the published
-# stage alone.
+# timed (how long it takes is a figure of bench/device, not a test); the firmware's output
+# bytes equal the host int8 bytes on mps2-an386 and mps2-an505 for fruit and digits, on
+# mps3-an547 (Cortex-M55) and the Uno (simavr) for fruit; instruction counts repeat
+# exactly; a wrong host reference, an emulator missing from PATH, an unknown board and a
+# model too big for the Uno each give a clear error and the right exit code, and leave the
+# published stage alone.
 . "$(dirname "$0")/lib.sh"
 SPEC=$TFG_SRC/examples/fruit/spec.json
 R=$T/fruit
@@ -74,6 +74,13 @@ ok; [ "$(json_get "$V" "j['mismatches']")" = 0 ] || fail "fruit differs on mps2-
 run "$TFG_BIN" validate "$SPEC" --out "$R" --board mps2-an505 --force
 expect_rc 0
 expect_out "kernels (chosen for cortex-m4f), by operator: dsp_fc: 0; reference: 1"
+# The Cortex-M55 (Armv8.1-M with Helium): every byte equal, counted in instructions.
+run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board mps3-an547 --force
+expect_rc 0
+got=$(json_get "$V" "[j['emulator'], j['mismatches'], j['work']['unit']]")
+ok; [ "$got" = "['mps3-an547', 0, 'instructions']" ] || fail "fruit on mps3-an547: $(cat "$V")"
+ok; cmp -s "$R/validate/device_output.bin" "$R/quantize/test_output.bin" ||
+  fail "fruit on mps3-an547: device bytes differ"
 # The Uno: the fruit model on the ATmega328P under simavr (cycles, not instructions).
 run "$TFG_BIN" --json validate "$SPEC" --out "$R" --board uno
 expect_rc 0

@@ -2,17 +2,17 @@
  *
  * The proof the device issue asks for: the MLPerf Tiny KWS and AD models of
  * ../shared/models go through import -> codegen -> firmware on QEMU mps2-an386
- * (Cortex-M4) and mps2-an505 (Cortex-M33), and every output byte the emulated board
- * sends back equals TFLM's reference output; the work per inference is identical across
- * three runs. On the micro:bit (Cortex-M0, 16 KiB RAM) the model's arena, buffers and
- * stack decide: a model that cannot fit is refused before compiling, with the numbers;
- * one that fits runs and equals TFLM's outputs too. A tiny FC model (tflite_builder.h)
- * always runs: against the in-process interpreter on both link modes (semihosting and
- * UART only), on the Pico's Cortex-M0+ flags and on the micro:bit's Cortex-M0, and with
- * faults injected into the firmware (a hang, a damaged
- * frame, a crash), an emulator missing from PATH and boards too small, each of which
- * must end in its own error and status, never a hang. The board table's stand-ins are
- * checked too, and the one fit rule every firmware is held to (fw_fit.c): its sums and its
+ * (Cortex-M4), mps2-an505 (Cortex-M33) and mps3-an547 (Cortex-M55), and every output
+ * byte the emulated board sends back equals TFLM's reference output; the work per
+ * inference is identical across three runs. On the micro:bit (Cortex-M0, 16 KiB RAM) the
+ * model's arena, buffers and stack decide: a model that cannot fit is refused before
+ * compiling, with the numbers; one that fits runs and equals TFLM's outputs too. A tiny
+ * FC model (tflite_builder.h) always runs: against the in-process interpreter on both
+ * link modes (semihosting and UART only), on the Pico's Cortex-M0+ flags and on the
+ * micro:bit's Cortex-M0, and with faults injected into the firmware (a hang, a damaged
+ * frame, a crash), an emulator missing from PATH and boards too small, each of which must
+ * end in its own error and status, never a hang. The board table's stand-ins are checked
+ * too, and the one fit rule every firmware is held to (fw_fit.c): its sums and its
  * message, from `size -A` text. Builds are shared between checks to keep the test
  * short. */
 #include <stdint.h>
@@ -164,6 +164,16 @@ static void test_boards(void)
         CHECK_INT(t.work_per_tick, 50);
         tfg_target_free(&t);
     }
+    if (target_for("an547", &t)) {
+        CHECK_STR(t.board_id, "qemu_mps3_an547");
+        CHECK_STR(t.machine, "mps3-an547");
+        CHECK_STR(t.cflags[0], "-mcpu=cortex-m55");
+        CHECK_INT(t.emu_flash, 512 * 1024); /* ITCM */
+        CHECK_INT(t.emu_ram, 512 * 1024);   /* DTCM */
+        CHECK_INT(t.work_per_tick, 50);     /* FPGAIO COUNTER at 20 MHz: docs/target.md */
+        CHECK(t.semihosting);
+        tfg_target_free(&t);
+    }
     if (target_for("bbc_microbit", &t)) {
         CHECK_STR(t.board_id, "qemu_microbit");
         CHECK_STR(t.machine, "microbit");
@@ -192,6 +202,7 @@ static void test_boards(void)
     CHECK_INT(tfg_target_for_board(&b, &t, &err), TFG_EINPUT);
     CHECK_HAS(err.msg, "mps2-an999");
     CHECK_HAS(err.msg, "microbit");
+    CHECK_HAS(err.msg, "mps3-an547");
     b.emulator = "renode:stm32";
     CHECK_INT(tfg_target_for_board(&b, &t, &err), TFG_EINPUT);
 }
@@ -321,6 +332,8 @@ static void test_tiny(void)
         tiny_round(dir, "qemu_mps2_an386", TFG_FW_LINK_UART, in, want);
         tiny_round(dir, "qemu_mps2_an505", TFG_FW_LINK_SEMIHOST, in, want);
         tiny_round(dir, "qemu_mps2_an500", TFG_FW_LINK_SEMIHOST, in, want);
+        tiny_round(dir, "qemu_mps3_an547", TFG_FW_LINK_SEMIHOST, in, want);
+        tiny_round(dir, "qemu_mps3_an547", TFG_FW_LINK_UART, in, want);
         tiny_round(dir, "raspberry_pi_pico", TFG_FW_LINK_DEFAULT, in, want);
         tiny_round(dir, "microbit", TFG_FW_LINK_SEMIHOST, in, want);
         tiny_round(dir, "microbit", TFG_FW_LINK_UART, in, want);
@@ -585,8 +598,8 @@ static void on_microbit(const char *name, const char *model_dir, const model_siz
 }
 
 /* The same model with the kernels chosen for the Cortex-M4 (the DSP variants, every
- * layer of KWS and AD has one): TFLM's reference bytes on the M4 and on the M33, whose
- * DSP extension runs the same instructions. */
+ * layer of KWS and AD has one): TFLM's reference bytes on the M4, the M33 and the M55,
+ * whose DSP extension runs the same instructions; the M55's own choice is the M4's. */
 static void mlperf_dsp(const tfg_tflite *m, const char *name, const int8_t *in,
                        const int8_t *want, size_t n)
 {
@@ -603,11 +616,24 @@ static void mlperf_dsp(const tfg_tflite *m, const char *name, const int8_t *in,
         printf("%s for the Cortex-M4: %zu of %zu layers on DSP kernels\n", name, dsp,
                co.n_layers);
         CHECK(dsp > 0);
+        tfg_codegen_opts o55 = {.core = "cortex-m55"};
+        tfg_codegen_out c55;
+        if (tfg_codegen_emit(m, &o55, &c55, &err) == TFG_OK) {
+            CHECK_INT(c55.n_layers, co.n_layers);
+            for (size_t i = 0; i < co.n_layers && i < c55.n_layers; i++)
+                CHECK_MSG(!strcmp(c55.layers[i].variant, co.layers[i].variant),
+                          "%s layer %zu: %s for the M55, %s for the M4", name, i,
+                          c55.layers[i].variant, co.layers[i].variant);
+            tfg_codegen_out_free(&c55);
+        } else {
+            CHECK_MSG(0, "%s", err.msg);
+        }
         tfg_codegen_out_free(&co);
     }
     if (dir) {
         mlperf_on(dsp_name, dir, "qemu_mps2_an386", in, want, n, 1);
         mlperf_on(dsp_name, dir, "qemu_mps2_an505", in, want, n, 1);
+        mlperf_on(dsp_name, dir, "qemu_mps3_an547", in, want, n, 1);
     }
     free(dir);
     free(dsp_name);
@@ -636,6 +662,7 @@ static void mlperf_model(const char *name, const char *folder, const char *file)
             if (in && want && n == n_out) {
                 mlperf_on(name, model_dir, "qemu_mps2_an386", in, want, n, 3);
                 mlperf_on(name, model_dir, "qemu_mps2_an505", in, want, n, 1);
+                mlperf_on(name, model_dir, "qemu_mps3_an547", in, want, n, 3);
                 on_microbit(name, model_dir, &sz, in, want, n);
                 mlperf_dsp(&m, name, in, want, n);
             }

@@ -1,12 +1,12 @@
 /* startup.c — reset and fault handling for the Cortex-M firmware (C99, any ARMv6-M,
- * ARMv7-M or ARMv8-M core QEMU emulates).
+ * ARMv7-M, ARMv8-M or Armv8.1-M core QEMU emulates).
  *
  * The vector table's first two words are what the core loads at reset: the initial
- * stack pointer and the reset handler. The reset handler turns the FPU on where the
- * build uses one, copies initialised data from flash, clears .bss (the model's arena
- * lives there) and calls main. Every fault lands in one handler that tells the host
- * which exception it was (an 'E' frame) before stopping, so a crash is reported, not a
- * silent hang. Symbols come from cortex-m.ld. */
+ * stack pointer and the reset handler. The reset handler turns the FPU (and Helium, which
+ * shares its enable) on where the build uses one, copies initialised data from flash,
+ * clears .bss (the model's arena lives there) and calls main. Every fault lands in one
+ * handler that tells the host which exception it was (an 'E' frame) before stopping, so a
+ * crash is reported, not a silent hang. Symbols come from cortex-m.ld. */
 #include <stdint.h>
 #include <string.h>
 
@@ -22,8 +22,10 @@ void tfg_hal_fault_handler(void);
 
 void tfg_hal_reset_handler(void)
 {
-#if defined(__ARM_FP)
-    /* CP10 and CP11 full access, before the first floating-point instruction. */
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE) || defined(TFG_MACHINE_MPS3_AN547)
+    /* CP10 and CP11 full access, before the first floating-point or Helium (MVE)
+     * instruction: until then both trap, and on the M55 the first MVE instruction
+     * escalates to a lockup. */
     SCB_CPACR |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
 #endif
