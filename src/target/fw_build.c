@@ -156,6 +156,8 @@ static void c_flags(build_ctx *c, tfg_argv *a)
     tfg_argv_own(a, tfg_xasprintf("-I%s", c->o->model_dir));
     tfg_argv_own(a, tfg_xasprintf("-I%s", c->runtime));
     tfg_argv_own(a, tfg_xasprintf("-I%s/board", c->runtime));
+    if (c->o->sketch_rotated && c->o->perturb_dir)
+        tfg_argv_own(a, tfg_xasprintf("-I%s", c->o->perturb_dir));
     if (c->sketch)
         tfg_argv_own(a, tfg_xasprintf("-I%s/arduino", c->runtime));
 }

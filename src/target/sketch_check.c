@@ -6,9 +6,10 @@
  * tfg_fw_build with the sketch program, tfg_fw_run in lines mode), so it is held to the
  * same fit rule as the validate stage's. Two runs. Pass 1: the samples in order, the
  * model as built; every printed class must be the argmax (first maximum) of
- * quantize/test_output.bin's row. Pass 2: the samples in
- * reverse order and the model's outputs rotated by one class (runtime/board/
- * tfg_perturb.c); the sketch must now print the rotated argmax of each reversed row.
+ * quantize/test_output.bin's row. Pass 2: the samples in a random order and the model's
+ * output classes permuted (runtime/board/tfg_perturb.c), both drawn for this check from
+ * the system's random source, so unknown to the sketch and never the same twice; the
+ * sketch must now print the permuted argmax of each row in that order.
  * A sketch that prints constants, replays a table of expected labels or classifies by
  * itself passes at most one of the two, so "it calls the model" is proven, not assumed.
  *
@@ -23,11 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "core/rng.h"
 #include "core/tool.h"
 #include "data/splitfile.h"
 #include "target/sketch_internal.h"
@@ -48,6 +51,8 @@ typedef struct {
     bool sandbox;
     char sandbox_note[200];
     tfg_buf log;
+    unsigned char to[256];  /* pass 2: class k's score goes to class to[k] */
+    uint32_t *order;        /* pass 2: the rows in the order they are sent */
     tfg_sketch_class cls;   /* the verdict so far */
     char why[1024];
 } ck;
@@ -125,14 +130,14 @@ static tfg_status load_run(ck *c, tfg_err *err)
 }
 
 /* Class printed for sample i of a pass: argmax (first maximum) of the host's row,
- * rotated by one class on pass 2. */
+ * its classes permuted on pass 2. */
 static size_t expected(const ck *c, size_t i, bool rotated)
 {
     const int8_t *row = (const int8_t *)c->host + i * c->out_bytes;
     size_t k = c->out_bytes, best = 0;
     int8_t v[256];
     for (size_t j = 0; j < k && j < sizeof v; j++)
-        v[rotated ? (j + 1) % k : j] = row[j];
+        v[rotated ? c->to[j] : j] = row[j];
     for (size_t j = 1; j < k; j++)
         if (v[j] > v[best])
             best = j;
@@ -214,6 +219,7 @@ static tfg_status build_own(ck *c, const char *dir, bool rotated, json_t *pass,
                                 .link = TFG_FW_LINK_UART, .program = TFG_FW_PROGRAM_SKETCH,
                                 .sketch_source = c->o->source, .sketch_name = c->name,
                                 .sketch_include = inc, .sketch_rotated = rotated,
+                                .perturb_dir = dir,
                                 .test_build = rotated, .what = "the sketch's firmware"};
         tfg_err e;
         st = tfg_fw_build(&bo, &info, &e);
@@ -336,14 +342,68 @@ static tfg_status build_arduino(ck *c, const char *dir, const char *elf, json_t 
 
 /* ---- running (target.h tfg_fw_run, lines mode) --------------------------------------------- */
 
-/* Every reading's raw values as little-endian floats, one sample after another,
- * reversed on pass 2: the request frames tfg_fw_run sends. */
+/* Pass 2's secrets: a permutation of the classes that moves every class (for two or
+ * more) and an order of the rows other than the given one (for two or more), from a
+ * seed the system's random source gives; tfg_perturb_perm.h in dir for the firmware. */
+static tfg_status draw_perturbation(ck *c, const char *dir, tfg_err *err)
+{
+    uint64_t seed = 0;
+    if (getentropy(&seed, sizeof seed) != 0)
+        return tfg_err_set(err, TFG_EIO, "no random source for the sketch check's second "
+                           "pass (getentropy failed)");
+    tfg_rng r;
+    tfg_rng_seed(&r, seed);
+    size_t k = c->out_bytes;
+    for (bool moved = false; !moved;) {
+        for (size_t j = 0; j < k; j++)
+            c->to[j] = (unsigned char)j;
+        for (size_t j = k; j > 1; j--) {
+            size_t x = (size_t)tfg_rng_below(&r, (uint64_t)j);
+            unsigned char t = c->to[j - 1];
+            c->to[j - 1] = c->to[x];
+            c->to[x] = t;
+        }
+        moved = true;
+        for (size_t j = 0; j < k && k > 1; j++)
+            moved = moved && c->to[j] != j;
+    }
+    free(c->order);
+    c->order = tfg_xmalloc((c->n ? c->n : 1) * sizeof *c->order);
+    for (bool other = false; !other;) {
+        for (size_t i = 0; i < c->n; i++)
+            c->order[i] = (uint32_t)i;
+        for (size_t i = c->n; i > 1; i--) {
+            size_t x = (size_t)tfg_rng_below(&r, (uint64_t)i);
+            uint32_t t = c->order[i - 1];
+            c->order[i - 1] = c->order[x];
+            c->order[x] = t;
+        }
+        other = c->n < 2;
+        for (size_t i = 0; i < c->n && !other; i++)
+            other = c->order[i] != i;
+    }
+    tfg_buf h;
+    tfg_buf_init(&h);
+    tfg_buf_printf(&h, "/* written by the sketch check for one second pass */\n"
+                   "static const unsigned char tfg_perturb_to[%zu] = {", k);
+    for (size_t j = 0; j < k; j++)
+        tfg_buf_printf(&h, "%s%u", j ? ", " : "", (unsigned)c->to[j]);
+    tfg_buf_printf(&h, "};\n");
+    char *path = tfg_path_join(dir, "tfg_perturb_perm.h");
+    tfg_status st = tfg_write_atomic(path, h.data, h.len, err);
+    free(path);
+    tfg_buf_free(&h);
+    return st;
+}
+
+/* Every reading's raw values as little-endian floats, one sample after another, in
+ * pass 2's order on pass 2: the request frames tfg_fw_run sends. */
 static uint8_t *readings(const ck *c, bool reversed)
 {
     size_t vals = c->raw.features;
     uint8_t *p = tfg_xcalloc(c->n ? c->n : 1, 4 * vals);
     for (size_t i = 0; i < c->n; i++) {
-        size_t row = reversed ? c->n - 1 - i : i;
+        size_t row = reversed ? c->order[i] : i;
         for (size_t k = 0; k < vals; k++) {
             uint32_t bits;
             memcpy(&bits, &c->raw.x[row * vals + k], 4);
@@ -436,8 +496,8 @@ static void judge(ck *c, const tfg_fw_run_result *r, bool rotated, json_t *pass)
 {
     printed p;
     parse_output(c, r->text ? r->text : "", r->text_len, &p);
-    const char *what = rotated ? "on the second run (model outputs rotated by one class, "
-                                 "samples reversed) "
+    const char *what = rotated ? "on the second run (model output classes permuted, "
+                                 "samples in another order) "
                                : "";
     json_object_set_new(pass, "predictions", json_integer((json_int_t)p.n_pred));
     if (!strncmp(p.shim, "#tfg-fault", 10)) {
@@ -465,7 +525,7 @@ static void judge(ck *c, const tfg_fw_run_result *r, bool rotated, json_t *pass)
         size_t bad = c->n, agree = 0;
         bool constant = true;
         for (size_t i = 0; i < c->n; i++) {
-            size_t row = rotated ? c->n - 1 - i : i;
+            size_t row = rotated ? c->order[i] : i;
             bool ok = (size_t)p.pred[i] == expected(c, row, rotated);
             agree += ok;
             if (!ok && bad == c->n)
@@ -474,7 +534,7 @@ static void judge(ck *c, const tfg_fw_run_result *r, bool rotated, json_t *pass)
         }
         json_object_set_new(pass, "matches", json_integer((json_int_t)agree));
         if (bad < c->n) {
-            size_t row = rotated ? c->n - 1 - bad : bad;
+            size_t row = rotated ? c->order[bad] : bad;
             const char *said = class_name(c, (size_t)p.pred[bad]);
             const char *want = class_name(c, expected(c, row, rotated));
             if (constant)
@@ -504,10 +564,12 @@ static tfg_status pass(ck *c, bool rotated, json_t *passes, tfg_err *err)
 {
     char *dir = tfg_xasprintf("%s/%s", c->o->work_dir, rotated ? "pass2" : "pass1");
     char *elf = tfg_path_join(dir, "firmware.elf");
-    json_t *pj = json_pack("{s:s,s:b}", "order", rotated ? "reversed" : "in order",
-                           "model_outputs_rotated", rotated);
+    json_t *pj = json_pack("{s:s,s:b}", "order", rotated ? "random" : "in order",
+                           "model_outputs_permuted", rotated);
     json_array_append_new(passes, pj);
     tfg_status st = tfg_mkdirs(dir, err);
+    if (!st && rotated)
+        st = draw_perturbation(c, dir, err);
     if (!st)
         st = c->o->arduino_builder && !rotated ? build_arduino(c, dir, elf, pj, err)
                                                : build_own(c, dir, rotated, pj, err);
@@ -600,6 +662,7 @@ tfg_status tfg_sketch_check(const tfg_spec *s, const tfg_sketch_check_opts *o,
     free(c.lib_header);
     free(c.build);
     free(c.host);
+    free(c.order);
     json_decref(c.pp);
     tfg_split_free(&c.raw);
     if (c.t.board_id)

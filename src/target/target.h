@@ -99,8 +99,11 @@ typedef struct {
     const char *sketch_source;
     const char *sketch_name;
     const char *sketch_include;
-    bool sketch_rotated;    /* also link tfg_perturb.c: the model's outputs rotated by one
-                               class (the sketch check's second run) */
+    bool sketch_rotated;    /* also link tfg_perturb.c: the model's output classes permuted
+                               (the sketch check's second run) */
+    const char *perturb_dir; /* with sketch_rotated: the folder of tfg_perturb_perm.h, the
+                                permutation, on the runtime's include path only (never
+                                the sketch's) */
     bool test_build;        /* test equipment, not what ships: checked against the
                                stand-in's memory only, not the real board's limits */
     const char *what;       /* the firmware's name in a fit message; NULL: "the firmware" */

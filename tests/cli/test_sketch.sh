@@ -20,8 +20,9 @@ print(len(splits.read_split(sys.argv[2])[0]))" "$TFG_SRC/tests/cli" "$R/data/tes
 ok; [ "$(json_get "$R/data/summary.json" "j['raw_readings']['rows']")" = "$raw_rows" ] \
   || fail "summary.json's raw_readings.rows is not test_raw.bin's $raw_rows rows"
 
-# The builtin sketch: Cortex-M4, both runs (as given, then rotated model + reversed
-# samples), with a bwrap on PATH that logs each call before running the real one.
+# The builtin sketch: Cortex-M4, both runs (as given, then the model's classes permuted
+# and the samples in an order drawn at random), with a bwrap on PATH that logs each call
+# before running the real one.
 mkdir "$T/bin"
 if real_bwrap=$(command -v bwrap); then
   printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s"\nexec "%s" "$@"\n' \
