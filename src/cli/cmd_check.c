@@ -33,8 +33,8 @@ int tfg_cmd_check(int argc, char **argv, tfg_cli *c)
         "quantization settings, and who serves the stages: routing's backend names\n"
         "against the spec's backends (or llm.json) and every backend's URL.\n"
         "\n"
-        "  --config FILE  the backends file when the spec has no backends section\n"
-        "                 (default: $TINYFORGE_LLM_CONFIG, else ~/.config/tinyforge/llm.json)\n"
+        "  --config FILE  the backends file when the spec has no backends section (default:\n"
+        "                 $TINYFORGE_LLM_CONFIG, else ~/.config/tinyforge/llm.json)\n"
         "\n"
         "example:\n"
         "  tinyforge check examples/fruit/spec.json\n";

@@ -20,8 +20,9 @@
  * decompression) are accepted. *buf is NUL-terminated (not counted in *len). */
 tfg_status tfg_read_file(const char *path, size_t max, char **buf, size_t *len, tfg_err *err);
 /* Refuses, from its size and kind alone, a plain file that tfg_read_file(path, max) would
- * refuse (too large, or not a regular file), before anything hashes or reads it (a gzip file is judged when read). A missing path
- * is TFG_OK here: its reader says what is wrong. */
+ * refuse (too large, or not a regular file), before anything hashes or reads it (a gzip
+ * file is judged when read). A missing path is TFG_OK here: its reader says what is
+ * wrong. */
 tfg_status tfg_check_size(const char *path, size_t max, tfg_err *err);
 /* Opens path for reading if it is a regular file; a FIFO, a device, a socket or a
  * directory is refused at once (never waited on). *fd is the descriptor, or -1. */

@@ -140,8 +140,8 @@ tfg_status tfg_jget_num(const json_t *obj, const char *key, bool required, doubl
     double x = json_number_value(v);
     if (!isfinite(x) || x < min || x > max)
         return tfg_err_field(err, TFG_EINPUT, c->file, path,
-                             "expected a number from %g to %g, got %g (nearest valid: %g)", min,
-                             max, x, x > max ? max : min);
+                             "expected a number from %g to %g, got %g (nearest valid: %g)",
+                             min, max, x, x > max ? max : min);
     *out = x;
     return TFG_OK;
 }

@@ -471,7 +471,8 @@ tfg_status tfg_train_check_spec(const tfg_spec *s, tfg_err *err)
 {
     tfg_train_opts to;
     double target;
-    tfg_status st = tfg_train_settings(s, s->task == TFG_TASK_CLASSIFICATION, &to, &target, err);
+    bool classification = s->task == TFG_TASK_CLASSIFICATION;
+    tfg_status st = tfg_train_settings(s, classification, &to, &target, err);
     tfg_train_stage_opts none;
     memset(&none, 0, sizeof none);
     arch_in a;

@@ -226,7 +226,8 @@ static tfg_sketch_class hidden_tokens(const char *src, const char *code, const c
             while (w > code && (isalnum((unsigned char)w[-1]) || w[-1] == '_'))
                 w--;
             size_t len = (size_t)(p - w);
-            if (len == 0 || (len == 1 && strchr("LuU", *w)) || (len == 2 && !strncmp(w, "u8", 2)))
+            if (len == 0 || (len == 1 && strchr("LuU", *w)) ||
+                (len == 2 && !strncmp(w, "u8", 2)))
                 return set(TFG_SKETCH_UNSAFE_OUTPUT, why, n, what, name, line_of(code, p),
                            "a raw string literal (R\"...\")");
         }
