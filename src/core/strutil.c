@@ -130,38 +130,55 @@ const char *tfg_escape_control(char *dst, size_t n, const char *src)
     return dst;
 }
 
-/* The length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t tfg_utf8_invalid_at(const char *s, size_t len)
 {
-    unsigned c = s[0];
-    size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                            : c >= 0xf0 && c <= 0xf4   ? 4
-                                                       : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || /* overlong, surrogate */
-        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))   /* overlong, > 10FFFF */
-        return 0;
-    return n;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t n;
+        unsigned min, cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1, min = 0x80, cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, min = 0x800, cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (len - i <= n)
+            return i;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n + 1;
+    }
+    return len;
 }
 
 char *tfg_utf8_lossy(const char *src, bool *replaced)
 {
     tfg_buf b;
     tfg_buf_init(&b);
-    const unsigned char *s = (const unsigned char *)src;
+    size_t n = strlen(src), i = 0;
     bool bad = false;
-    while (*s) {
-        size_t n = utf8_len(s);
-        if (n) {
-            tfg_buf_append(&b, (const char *)s, n);
-            s += n;
-        } else {
-            tfg_buf_append(&b, "\xef\xbf\xbd", 3); /* U+FFFD */
-            s++;
+    while (i < n) {
+        size_t ok = i + tfg_utf8_invalid_at(src + i, n - i);
+        tfg_buf_append(&b, src + i, ok - i);
+        if (ok < n) {
+            tfg_buf_append(&b, "\xef\xbf\xbd", 3); /* U+FFFD for the stray byte */
             bad = true;
+            ok++;
         }
+        i = ok;
     }
     if (replaced)
         *replaced = bad;

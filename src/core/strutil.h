@@ -29,6 +29,9 @@ const char *tfg_fmt_count(char *dst, size_t n, uint64_t v);
  * (truncated to n); returns dst. */
 const char *tfg_escape_control(char *dst, size_t n, const char *src);
 
+/* Where s[0..len) stops being well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF, no sequence cut short), or len when it is. */
+size_t tfg_utf8_invalid_at(const char *s, size_t len);
 /* src as valid UTF-8 (a new string): every byte that does not begin a well-formed
  * sequence (overlong forms, surrogates and code points above U+10FFFF included) becomes
  * U+FFFD; *replaced (may be NULL) is set when one did. JSON can then carry any text

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/strutil.h"
 #include "llm/internal.h"
 
 struct tfg_llm_builtin_entry {
@@ -60,7 +61,7 @@ tfg_status tfg_llm_builtins_invoke(const tfg_llm_builtins *t, const tfg_llm_requ
             *reply = NULL;
             return st;
         }
-        if (!*reply || tfg_llm_utf8_invalid_at(*reply, strlen(*reply)) < strlen(*reply)) {
+        if (!*reply || tfg_utf8_invalid_at(*reply, strlen(*reply)) < strlen(*reply)) {
             free(*reply);
             *reply = NULL;
             return tfg_err_set(err, TFG_EINTERNAL,

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/strutil.h"
 #include "core/io.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -203,7 +204,7 @@ static tfg_status check_request(const tfg_llm_request *req, tfg_err *err)
                                "LLM request for stage '%s': message %zu: role must be system, "
                                "user or assistant",
                                req->stage, i);
-        if (!m->content || tfg_llm_utf8_invalid_at(m->content, strlen(m->content)) <
+        if (!m->content || tfg_utf8_invalid_at(m->content, strlen(m->content)) <
                                strlen(m->content))
             return tfg_err_set(err, TFG_EINPUT,
                                "LLM request for stage '%s': message %zu is missing or not "

@@ -24,9 +24,6 @@ char *tfg_llm_endpoint_url(const tfg_llm_backend *b);
 
 /* ---- reply.c: parsing what the server sent ---- */
 
-/* Offset of the first byte that is not part of valid UTF-8 (overlong forms, surrogates
- * and code points past U+10FFFF included), or len when all is valid. */
-size_t tfg_llm_utf8_invalid_at(const char *s, size_t len);
 /* About 4 bytes per token, plus 4 per message for the chat framing. */
 int64_t tfg_llm_estimate_tokens(const char *text);
 /* Parses a 2xx body of API type t into out (content, finish_reason, tokens). Returns

@@ -6,41 +6,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/strutil.h"
 #include "llm/internal.h"
-
-size_t tfg_llm_utf8_invalid_at(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n;
-        unsigned min, cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1, min = 0x80, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2, min = 0x800, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (len - i <= n)
-            return i;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += n + 1;
-    }
-    return len;
-}
 
 int64_t tfg_llm_estimate_tokens(const char *text)
 {
@@ -160,7 +127,7 @@ static tfg_llm_errclass parse_ollama(const json_t *j, tfg_llm_reply *out, char *
 tfg_llm_errclass tfg_llm_parse_reply(tfg_llm_type t, const char *body, size_t len,
                                      tfg_llm_reply *out, char *why, size_t why_n)
 {
-    size_t bad = tfg_llm_utf8_invalid_at(body, len);
+    size_t bad = tfg_utf8_invalid_at(body, len);
     if (bad < len) {
         snprintf(why, why_n, "the reply is not valid UTF-8 (byte %zu of %zu)", bad, len);
         return TFG_LLM_ERR_UTF8;

@@ -52,7 +52,7 @@ typedef struct {
     char sandbox_note[200];
     tfg_buf log;
     unsigned char to[256];  /* pass 2: class k's score goes to class to[k] */
-    uint32_t *order;        /* pass 2: the rows in the order they are sent */
+    size_t *order;          /* pass 2: the rows in the order they are sent */
     tfg_sketch_class cls;   /* the verdict so far */
     char why[1024];
 } ck;
@@ -353,34 +353,31 @@ static tfg_status draw_perturbation(ck *c, const char *dir, tfg_err *err)
                            "pass (getentropy failed)");
     tfg_rng r;
     tfg_rng_seed(&r, seed);
-    size_t k = c->out_bytes;
+    /* a draw that leaves every class in place, or the rows in the given order, again */
+    size_t k = c->out_bytes, to[sizeof c->to];
+    if (k > sizeof c->to)
+        return tfg_err_set(err, TFG_EINPUT, "the sketch check handles at most %zu classes, "
+                           "the model has %zu", sizeof c->to, k);
     for (bool moved = false; !moved;) {
         for (size_t j = 0; j < k; j++)
-            c->to[j] = (unsigned char)j;
-        for (size_t j = k; j > 1; j--) {
-            size_t x = (size_t)tfg_rng_below(&r, (uint64_t)j);
-            unsigned char t = c->to[j - 1];
-            c->to[j - 1] = c->to[x];
-            c->to[x] = t;
-        }
+            to[j] = j;
+        tfg_rng_shuffle(&r, to, k);
         moved = true;
         for (size_t j = 0; j < k && k > 1; j++)
-            moved = moved && c->to[j] != j;
+            moved = moved && to[j] != j;
     }
+    for (size_t j = 0; j < k; j++)
+        c->to[j] = (unsigned char)to[j];
     free(c->order);
     c->order = tfg_xmalloc((c->n ? c->n : 1) * sizeof *c->order);
-    for (bool other = false; !other;) {
+    for (bool other = c->n < 2; ;) {
         for (size_t i = 0; i < c->n; i++)
-            c->order[i] = (uint32_t)i;
-        for (size_t i = c->n; i > 1; i--) {
-            size_t x = (size_t)tfg_rng_below(&r, (uint64_t)i);
-            uint32_t t = c->order[i - 1];
-            c->order[i - 1] = c->order[x];
-            c->order[x] = t;
-        }
-        other = c->n < 2;
+            c->order[i] = i;
+        tfg_rng_shuffle(&r, c->order, c->n);
         for (size_t i = 0; i < c->n && !other; i++)
             other = c->order[i] != i;
+        if (other)
+            break;
     }
     tfg_buf h;
     tfg_buf_init(&h);

@@ -4,6 +4,7 @@
  * (what changes it and what must not), the HTTP bodies of both APIs, key redaction,
  * the builtin backend (also offline), the cache and the trace summary. */
 #include "../check.h"
+#include "core/strutil.h"
 #include "test_llm_fixture.h"
 
 #include "core/json.h"
@@ -165,7 +166,7 @@ static void test_utf8(void)
         {"\xff", 1, 0},           {"ok\x80", 3, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        CHECK_MSG(tfg_llm_utf8_invalid_at(cases[i].s, cases[i].len) == cases[i].bad, "case %zu",
+        CHECK_MSG(tfg_utf8_invalid_at(cases[i].s, cases[i].len) == cases[i].bad, "case %zu",
                   i);
 }
 
